@@ -1,0 +1,54 @@
+# Two commands matter: `make run` and `make test`. Everything else is a helper they use.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+export PYTHONPATH := $(CURDIR)
+# Rasa and TensorFlow are chatty and phone home by default; keep them quiet and offline.
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 3
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+
+.PHONY: run test install train validate bench-nlu chat browser clean
+
+# The environment is rebuilt only when the pinned requirements change.
+$(VENV)/.installed: requirements.txt constraints.txt
+	@PY310=$$(scripts/find-python310) || exit 1; \
+	if [ ! -x $(PY) ]; then echo "Creating $(VENV) with $$PY310"; $$PY310 -m venv $(VENV) || exit 1; fi
+	$(PY) -m pip install --progress-bar on --upgrade 'pip<25' wheel
+	@echo "Installing pinned dependencies (first time: about 2 minutes, 3 GB)…"
+	$(PY) -m pip install --progress-bar on -r requirements.txt -c constraints.txt
+	@touch $@
+
+install: $(VENV)/.installed
+
+# Starts Redis (embedded unless REDIS_URL is set), trains if data or config changed,
+# then runs Rasa, the action server, the WhatsApp connector, the emulator and the console.
+run: install
+	$(PY) -m bot.launcher
+
+train: install
+	$(PY) -m bot.training
+
+validate: install
+	$(PY) -m bot.validate
+
+bench-nlu: install
+	$(PY) -m bench.nlu_bench $(ARGS)
+
+# Chat with the assistant from the terminal (needs `make run` in another terminal).
+chat: install
+	$(PY) -m bot.terminal_chat
+
+# Debian's Chromium for the browser tests; Playwright's own browser download cannot work offline.
+browser:
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
+	  echo "Installing Debian's chromium for the browser tests…"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null) \
+	  || echo "WARNING: could not install chromium; browser tests will be skipped"; \
+	fi
+
+test: install browser
+	$(PY) -m pytest $(ARGS)
+
+clean:
+	rm -rf models/*.tar.gz .rasa var .pytest_cache

@@ -1,0 +1,1 @@
+"""Shared core: settings, Redis, clock and the helpers the connector, actions and console all use."""

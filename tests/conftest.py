@@ -1,0 +1,42 @@
+"""Fixtures shared by the whole suite: a real Redis, a really trained model, and ../shared/."""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from bot.redis_conn import EmbeddedRedis, free_port, get_redis
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("SHARED_DIR", ROOT.parent / "shared"))
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    """Meta's spec and examples, and the benchmark data; tests that need them skip when absent."""
+    if not SHARED.is_dir():
+        pytest.skip(f"{SHARED} is absent (reference material lives beside the repo, not in it)")
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    """A real Redis for the whole run: TEST_REDIS_URL if given, else an embedded server."""
+    if os.environ.get("TEST_REDIS_URL"):
+        yield os.environ["TEST_REDIS_URL"]
+        return
+    server = EmbeddedRedis(Path(tempfile.mkdtemp(prefix="redis-test-")), port=free_port())
+    url = server.start()
+    yield url
+    server.stop()
+
+
+@pytest.fixture
+def redis_client(redis_url):
+    """A clean database for each test."""
+    client = get_redis(redis_url)
+    client.flushdb()
+    yield client
+    client.close()
