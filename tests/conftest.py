@@ -40,3 +40,31 @@ def redis_client(redis_url):
     client.flushdb()
     yield client
     client.close()
+
+
+@pytest.fixture(scope="session")
+def trained_model(tmp_path_factory) -> Path:
+    """The shipped assistant, really trained once per test run (config.yml + domain.yml + data/)."""
+    from rasa.model_training import train
+
+    out = tmp_path_factory.mktemp("model")
+    result = train(
+        domain=str(ROOT / "domain.yml"),
+        config=str(ROOT / "config.yml"),
+        training_files=[str(ROOT / "data")],
+        output=str(out),
+        fixed_model_name="test-model",
+    )
+    if result.code != 0 or not result.model:
+        pytest.fail("training the shipped assistant failed")
+    return Path(result.model)
+
+
+@pytest.fixture(scope="session")
+def stack(redis_url, trained_model, tmp_path_factory):
+    """Rasa (with our WhatsApp channel), the action server and the Cloud API emulator, running."""
+    from tests.stack import Stack
+
+    running = Stack(redis_url, trained_model, tmp_path_factory.mktemp("stack-logs")).start()
+    yield running
+    running.stop()

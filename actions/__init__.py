@@ -1,0 +1,1 @@
+"""Custom actions run by Rasa's action server (`rasa run actions --actions actions`)."""

@@ -1,0 +1,135 @@
+"""`make run`: bring up the whole product on one machine with an embedded default for every service.
+
+Order matters: Redis first (everyone needs it), then training (Rasa needs a model), then the
+long-running processes under honcho so one Ctrl-C stops them all.
+"""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import sys
+from pathlib import Path
+
+from bot.redis_conn import EmbeddedRedis, RedisAddress
+
+ROOT = Path(__file__).resolve().parents[1]
+VAR = ROOT / "var"
+PY = sys.executable
+
+RASA_PORT = int(os.environ.get("RASA_PORT", 5005))
+ACTIONS_PORT = int(os.environ.get("ACTIONS_PORT", 5055))
+EMULATOR_PORT = int(os.environ.get("EMULATOR_PORT", 5080))
+CONSOLE_PORT = int(os.environ.get("CONSOLE_PORT", 5090))
+
+
+def _local_secrets() -> dict[str, str]:
+    """Secrets for the local emulator mode, made once and kept, so restarts keep working."""
+    path = VAR / "local-secrets.json"
+    if path.exists():
+        return json.loads(path.read_text())
+    values = {
+        "WHATSAPP_APP_SECRET": secrets.token_hex(16),
+        "WHATSAPP_VERIFY_TOKEN": secrets.token_urlsafe(12),
+        "WHATSAPP_ACCESS_TOKEN": "EMULATOR-" + secrets.token_urlsafe(24),
+        "WHATSAPP_PHONE_NUMBER_ID": "100000000000001",
+        "RASA_TOKEN": secrets.token_urlsafe(24),
+        "CONSOLE_SECRET_KEY": secrets.token_hex(32),
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(values, indent=2))
+    path.chmod(0o600)
+    return values
+
+
+def build_environment(env: dict[str, str]) -> tuple[dict[str, str], EmbeddedRedis | None, bool]:
+    """The environment every process gets. Returns (env, embedded redis or None, emulator mode)."""
+    env = dict(env)
+    embedded = None
+    if not env.get("REDIS_URL"):
+        embedded = EmbeddedRedis(VAR / "redis")
+        env["REDIS_URL"] = embedded.start()
+    address = RedisAddress.parse(env["REDIS_URL"])
+    env.update(
+        REDIS_HOST=address.host,
+        REDIS_PORT=str(address.port),
+        REDIS_DB=str(address.db),
+        REDIS_PASSWORD=address.password or "",
+    )
+
+    local = _local_secrets()
+    emulator_mode = not env.get("WHATSAPP_ACCESS_TOKEN")
+    if emulator_mode:
+        for key in ("WHATSAPP_APP_SECRET", "WHATSAPP_VERIFY_TOKEN", "WHATSAPP_ACCESS_TOKEN",
+                    "WHATSAPP_PHONE_NUMBER_ID"):
+            env[key] = local[key]
+        env["WHATSAPP_GRAPH_URL"] = f"http://127.0.0.1:{EMULATOR_PORT}"
+    env.setdefault("RASA_TOKEN", local["RASA_TOKEN"])
+    env.setdefault("CONSOLE_SECRET_KEY", local["CONSOLE_SECRET_KEY"])
+    env.setdefault("RASA_URL", f"http://127.0.0.1:{RASA_PORT}")
+    env.setdefault("ACTION_ENDPOINT_URL", f"http://127.0.0.1:{ACTIONS_PORT}/webhook")
+    env.setdefault("CONNECTOR_WEBHOOK_URL", f"http://127.0.0.1:{RASA_PORT}/webhooks/whatsapp/webhook")
+    env.setdefault("EMULATOR_PORT", str(EMULATOR_PORT))
+    env.setdefault("CONSOLE_PORT", str(CONSOLE_PORT))
+    env.setdefault("RASA_TELEMETRY_ENABLED", "false")
+    env["PYTHONPATH"] = str(ROOT)
+    return env, embedded, emulator_mode
+
+
+def processes(env: dict[str, str], emulator_mode: bool) -> dict[str, str]:
+    rasa = Path(PY).with_name("rasa")
+    procs = {
+        "rasa": (
+            f"{rasa} run --enable-api --auth-token {env['RASA_TOKEN']} --port {RASA_PORT} "
+            f"--credentials credentials.yml --endpoints endpoints.yml --model models "
+            f"--cors '' --log-file var/rasa.log"
+        ),
+        "actions": f"{rasa} run actions --actions actions --port {ACTIONS_PORT}",
+        "console": f"{PY} -m console",
+    }
+    if emulator_mode:
+        procs["emulator"] = f"{PY} -m emulator"
+    return procs
+
+
+def main() -> int:
+    from honcho.manager import Manager
+
+    env, embedded, emulator_mode = build_environment(dict(os.environ))
+    os.environ.update(env)
+    print(f"Redis: {env['REDIS_URL']}{' (embedded)' if embedded else ''}", flush=True)
+
+    from bot import training
+
+    training.main([])
+
+    from console.users import ensure_demo_users
+
+    created = ensure_demo_users()
+    manager = Manager()
+    for name, cmd in processes(env, emulator_mode).items():
+        manager.add_process(name, cmd, env=env, cwd=str(ROOT))
+
+    print("\n" + "=" * 72)
+    if emulator_mode:
+        print(f"Customer chat (WhatsApp emulator): http://127.0.0.1:{EMULATOR_PORT}/")
+    else:
+        print(f"WhatsApp webhook for Meta: https://<your-public-host>/webhooks/whatsapp/webhook")
+    print(f"Agent console:                     http://127.0.0.1:{CONSOLE_PORT}/")
+    print(f"Rasa HTTP API:                     {env['RASA_URL']}  (token in var/local-secrets.json)")
+    if created:
+        print("Demo users created (passwords shown once; change with `python -m console create-user`):")
+        for user, role, password in created:
+            print(f"    {user:<8} {role:<6} {password}")
+    print("Chat from the terminal: `make chat` in another terminal. Stop everything: Ctrl-C.")
+    print("=" * 72 + "\n", flush=True)
+    try:
+        manager.loop()
+    finally:
+        if embedded:
+            embedded.stop()
+    return manager.returncode or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,116 @@
+"""Start the real processes (actions, Rasa with our channel, emulator) for end-to-end tests.
+
+Each runs as `make run` would run it, on free ports, against the test Redis and the model
+trained once per test run. Only Meta's servers are replaced, by the local emulator.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from bot.redis_conn import RedisAddress, free_port
+
+ROOT = Path(__file__).resolve().parents[1]
+PY = sys.executable
+RASA = str(Path(PY).with_name("rasa"))
+
+
+@dataclass
+class Stack:
+    redis_url: str
+    model: Path
+    log_dir: Path
+    with_emulator: bool = True
+    env: dict = field(default_factory=dict)
+    procs: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        address = RedisAddress.parse(self.redis_url)
+        self.rasa_port, self.actions_port, self.emulator_port = free_port(), free_port(), free_port()
+        self.env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "RASA_TELEMETRY_ENABLED": "false",
+            "TF_CPP_MIN_LOG_LEVEL": "3",
+            "REDIS_URL": self.redis_url,
+            "REDIS_HOST": address.host,
+            "REDIS_PORT": str(address.port),
+            "REDIS_DB": str(address.db),
+            "REDIS_PASSWORD": address.password or "",
+            "RASA_TOKEN": secrets.token_urlsafe(16),
+            "RASA_URL": f"http://127.0.0.1:{self.rasa_port}",
+            "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{self.actions_port}/webhook",
+            "WHATSAPP_APP_SECRET": secrets.token_hex(16),
+            "WHATSAPP_VERIFY_TOKEN": "verify-" + secrets.token_hex(4),
+            "WHATSAPP_ACCESS_TOKEN": "EMULATOR-" + secrets.token_hex(8),
+            "WHATSAPP_PHONE_NUMBER_ID": "100000000000001",
+            "WHATSAPP_API_VERSION": "v23.0",
+            "WHATSAPP_GRAPH_URL": f"http://127.0.0.1:{self.emulator_port}",
+            "CONNECTOR_WEBHOOK_URL": f"http://127.0.0.1:{self.rasa_port}/webhooks/whatsapp/webhook",
+            "EMULATOR_PORT": str(self.emulator_port),
+        }
+
+    @property
+    def rasa_url(self) -> str:
+        return self.env["RASA_URL"]
+
+    @property
+    def emulator_url(self) -> str:
+        return self.env["WHATSAPP_GRAPH_URL"]
+
+    @property
+    def webhook_url(self) -> str:
+        return self.env["CONNECTOR_WEBHOOK_URL"]
+
+    def _spawn(self, name: str, args: list[str]) -> None:
+        log = open(self.log_dir / f"{name}.log", "wb")
+        self.procs[name] = subprocess.Popen(args, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+
+    def _wait(self, name: str, url: str, timeout: float, ok=lambda r: r.status_code == 200) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.procs[name].poll() is not None:
+                raise RuntimeError(f"{name} exited; see {self.log_dir / (name + '.log')}")
+            try:
+                if ok(httpx.get(url, timeout=2)):
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.5)
+        raise RuntimeError(f"{name} did not come up in {timeout}s; see {self.log_dir / (name + '.log')}")
+
+    def start(self) -> "Stack":
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        if self.with_emulator:
+            self._spawn("emulator", [PY, "-m", "emulator"])
+        self._spawn("actions", [RASA, "run", "actions", "--actions", "actions", "--port", str(self.actions_port)])
+        self._spawn("rasa", [
+            RASA, "run", "--enable-api", "--auth-token", self.env["RASA_TOKEN"],
+            "--port", str(self.rasa_port), "--credentials", "credentials.yml",
+            "--endpoints", "endpoints.yml", "--model", str(self.model),
+        ])
+        if self.with_emulator:
+            self._wait("emulator", f"{self.emulator_url}/health", 30)
+        self._wait("actions", f"http://127.0.0.1:{self.actions_port}/health", 90)
+        self._wait(
+            "rasa", f"{self.rasa_url}/status?token={self.env['RASA_TOKEN']}", 180,
+            ok=lambda r: r.status_code == 200 and r.json().get("model_file"),
+        )
+        return self
+
+    def stop(self) -> None:
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in self.procs.values():
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
