@@ -1,0 +1,153 @@
+"""Handing a chat to a person, and what the bot says about opening hours.
+
+The state machine lives in bot/handoff.py and the schedule in bot/hours.py; these actions only
+decide what to tell the customer. The texts are domain responses (editable, bilingual); the
+actions fill in the numbers.
+"""
+from __future__ import annotations
+
+import functools
+import math
+import os
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActionExecuted, ConversationPaused
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.clock import SYSTEM_CLOCK
+from bot.handoff import Handoff
+from bot.hours import AfterHoursNotice, BusinessHours
+from bot.redis_conn import get_redis
+
+FALLBACK_INTENT = "nlu_fallback"
+# After this many "didn't understand" in a row (the first one offers a person), hand off.
+FALLBACKS_BEFORE_HANDOFF = 2
+
+
+@functools.lru_cache(maxsize=1)
+def _redis():
+    return get_redis()
+
+
+@functools.lru_cache(maxsize=1)
+def _hours() -> BusinessHours:
+    return BusinessHours.from_file(os.environ.get("BUSINESS_HOURS_FILE"))
+
+
+def _language(tracker: Tracker) -> str:
+    return tracker.get_slot("language") or "es"
+
+
+def _customer_name(tracker: Tracker) -> str:
+    metadata = tracker.latest_message.get("metadata") or {}
+    return str(metadata.get("name") or metadata.get("profile_name") or "")
+
+
+def _last_customer_text(tracker: Tracker) -> str:
+    for event in reversed(tracker.events):
+        if event.get("event") == "user" and event.get("text") and not event["text"].startswith("/"):
+            return event["text"]
+    return ""
+
+
+def _wait_words(seconds: int, language: str) -> str:
+    minutes = max(1, math.ceil(seconds / 60))
+    if language == "en":
+        return f"{minutes} minute" + ("s" if minutes != 1 else "")
+    return f"{minutes} minuto" + ("s" if minutes != 1 else "")
+
+
+def hand_off(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str) -> list[dict[str, Any]]:
+    """Queue the chat for a person, tell the customer where they stand, and pause the bot."""
+    language = _language(tracker)
+    hours = _hours()
+    now = SYSTEM_CLOCK.now()
+    ticket = Handoff(_redis()).request(
+        tracker.sender_id,
+        reason=reason if hours.is_open(now) else f"{reason} (after hours)",
+        language=language,
+        name=_customer_name(tracker),
+        last_message=_last_customer_text(tracker),
+    )
+    if ticket.state == "assigned":
+        dispatcher.utter_message(response="utter_handoff_with_agent")
+    elif not hours.is_open(now):
+        # Chatwoot's out-of-office reply goes silent when a bot is connected; ours always speaks.
+        dispatcher.utter_message(response="utter_handoff_after_hours", back=hours.back_message(now, language))
+    elif ticket.eta_seconds is None:
+        dispatcher.utter_message(response="utter_handoff_queued_no_eta", position=ticket.position)
+    else:
+        dispatcher.utter_message(
+            response="utter_handoff_queued",
+            position=ticket.position,
+            wait=_wait_words(ticket.eta_seconds, language),
+        )
+    # The pause keeps the bot silent while Rasa still logs every message; action_listen makes
+    # the tracker read "waiting for the user" so rules match again after the resume.
+    return [ConversationPaused(), ActionExecuted("action_listen")]
+
+
+class ActionHandoff(Action):
+    def name(self) -> str:
+        return "action_handoff"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]):
+        return hand_off(dispatcher, tracker, "asked for a person")
+
+
+class ActionFallback(Action):
+    """First miss: say so and offer a person. Second miss in a row: hand off."""
+
+    def name(self) -> str:
+        return "action_fallback"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]):
+        misses = 0
+        for event in reversed(tracker.events):
+            if event.get("event") != "user":
+                continue
+            if (event.get("parse_data") or {}).get("intent", {}).get("name") != FALLBACK_INTENT:
+                break
+            misses += 1
+        if misses >= FALLBACKS_BEFORE_HANDOFF:
+            return hand_off(dispatcher, tracker, "the bot did not understand twice")
+        dispatcher.utter_message(response="utter_default")
+        return []
+
+
+class ActionOpenNow(Action):
+    """'¿Están abiertos?' gets the answer for *now*, not the static schedule."""
+
+    def name(self) -> str:
+        return "action_open_now"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]):
+        language = _language(tracker)
+        hours = _hours()
+        now = SYSTEM_CLOCK.now()
+        if hours.is_open(now):
+            closing = hours.next_closing(now)
+            until = closing.strftime("%H:%M") if closing else ""
+            dispatcher.utter_message(response="utter_open_now", until=until)
+        else:
+            dispatcher.utter_message(response="utter_closed_now", back=hours.back_message(now, language))
+        return []
+
+
+class ActionGreet(Action):
+    """Greeting and menu, with the after-hours notice once per conversation and closed period."""
+
+    def name(self) -> str:
+        return "action_greet"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]):
+        dispatcher.utter_message(response="utter_greet")
+        hours = _hours()
+        now = SYSTEM_CLOCK.now()
+        if AfterHoursNotice(_redis(), hours).should_send(tracker.sender_id, now):
+            dispatcher.utter_message(
+                response="utter_after_hours_notice", back=hours.back_message(now, _language(tracker))
+            )
+        dispatcher.utter_message(response="utter_main_menu")
+        return []

@@ -1,0 +1,86 @@
+-- Shared prelude, prepended to every handoff script by bot/handoff.py.
+-- ARGV[1] key prefix, ARGV[2] now (epoch seconds from the Python clock, so tests can fix time),
+-- ARGV[3] history length cap; script arguments start at ARGV[4].
+-- Keys other than the conversation's are derived here because which agent's keys are touched
+-- is only known after reading the conversation (single-node Redis, so this is allowed).
+local P = ARGV[1]
+local NOW = ARGV[2]
+local HISTORY_MAX = tonumber(ARGV[3])
+local QUEUE = P .. 'queue'
+local ASSIGNED = P .. 'assigned'
+local ONLINE = P .. 'online'
+local SEEN = P .. 'seen'
+local WAITS = P .. 'waits'
+local WAITS_MAX = 20
+
+local function conv_key(conv) return P .. 'conv:' .. conv end
+local function chats_key(agent) return P .. 'chats:' .. agent end
+local function agent_key(agent) return P .. 'agent:' .. agent end
+
+local function get(conv, field)
+  local v = redis.call('HGET', conv_key(conv), field)
+  if v == false then return '' end
+  return v
+end
+
+local function state_of(conv)
+  local s = get(conv, 'state')
+  if s == '' then return 'bot' end
+  return s
+end
+
+-- Every transition goes both to the conversation's history and to every open console.
+local function record(conv, event)
+  event.conv = conv
+  event.at = tonumber(NOW)
+  local msg = cjson.encode(event)
+  local hkey = P .. 'history:' .. conv
+  redis.call('RPUSH', hkey, msg)
+  redis.call('LTRIM', hkey, -HISTORY_MAX, -1)
+  redis.call('PUBLISH', P .. 'events', msg)
+end
+
+local function touch_agent(agent)
+  redis.call('ZADD', SEEN, NOW, agent)
+end
+
+local function assign(conv, agent)
+  local enqueued = tonumber(get(conv, 'enqueued_at'))
+  local place = tonumber(get(conv, 'enqueue_place'))
+  redis.call('ZREM', QUEUE, conv)
+  redis.call('HSET', conv_key(conv), 'state', 'assigned', 'agent', agent,
+             'assigned_at', NOW, 'updated_at', NOW)
+  redis.call('ZADD', ASSIGNED, NOW, conv)
+  redis.call('ZADD', chats_key(agent), NOW, conv)
+  -- Claiming is proof the agent is at the desk.
+  touch_agent(agent)
+  if redis.call('SADD', ONLINE, agent) == 1 then
+    redis.call('HSET', agent_key(agent), 'online', '1', 'online_since', NOW)
+    redis.call('HDEL', agent_key(agent), 'offline_at')
+    redis.call('PUBLISH', P .. 'events', cjson.encode({type = 'agent_online', agent = agent, at = tonumber(NOW)}))
+  end
+  -- Seconds of waiting per queue place: the measured pace behind the ETA.
+  if enqueued and place and place > 0 then
+    local per_place = (tonumber(NOW) - enqueued) / place
+    if per_place < 0 then per_place = 0 end
+    redis.call('LPUSH', WAITS, string.format('%.3f', per_place))
+    redis.call('LTRIM', WAITS, 0, WAITS_MAX - 1)
+  end
+  record(conv, {type = 'claimed', from = 'queued', to = 'assigned', agent = agent, by = agent})
+end
+
+-- Back into the queue with the score it got when first requested: it keeps its original place.
+local function requeue(conv, why, by)
+  local agent = get(conv, 'agent')
+  redis.call('ZREM', chats_key(agent), conv)
+  redis.call('ZREM', ASSIGNED, conv)
+  local score = get(conv, 'score')
+  redis.call('ZADD', QUEUE, score, conv)
+  local place = redis.call('ZRANK', QUEUE, conv) + 1
+  redis.call('HSET', conv_key(conv), 'state', 'queued', 'agent', '', 'previous_agent', agent,
+             'enqueued_at', NOW, 'enqueue_place', place, 'requeued_at', NOW, 'updated_at', NOW)
+  redis.call('HDEL', conv_key(conv), 'assigned_at')
+  record(conv, {type = 'requeued', from = 'assigned', to = 'queued', previous_agent = agent,
+                by = by, why = why, position = place})
+  return place
+end

@@ -1,0 +1,20 @@
+-- ARGV: 4 timeout seconds. An agent is gone since they set themselves offline, or since their
+-- last heartbeat while nominally online; after `timeout` their chats go back to the queue.
+local timeout = tonumber(ARGV[4])
+local now = tonumber(NOW)
+local moved = {}
+for _, conv in ipairs(redis.call('ZRANGE', ASSIGNED, 0, -1)) do
+  local agent = get(conv, 'agent')
+  local gone_since
+  if redis.call('SISMEMBER', ONLINE, agent) == 0 then
+    gone_since = tonumber(redis.call('HGET', agent_key(agent), 'offline_at') or '')
+  end
+  if not gone_since then
+    gone_since = tonumber(redis.call('ZSCORE', SEEN, agent) or '') or tonumber(get(conv, 'assigned_at'))
+  end
+  if gone_since and now - gone_since >= timeout then
+    requeue(conv, 'abandoned', '')
+    moved[#moved + 1] = conv
+  end
+end
+return moved

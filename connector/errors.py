@@ -1,0 +1,184 @@
+"""Why a send failed, as exception classes the sender can act on.
+
+The one question the sender asks is "may I try again without risking a duplicate for the
+customer?", so the hierarchy is split on that first (RetryableError vs PermanentError), with
+UnknownOutcomeError apart: the request may have reached Meta, so it is neither retried nor
+reported as undelivered — a person has to look.
+
+Meta codes come from the Cloud API error-code reference; pywa's `pywa.errors` was read as a map of
+the codes, but these classes are ours (pywa's are bound to its client and responses).
+"""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+
+class SendError(Exception):
+    """Base for every outbound failure. `code` is Meta's code when Meta gave one, else ours."""
+
+    retryable = False
+
+    def __init__(
+        self,
+        title: str,
+        *,
+        code: int | str | None = None,
+        detail: str = "",
+        http_status: int | None = None,
+        subcode: int | None = None,
+        fbtrace_id: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        text = title if code is None else f"{code}: {title}"
+        super().__init__(f"{text} ({detail})" if detail else text)
+        self.title = title
+        self.code = code
+        self.detail = detail
+        self.http_status = http_status
+        self.subcode = subcode
+        self.fbtrace_id = fbtrace_id
+        self.retry_after = retry_after
+
+
+class RetryableError(SendError):
+    """Meta did not accept the message; sending it again cannot duplicate it."""
+
+    retryable = True
+
+
+class NetworkError(RetryableError):
+    """The connection failed before the request was sent (connect error/timeout, pool timeout)."""
+
+
+class ServerError(RetryableError):
+    """HTTP 5xx or one of Meta's generic temporary codes."""
+
+
+class ThrottledError(RetryableError):
+    """Too fast: HTTP 429, app/account throughput (130429, 80007, 4) or pair rate (131056)."""
+
+
+class PermanentError(SendError):
+    """Sending the same request again will fail again; recorded for a person and raised."""
+
+
+class WindowClosedError(PermanentError):
+    """Refused by us before sending: the 24 h window is closed, only templates may go out."""
+
+
+class TooManyQueuedError(PermanentError):
+    """Refused by us before sending: this recipient's pacing queue is longer than allowed."""
+
+
+class ReEngagementError(PermanentError):
+    """131047: Meta says the window is closed."""
+
+
+class UndeliverableError(PermanentError):
+    """131026: the number is not on WhatsApp, has not accepted the terms, or runs an old app."""
+
+
+class InvalidRequestError(PermanentError):
+    """The request itself is wrong (100, 131008, 131009, 131051, template errors...)."""
+
+
+class AuthError(PermanentError):
+    """Token expired or lacks permission (190, 0, 3, 10, 200–299); no send works until fixed."""
+
+
+class MediaError(PermanentError):
+    """Media could not be downloaded or uploaded by Meta (131052, 131053)."""
+
+
+class BlockedError(PermanentError):
+    """The sending account is restricted (368, 131031, 130497, 131048 spam limit...)."""
+
+
+class UnknownOutcomeError(SendError):
+    """The request may have been accepted (read timeout, dropped connection after sending,
+    ambiguous gateway timeout). Not retried: a retry could deliver the message twice."""
+
+
+# Meta code → class. Codes not listed fall back on the HTTP status (see `from_graph`).
+_BY_CODE: dict[int, type[SendError]] = {
+    1: ServerError,
+    2: ServerError,
+    131000: ServerError,
+    131016: ServerError,
+    133004: ServerError,
+    4: ThrottledError,
+    80007: ThrottledError,
+    130429: ThrottledError,
+    131056: ThrottledError,
+    131047: ReEngagementError,
+    131026: UndeliverableError,
+    100: InvalidRequestError,
+    131008: InvalidRequestError,
+    131009: InvalidRequestError,
+    131021: InvalidRequestError,
+    131051: InvalidRequestError,
+    131030: InvalidRequestError,
+    131050: InvalidRequestError,
+    131049: InvalidRequestError,
+    131062: InvalidRequestError,
+    0: AuthError,
+    3: AuthError,
+    10: AuthError,
+    190: AuthError,
+    131005: AuthError,
+    131052: MediaError,
+    131053: MediaError,
+    368: BlockedError,
+    131031: BlockedError,
+    130497: BlockedError,
+    131048: BlockedError,
+    131042: BlockedError,
+    131057: BlockedError,
+}
+
+
+def class_for_code(code: int | None, http_status: int | None = None) -> type[SendError]:
+    if code is not None:
+        if code in _BY_CODE:
+            return _BY_CODE[code]
+        if 200 <= code < 300:
+            return AuthError
+        if 132000 <= code < 133000:
+            return InvalidRequestError  # template errors
+    if http_status == 429:
+        return ThrottledError
+    if http_status is not None and http_status >= 500:
+        return ServerError
+    return PermanentError
+
+
+def from_graph(http_status: int, payload: Any, retry_after: float | None = None) -> SendError:
+    """Build the error for a non-2xx Graph response (`payload` is the parsed JSON or None)."""
+    error = payload.get("error") if isinstance(payload, Mapping) else None
+    if not isinstance(error, Mapping):
+        cls = class_for_code(None, http_status)
+        return cls(f"HTTP {http_status} without a Graph error body", code=None,
+                   http_status=http_status, retry_after=retry_after)
+    code = _int(error.get("code"))
+    cls = class_for_code(code, http_status)
+    # An unlisted code that Meta itself marks transient is worth another try.
+    if cls is PermanentError and error.get("is_transient") is True:
+        cls = ServerError
+    data = error.get("error_data")
+    detail = data.get("details", "") if isinstance(data, Mapping) else (data or "")
+    return cls(
+        str(error.get("message") or error.get("error_user_title") or "Graph API error"),
+        code=code,
+        detail=str(detail),
+        http_status=http_status,
+        subcode=_int(error.get("error_subcode")),
+        fbtrace_id=error.get("fbtrace_id"),
+        retry_after=retry_after,
+    )
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
