@@ -40,8 +40,9 @@ def _language(tracker: Tracker) -> str:
 
 
 def _customer_name(tracker: Tracker) -> str:
-    metadata = tracker.latest_message.get("metadata") or {}
-    return str(metadata.get("name") or metadata.get("profile_name") or "")
+    # The connector puts what WhatsApp told us about the sender under metadata["whatsapp"].
+    whatsapp = (tracker.latest_message.get("metadata") or {}).get("whatsapp") or {}
+    return str(whatsapp.get("name") or "")
 
 
 def _last_customer_text(tracker: Tracker) -> str:

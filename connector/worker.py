@@ -1,0 +1,302 @@
+"""Workers that turn queued WhatsApp messages into Rasa turns, one customer at a time.
+
+A worker claims a conversation from wa:ready (connector/ingest.py guarantees nobody else
+holds it), handles the head of its inbox, and hands it back. So one customer's messages are
+answered in the order they were sent, while several customers are served concurrently.
+
+The Redis client is synchronous (shared with bot/window.py and bot/handoff.py), so its calls
+run in a thread to keep Sanic's event loop free for webhooks.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from dataclasses import asdict
+from typing import Any, Awaitable, Callable, Optional
+
+from rasa.core.channels.channel import OutputChannel, UserMessage
+
+from connector.inbound import MEDIA_KINDS, InboundMessage, PayloadError, parse_envelope
+from connector.ingest import DONE, STARTED, Ingest, QueuedItem
+
+logger = logging.getLogger(__name__)
+
+CHANNEL_NAME = "whatsapp"
+HANDOFF_CHANNEL = "handoff:customer-messages"
+HANDED_OFF = ("queued", "assigned")
+# What a waiting customer types or taps to stop waiting and talk to the bot again.
+BACK_TO_BOT_PAYLOAD = "/back_to_bot"
+BACK_TO_BOT_WORDS = {"menu", "menú", "bot", "volver", "volver al menu", "volver al menú", "back", "back to bot"}
+
+# Kinds that never become a bot turn: a reaction is not a question, and a number change is
+# bookkeeping (applied to connector/identity.py when the webhook arrived).
+SILENT_KINDS = ("reaction", "system")
+
+
+def rasa_text(message: InboundMessage) -> str | None:
+    """What Rasa sees for this message; None = no bot turn. The intents named here must be
+    in the domain: media_received (entity media_kind), shared_location, shared_contacts,
+    order_received, unsupported_message."""
+    kind = message.kind
+    if kind == "text":
+        return message.text or None
+    if kind in ("button_reply", "list_reply", "template_button"):
+        # Our own buttons carry Rasa payloads ("/faq_pick{...}") as their ids. Anything else
+        # (a template's quick reply, an id someone else chose) means nothing to Rasa as an id,
+        # so the customer-visible title goes through NLU instead.
+        if message.payload and message.payload.startswith("/"):
+            return message.payload
+        return message.text or message.payload
+    if kind in MEDIA_KINDS:
+        return "/media_received" + json.dumps({"media_kind": kind}, separators=(",", ":"))
+    if kind == "location":
+        return "/shared_location"
+    if kind == "contacts":
+        return "/shared_contacts"
+    if kind == "order":
+        return "/order_received"
+    if kind in SILENT_KINDS:
+        return None
+    return "/unsupported_message"  # "unsupported" (131051) and types we do not know yet
+
+
+def describe(message: InboundMessage, conv: str) -> dict[str, Any]:
+    """JSON-able facts about the message: Rasa metadata, and what the agent console receives."""
+    data: dict[str, Any] = {
+        "conversation_id": conv,
+        "wamid": message.wamid,
+        "kind": message.kind,
+        "type": message.raw_type,
+        "wa_id": message.sender.wa_id,
+        "user_id": message.sender.user_id,
+        "name": message.sender.name,
+        "timestamp": message.timestamp.isoformat() if message.timestamp else None,
+        "text": message.text,
+        "payload": message.payload,
+    }
+    for name in ("media", "location", "reaction", "order", "context", "referral"):
+        value = getattr(message, name)
+        if value is not None:
+            data[name] = asdict(value)
+    if message.contacts:
+        data["contacts"] = [asdict(c) for c in message.contacts]
+    if message.errors:
+        data["errors"] = [asdict(e) for e in message.errors]
+    return data
+
+
+MarkRead = Callable[[str, bool], Awaitable[Any]]           # (wamid, show_typing)
+AlreadyHandled = Callable[[str, str], Awaitable[bool]]    # (conv, wamid)
+
+
+class TurnHandler:
+    """Everything that happens to one message once a worker holds its conversation."""
+
+    def __init__(
+        self,
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        output_channel: Callable[[], OutputChannel],
+        redis_client: Any,
+        window: Any = None,
+        handoff: Any = None,
+        mark_read: Optional[MarkRead] = None,
+        resume_bot: Optional[Callable[[str], Awaitable[None]]] = None,
+    ) -> None:
+        self.on_new_message = on_new_message
+        self.resume_bot = resume_bot
+        self.output_channel = output_channel
+        self.redis = redis_client
+        self.window = window
+        self.handoff = handoff
+        self.mark_read = mark_read
+
+    async def __call__(self, item: QueuedItem) -> None:
+        try:
+            message = parse_envelope(item.envelope)
+        except PayloadError as exc:  # stored by an older version, or damaged: skip, keep the queue moving
+            logger.error("conversation %s: unreadable queued item %s: %s", item.conv, item.wamid, exc)
+            return
+        conv = item.conv
+        if message.kind == "system":
+            logger.info("conversation %s: system message %s (%s)", conv, message.system_type, message.text)
+            return
+        text = rasa_text(message)
+        handed_off = await self._handed_off(conv)
+        if handed_off and text is not None and await self._back_to_bot(conv, text):
+            handed_off = False
+        await self._acknowledge(message, typing=text is not None and not handed_off)
+        if self.window is not None and message.kind != "reaction":
+            # Reactions are not counted as opening the 24 h window: if Meta disagrees we only
+            # lose window time, whereas the opposite error costs a refused send (131047).
+            await asyncio.to_thread(self.window.record_inbound, conv, message.timestamp)
+        facts = describe(message, conv)
+        if handed_off:
+            await asyncio.to_thread(self.redis.publish, HANDOFF_CHANNEL, json.dumps(facts, ensure_ascii=False))
+            if text is not None and not text.startswith("/"):
+                await asyncio.to_thread(self.handoff.update_last_message, conv, text)
+        if text is None:
+            return
+        # While handed off the tracker is paused: Rasa logs the message and the bot stays quiet.
+        await self.on_new_message(UserMessage(
+            text=text,
+            output_channel=self.output_channel(),
+            sender_id=conv,
+            input_channel=CHANNEL_NAME,
+            message_id=message.wamid,
+            metadata={"whatsapp": facts},
+        ))
+
+    async def _handed_off(self, conv: str) -> bool:
+        if self.handoff is None:
+            return False
+        state = await asyncio.to_thread(self.handoff.state, conv)
+        return getattr(state, "state", None) in HANDED_OFF
+
+    async def _back_to_bot(self, conv: str, text: str) -> bool:
+        """A customer still in the queue may go back to the bot; once an agent has them, not."""
+        if text.strip() != BACK_TO_BOT_PAYLOAD and text.strip().lower() not in BACK_TO_BOT_WORDS:
+            return False
+        try:
+            cancelled = await asyncio.to_thread(self.handoff.cancel, conv)
+        except Exception as exc:  # an agent already holds the chat: the message goes to them
+            logger.info("conversation %s: stays with the agent (%s)", conv, exc)
+            return False
+        if cancelled and self.resume_bot is not None:
+            await self.resume_bot(conv)
+        return bool(cancelled)
+
+    async def _acknowledge(self, message: InboundMessage, typing: bool) -> None:
+        if self.mark_read is None:
+            return
+        try:
+            await self.mark_read(message.wamid, typing)
+        except Exception as exc:  # blue ticks are a courtesy; never lose the answer over them
+            logger.warning("read receipt for %s failed: %s", message.wamid, exc)
+
+
+class WorkerPool:
+    def __init__(
+        self,
+        ingest: Ingest,
+        handle: Callable[[QueuedItem], Awaitable[None]],
+        size: int = 4,
+        poll_seconds: float = 1.0,
+        already_handled: Optional[AlreadyHandled] = None,
+    ) -> None:
+        self.ingest = ingest
+        self.handle = handle
+        self.size = size
+        self.poll_seconds = poll_seconds
+        self.already_handled = already_handled
+        self._tasks: list[asyncio.Task] = []
+        self._wake: asyncio.Event | None = None
+        self._stopping = False
+
+    async def start(self, recover: bool = True) -> None:
+        if self._tasks:
+            return
+        self._wake = asyncio.Event()
+        self._stopping = False
+        # Booting in a task lets the server come up even while Redis is briefly unreachable.
+        self._tasks = [asyncio.create_task(self._boot(recover), name="wa-worker-boot")]
+
+    async def _boot(self, recover: bool) -> None:
+        delay = self.poll_seconds
+        while recover and not self._stopping:
+            try:
+                count = await asyncio.to_thread(self.ingest.recover)
+                if count:
+                    logger.info("re-scheduled %d conversation(s) queued before the restart", count)
+                break
+            except Exception as exc:
+                logger.warning("queue recovery failed (%s); retrying", exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30)
+        self._tasks += [asyncio.create_task(self._run(i), name=f"wa-worker-{i}") for i in range(self.size)]
+
+    @property
+    def running(self) -> int:
+        return sum(1 for t in self._tasks if not t.done())
+
+    def wake(self) -> None:
+        """New work was queued by this process: no need to wait for the next poll."""
+        if self._wake is not None:
+            self._wake.set()
+
+    async def stop(self) -> None:
+        self._stopping = True
+        self.wake()
+        await asyncio.sleep(0)  # let a booting task add its workers before they are cancelled
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._tasks = []
+
+    async def _run(self, number: int) -> None:
+        while not self._stopping:
+            try:
+                conv = await asyncio.to_thread(self.ingest.claim)
+            except Exception as exc:
+                logger.warning("worker %d: cannot reach the queue (%s); retrying", number, exc)
+                await asyncio.sleep(self.poll_seconds)
+                continue
+            if conv is None:
+                await self._idle()
+                continue
+            await self._serve(conv)
+
+    async def _idle(self) -> None:
+        assert self._wake is not None
+        try:
+            await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+        except asyncio.TimeoutError:
+            pass
+        self._wake.clear()
+
+    async def _serve(self, conv: str) -> None:
+        """Handle one message of a held conversation. Holds on through Redis outages (nobody
+        else may take the conversation meanwhile); a restart's recover() frees it otherwise."""
+        delay = self.poll_seconds
+        while not self._stopping:
+            try:
+                await self._serve_once(conv)
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                logger.warning("conversation %s: queue unavailable (%s); retrying", conv, exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30)
+
+    async def _serve_once(self, conv: str) -> None:
+        item = await asyncio.to_thread(self.ingest.head, conv)
+        if item is None:
+            await asyncio.to_thread(self.ingest.complete, conv, "")
+            return
+        if await self._should_handle(item):
+            await asyncio.to_thread(self.ingest.mark_started, item.wamid)
+            try:
+                await self.handle(item)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # Handing it back would block this customer forever on a poison message.
+                logger.exception("conversation %s: handling %s failed; moving on", conv, item.wamid)
+        if await asyncio.to_thread(self.ingest.complete, conv, item.wamid):
+            self.wake()
+
+    async def _should_handle(self, item: QueuedItem) -> bool:
+        state = await asyncio.to_thread(self.ingest.state, item.wamid)
+        if state == DONE:
+            return False  # handled, then the process stopped before the item was removed
+        if state == STARTED and self.already_handled is not None:
+            # Interrupted mid-turn: ask the tracker whether Rasa got as far as logging it.
+            try:
+                if await self.already_handled(item.conv, item.wamid):
+                    logger.info("conversation %s: %s was answered before the restart", item.conv, item.wamid)
+                    return False
+            except Exception as exc:
+                logger.warning("could not check the tracker for %s: %s", item.wamid, exc)
+        return True
