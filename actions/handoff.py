@@ -97,6 +97,17 @@ class ActionHandoff(Action):
         return hand_off(dispatcher, tracker, "asked for a person")
 
 
+def opening_status(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+    """'¿Están abiertos?' gets the answer for *now*, not only the weekly schedule."""
+    hours = _hours()
+    now = SYSTEM_CLOCK.now()
+    if hours.is_open(now):
+        closing = hours.next_closing(now)
+        dispatcher.utter_message(response="utter_open_now", until=closing.strftime("%H:%M") if closing else "")
+    else:
+        dispatcher.utter_message(response="utter_closed_now", back=hours.back_message(now, _language(tracker)))
+
+
 class ActionFallback(Action):
     """First miss: say so and offer a person. Second miss in a row: hand off."""
 
@@ -114,25 +125,6 @@ class ActionFallback(Action):
         if misses >= FALLBACKS_BEFORE_HANDOFF:
             return hand_off(dispatcher, tracker, "the bot did not understand twice")
         dispatcher.utter_message(response="utter_default")
-        return []
-
-
-class ActionOpenNow(Action):
-    """'¿Están abiertos?' gets the answer for *now*, not the static schedule."""
-
-    def name(self) -> str:
-        return "action_open_now"
-
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]):
-        language = _language(tracker)
-        hours = _hours()
-        now = SYSTEM_CLOCK.now()
-        if hours.is_open(now):
-            closing = hours.next_closing(now)
-            until = closing.strftime("%H:%M") if closing else ""
-            dispatcher.utter_message(response="utter_open_now", until=until)
-        else:
-            dispatcher.utter_message(response="utter_closed_now", back=hours.back_message(now, language))
         return []
 
 
