@@ -65,6 +65,15 @@ def stack(redis_url, trained_model, tmp_path_factory):
     """Rasa (with our WhatsApp channel), the action server and the Cloud API emulator, running."""
     from tests.stack import Stack
 
-    running = Stack(redis_url, trained_model, tmp_path_factory.mktemp("stack-logs")).start()
+    logs = tmp_path_factory.mktemp("stack-logs")
+    # Always open, so handoff tests do not depend on the hour CI runs at; hours.yml itself is
+    # covered by tests/test_hours.py.
+    always_open = logs / "hours-always-open.yml"
+    always_open.write_text(
+        "timezone: America/Mexico_City\nweekly:\n"
+        + "".join(f"  {day}: ['00:00-24:00']\n" for day in
+                  ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"))
+    )
+    running = Stack(redis_url, trained_model, logs, extra_env={"BUSINESS_HOURS_FILE": str(always_open)}).start()
     yield running
     running.stop()

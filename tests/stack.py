@@ -28,6 +28,7 @@ class Stack:
     model: Path
     log_dir: Path
     with_emulator: bool = True
+    extra_env: dict = field(default_factory=dict)
     env: dict = field(default_factory=dict)
     procs: dict = field(default_factory=dict)
 
@@ -55,6 +56,7 @@ class Stack:
             "WHATSAPP_GRAPH_URL": f"http://127.0.0.1:{self.emulator_port}",
             "CONNECTOR_WEBHOOK_URL": f"http://127.0.0.1:{self.rasa_port}/webhooks/whatsapp/webhook",
             "EMULATOR_PORT": str(self.emulator_port),
+            **self.extra_env,
         }
 
     @property
@@ -97,7 +99,7 @@ class Stack:
             "--endpoints", "endpoints.yml", "--model", str(self.model),
         ])
         if self.with_emulator:
-            self._wait("emulator", f"{self.emulator_url}/health", 30)
+            self._wait("emulator", f"{self.emulator_url}/_emulator/health", 30)
         self._wait("actions", f"http://127.0.0.1:{self.actions_port}/health", 90)
         self._wait(
             "rasa", f"{self.rasa_url}/status?token={self.env['RASA_TOKEN']}", 180,
