@@ -109,11 +109,13 @@ def test_tapping_buttons_and_picking_a_list_row(stack, catalog):
     assert menu_again["body"]["interactive"]["type"] == "list"
 
 
-def test_gibberish_is_not_answered_as_an_faq(stack):
+def test_gibberish_is_not_answered_as_an_faq(stack, catalog):
     customer = Customer(stack, "5215512340004")
     customer.says("asdkjh qwe")
     (reply,) = customer.wait_for_replies(1)
-    assert text_of(reply).startswith("Perdón, no te entendí")
+    assert text_of(reply) not in {faq.answer(lang) for faq in catalog for lang in ("es", "en")}
+    # Either "didn't understand" (nlu_fallback) or "can't help with that" (out_of_scope).
+    assert text_of(reply).startswith(("Perdón, no te entendí", "Perdón, con eso no te puedo ayudar"))
 
 
 def test_a_webhook_signed_by_hand_reaches_the_bot(stack, catalog):
@@ -141,3 +143,15 @@ def test_a_webhook_signed_by_hand_reaches_the_bot(stack, catalog):
     answer, _ = customer.wait_for_replies(2)
     assert text_of(answer) == catalog.get("store_locations").answer("en")
     customer.assert_no_reply(3)
+
+
+def test_language_is_remembered_across_ambiguous_messages(stack):
+    customer = Customer(stack, "5215512340006", "Pat")
+    customer.says("do you ship to the US?")
+    customer.wait_for_replies(2)
+    customer.says("ok")  # says nothing about the language: the conversation stays in English
+    (menu,) = customer.wait_for_replies(1)
+    assert text_of(menu).startswith("What can I help you with?")
+    customer.says("y cuanto tarda el envio a monterrey")
+    answer, follow_up = customer.wait_for_replies(2)
+    assert text_of(follow_up) == "¿Algo más?"
