@@ -1,0 +1,1 @@
+"""Benchmarks for the assistant's NLU (`python -m bench.nlu_bench`)."""
