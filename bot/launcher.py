@@ -101,7 +101,11 @@ def main() -> int:
 
     from bot import training
 
-    training.main([])
+    if training.main([]) != 0:
+        print("Training failed; fix the data (`make validate` explains what is wrong) and run again.")
+        if embedded:
+            embedded.stop()
+        return 1
 
     from console.users import ensure_demo_users
 

@@ -77,6 +77,36 @@ def test_component_trusts_only_grammar_words_for_text_not_understood():
     assert detect_language("hfhfhf hfhf")[0] == "en"
 
 
+def test_sentence_embeddings_are_shipped_multilingual_and_cached():
+    import numpy as np
+
+    from bot.nlu import embedding
+
+    vectors = embedding.embed(["cuanto cuesta el envio", "how much is shipping", "my cat is sick", ""])
+    assert vectors.shape == (4, embedding.DIMENSIONS)
+    assert np.allclose(np.linalg.norm(vectors[:3], axis=1), 1.0, atol=1e-3)
+    assert not vectors[3].any()  # empty text: similar to nothing
+    # The same question in the other language is closer than an unrelated one.
+    assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2] + 0.2
+    # Cached per text (whitespace-insensitive): the same numbers come back.
+    assert np.array_equal(embedding.embed(["  cuanto cuesta  el envio"])[0], vectors[0])
+
+
+def test_certainty_does_not_depend_on_the_number_of_labels():
+    import numpy as np
+
+    from bot.nlu.classifier import _certainty
+
+    for labels in (5, 40):
+        uniform = np.full((1, labels), 1.0 / labels)
+        assert np.allclose(_certainty(uniform), 0.0)
+        sure = np.eye(labels)[:1] * 0.999999 + 1e-6 / labels
+        assert _certainty(sure)[0, 0] > 0.99
+    # Runner-ups never score above the winner, so rankings stay sorted.
+    scores = _certainty(np.array([[0.6, 0.3, 0.1]]))
+    assert scores[0, 0] > scores[0, 1] > scores[0, 2]
+
+
 # -- a tiny real assistant: our pipeline, a retrieval intent, Rasa's utter_faq --------------
 
 NLU = """

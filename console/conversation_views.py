@@ -1,0 +1,221 @@
+"""One conversation: history from Rasa, customer info, and every action an agent takes on it."""
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from . import services, wants_json
+from .customer import CustomerInfo, mask_number, optin_status
+from .desk import ASSIGNED, DeskError
+from .formatting import window_reason
+from .history import latest_slot, messages_from_tracker
+from .permissions import can_act, require_can_act
+from .rasa_client import RasaError
+from .wa_templates import TemplateError
+
+log = logging.getLogger(__name__)
+bp = Blueprint("conversation", __name__, url_prefix="/c")
+
+# WhatsApp's limit for a text body.
+MAX_TEXT = 4096
+
+
+def _render_template_body(name: str, language: str, params: list[str]) -> str | None:
+    candidates = [t for t in services().templates.all() if t.name == name]
+    # The exact translation first; any language of that name is better than no text at all.
+    candidates.sort(key=lambda t: t.language != language)
+    for template in candidates:
+        if len(params) >= template.param_count:
+            return template.render(params)
+    return None
+
+
+def _history(conversation_id: str):
+    """(messages, tracker, error): the page still opens when Rasa is down, just without history."""
+    try:
+        tracker = services().rasa.tracker(conversation_id)
+    except RasaError as exc:
+        return [], {}, f"Could not load the history: {exc}"
+    return messages_from_tracker(tracker, _render_template_body), tracker, None
+
+
+def _window(conversation_id: str):
+    return services().window.status(conversation_id)
+
+
+def _sendable_until(status):
+    """closes_at minus ServiceWindow's safety margin: the countdown must hit zero when sends stop."""
+    if not status.closes_at:
+        return None
+    return status.closes_at - getattr(services().window, "margin", timedelta(0))
+
+
+def _page(conversation_id: str, status: int = 200, error: str | None = None, draft: str = ""):
+    svc = services()
+    chat = svc.desk.chat(conversation_id)
+    messages, tracker, history_error = _history(conversation_id)
+    language = chat.language or latest_slot(tracker, "language") or "es"
+    customer = CustomerInfo(
+        name=chat.name or "(no profile name)",
+        number=mask_number(conversation_id),
+        language=language,
+        optin=optin_status(svc.redis, conversation_id),
+    )
+    window_status = _window(conversation_id)
+    others = [a for a in svc.desk.online_agents() if a != current_user.name]
+    try:
+        failures = list(svc.delivery.failures(conversation_id))
+    except Exception:
+        log.exception("could not read delivery failures")
+        failures = []
+    return render_template(
+        "conversation.html",
+        chat=chat, customer=customer, messages=messages, history_error=history_error,
+        window=window_status, sendable_until=_sendable_until(window_status), now=svc.clock.now(),
+        can_act=can_act(current_user, chat), notes=svc.notes.list(conversation_id),
+        canned=svc.canned.for_language(language if language in ("es", "en") else "es"),
+        templates=svc.templates.for_language(language), failures=failures,
+        transfer_targets=others, error=error, draft=draft,
+    ), status
+
+
+def _fail(conversation_id: str, status: int, message: str, draft: str = ""):
+    if wants_json():
+        return jsonify(ok=False, error=message), status
+    return _page(conversation_id, status=status, error=message, draft=draft)
+
+
+def _done(conversation_id: str, message: str | None = None, **extra):
+    if wants_json():
+        return jsonify(ok=True, message=message, **extra)
+    if message:
+        flash(message, "success")
+    return redirect(url_for("conversation.view", conversation_id=conversation_id), 303)
+
+
+@bp.route("/<conv:conversation_id>")
+@login_required
+def view(conversation_id: str):
+    return _page(conversation_id)
+
+
+@bp.route("/<conv:conversation_id>/history")
+@login_required
+def history(conversation_id: str):
+    messages, _, history_error = _history(conversation_id)
+    return render_template("_history.html", messages=messages, history_error=history_error)
+
+
+@bp.route("/<conv:conversation_id>/window")
+@login_required
+def window(conversation_id: str):
+    status = _window(conversation_id)
+    until = _sendable_until(status)
+    return jsonify(open=bool(status.open), reason=window_reason(status.reason),
+                   closes_at=until.isoformat() if until else None,
+                   now=services().clock.now().isoformat())
+
+
+@bp.route("/<conv:conversation_id>/reply", methods=["POST"])
+@login_required
+def reply(conversation_id: str):
+    svc = services()
+    text = request.form.get("text", "").strip()
+    require_can_act(svc.desk.chat(conversation_id))
+    if not text:
+        return _fail(conversation_id, 400, "Write a reply first.")
+    if len(text) > MAX_TEXT:
+        return _fail(conversation_id, 400, f"WhatsApp messages are limited to {MAX_TEXT} characters.", text)
+    # The form may have been rendered while the window was open: decide on the server, now.
+    status = _window(conversation_id)
+    if not status.open:
+        return _fail(conversation_id, 409,
+                     "The 24-hour customer service window is closed, so WhatsApp does not allow "
+                     "free-form messages. Send an approved template instead; the reply was not sent.",
+                     text)
+    try:
+        svc.rasa.send_text(conversation_id, text, current_user.name)
+    except RasaError as exc:
+        return _fail(conversation_id, 502, f"The reply was not sent: {exc}", text)
+    return _done(conversation_id)
+
+
+@bp.route("/<conv:conversation_id>/template", methods=["POST"])
+@login_required
+def send_template(conversation_id: str):
+    svc = services()
+    require_can_act(svc.desk.chat(conversation_id))
+    try:
+        template = svc.templates.get(request.form.get("template", ""))
+        params = template.validate([request.form.get(f"p{i}", "") for i in range(1, template.param_count + 1)])
+    except TemplateError as exc:
+        return _fail(conversation_id, 400, str(exc))
+    try:
+        svc.rasa.send_template(conversation_id, template.cloud_api_object(params), current_user.name)
+    except RasaError as exc:
+        return _fail(conversation_id, 502, f"The template was not sent: {exc}")
+    return _done(conversation_id, f"Template {template.name} sent.")
+
+
+@bp.route("/<conv:conversation_id>/notes", methods=["POST"])
+@login_required
+def add_note(conversation_id: str):
+    svc = services()
+    require_can_act(svc.desk.chat(conversation_id))
+    try:
+        svc.notes.add(conversation_id, current_user.name, request.form.get("text", ""))
+    except ValueError as exc:
+        return _fail(conversation_id, 400, str(exc))
+    return _done(conversation_id, "Note saved.")
+
+
+@bp.route("/<conv:conversation_id>/transfer", methods=["POST"])
+@login_required
+def transfer(conversation_id: str):
+    svc = services()
+    chat = svc.desk.chat(conversation_id)
+    require_can_act(chat)
+    target = request.form.get("to", "").strip() or None
+    if target is not None and target not in svc.desk.online_agents():
+        return _fail(conversation_id, 409, f"{target} is not online; pick an online agent or the queue.")
+    try:
+        svc.desk.transfer(conversation_id, current_user.name, target, is_lead=current_user.is_lead)
+    except DeskError as exc:
+        return _fail(conversation_id, 409, f"Could not transfer: {exc}")
+    message = f"Transferred to {target}." if target else "Returned to the queue."
+    if wants_json():
+        return jsonify(ok=True, message=message)
+    flash(message, "success")
+    return redirect(url_for("queue.index"), 303)
+
+
+@bp.route("/<conv:conversation_id>/resolve", methods=["POST"])
+@login_required
+def resolve(conversation_id: str):
+    svc = services()
+    chat = svc.desk.chat(conversation_id)
+    require_can_act(chat)
+    if chat.state != ASSIGNED:
+        return _fail(conversation_id, 409, "Only a chat that is assigned to an agent can be resolved.")
+    try:
+        svc.desk.resolve(conversation_id, current_user.name, is_lead=current_user.is_lead)
+    except DeskError as exc:
+        return _fail(conversation_id, 409, f"Could not resolve: {exc}")
+    language = chat.language if chat.language in ("es", "en") else "es"
+    # A free-form goodbye outside the window would be refused by WhatsApp; resume silently then.
+    closing = current_app.config["CLOSING_MESSAGE"].get(language) if _window(conversation_id).open else None
+    try:
+        svc.rasa.resume_bot(conversation_id, closing, current_user.name)
+    except RasaError as exc:
+        message = f"Resolved, but the bot could not be resumed: {exc}. Ask an admin to check Rasa."
+        if wants_json():
+            return jsonify(ok=False, error=message), 502
+        flash(message, "error")
+        return redirect(url_for("queue.index"), 303)
+    if wants_json():
+        return jsonify(ok=True, message="Resolved; the assistant has the conversation again.")
+    flash("Resolved; the assistant has the conversation again.", "success")
+    return redirect(url_for("queue.index"), 303)

@@ -1,0 +1,33 @@
+"""Who may act on a chat: the agent it is assigned to, or any lead."""
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import abort
+from flask_login import current_user
+
+from .desk import ASSIGNED, Chat
+
+
+def can_act(user, chat: Chat) -> bool:
+    # Even a lead claims a waiting chat first, so the queue and "my chats" stay truthful.
+    return chat.state == ASSIGNED and (user.is_lead or chat.agent == user.name)
+
+
+def require_can_act(chat: Chat) -> None:
+    if not can_act(current_user, chat):
+        if chat.state != ASSIGNED:
+            message = "This chat is not assigned to anyone; claim it from the queue first."
+        else:
+            message = f"This chat is assigned to {chat.agent}; only that agent or a lead can act on it."
+        abort(403, description=message)
+
+
+def lead_required(view):
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if not current_user.is_lead:
+            abort(403, description="Only leads can do that.")
+        return view(*args, **kwargs)
+
+    return wrapper

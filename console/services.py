@@ -1,0 +1,56 @@
+"""Everything the views need, built once per app; tests swap any piece through the config dict."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import redis
+
+from bot.clock import SYSTEM_CLOCK
+from bot.handoff import Handoff
+from bot.window import ServiceWindow
+from connector.delivery import DeliveryLog
+
+from .canned import CannedReplies
+from .desk import Desk
+from .notes import Notes
+from .rasa_client import RasaClient
+from .throttle import LoginThrottle
+from .users import UserStore
+from .wa_templates import TemplateRegister
+
+
+@dataclass
+class Services:
+    redis: redis.Redis
+    clock: object
+    desk: Desk
+    window: object
+    delivery: object
+    rasa: RasaClient
+    users: UserStore
+    throttle: LoginThrottle
+    templates: TemplateRegister
+    canned: CannedReplies
+    notes: Notes
+
+
+def build(config: dict) -> Services:
+    r = config.get("REDIS")
+    if r is None:
+        from bot.redis_conn import get_redis
+
+        r = get_redis(config.get("REDIS_URL"))
+    clock = config.get("CLOCK") or SYSTEM_CLOCK
+
+    handoff = config.get("HANDOFF") or Handoff(r, clock)
+    window = config.get("WINDOW") or ServiceWindow(r, clock)
+    delivery = config.get("DELIVERY") or DeliveryLog(r, clock)
+
+    rasa = config.get("RASA") or RasaClient(config.get("RASA_URL", "http://127.0.0.1:5005"),
+                                            config.get("RASA_TOKEN", ""))
+    return Services(
+        redis=r, clock=clock, desk=Desk(handoff), window=window, delivery=delivery, rasa=rasa,
+        users=UserStore(r),
+        throttle=LoginThrottle(r, config.get("LOGIN_LIMIT", 5), config.get("LOGIN_WINDOW_SECONDS", 300)),
+        templates=TemplateRegister(r), canned=CannedReplies(r), notes=Notes(r, clock),
+    )

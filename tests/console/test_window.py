@@ -1,0 +1,124 @@
+"""The 24 h window is enforced on the server: free-form outside it is refused, templates go out."""
+from __future__ import annotations
+
+from .conftest import CUSTOMER, cpath
+
+
+def test_reply_inside_window_goes_through_rasa_events(client_for, assigned, fake_rasa, clock):
+    conv = assigned("ana")
+    clock.advance(hours=20, minutes=48)
+    ana = client_for("ana")
+    page = ana.get(cpath(conv)).get_data(as_text=True)
+    assert "Window closes in 3h 11m" in page  # 24 h minus 20 h 48 m minus the 1-minute margin
+    response = ana.post(f"{cpath(conv)}/reply", data={"text": "¡Hola María! Te ayudo.", "csrf_token": ana.csrf})
+    assert response.status_code == 303
+    [post] = fake_rasa.posts(conv)
+    assert post.query == {"token": fake_rasa.token, "include_events": "NONE",
+                          "execute_side_effects": "true", "output_channel": "whatsapp"}
+    assert post.body == [{"event": "bot", "text": "¡Hola María! Te ayudo.", "metadata": {"agent": "ana"}}]
+    history = ana.get(cpath(conv)).get_data(as_text=True)
+    assert "Agent ana" in history and "¡Hola María! Te ayudo." in history
+
+
+def test_free_form_outside_window_is_refused_with_409(client_for, assigned, fake_rasa, clock):
+    conv = assigned("ana")
+    ana = client_for("ana")
+    clock.advance(hours=25)
+    response = ana.post(f"{cpath(conv)}/reply", data={"text": "¿Sigues ahí?", "csrf_token": ana.csrf})
+    assert response.status_code == 409
+    body = response.get_data(as_text=True)
+    assert "window is closed" in body and "not sent" in body
+    assert "¿Sigues ahí?" in body  # the draft is kept for the agent
+    assert fake_rasa.posts() == []
+    json_response = ana.post(f"{cpath(conv)}/reply", data={"text": "x", "csrf_token": ana.csrf},
+                             headers={"Accept": "application/json"})
+    assert json_response.status_code == 409 and "window is closed" in json_response.json["error"]
+
+
+def test_window_closed_by_meta_is_respected(client_for, assigned, fake_rasa, window):
+    conv = assigned("ana")
+    window.close(conv, "131047")
+    ana = client_for("ana")
+    assert ana.post(f"{cpath(conv)}/reply", data={"text": "hola", "csrf_token": ana.csrf}).status_code == 409
+    assert fake_rasa.posts() == []
+
+
+def test_outside_window_page_offers_only_templates(client_for, assigned, clock):
+    conv = assigned("ana")
+    clock.advance(hours=25)
+    page = client_for("ana").get(cpath(conv)).get_data(as_text=True)
+    assert "24-hour window closed" in page
+    assert '<details class="template-box" id="template-box" open>' in page
+    textarea = page[page.index('id="reply-text"'):page.index("</textarea>")]
+    assert "disabled" in textarea
+    assert "reengage_es" in page and "hello_world" in page
+
+
+def test_template_outside_window_is_sent(client_for, assigned, fake_rasa, clock):
+    conv = assigned("ana")
+    clock.advance(hours=30)
+    ana = client_for("ana")
+    response = ana.post(f"{cpath(conv)}/template", data={"template": "reengage_es:es_MX", "p1": "María",
+                                                     "csrf_token": ana.csrf})
+    assert response.status_code == 303
+    [post] = fake_rasa.posts(conv)
+    assert post.query["execute_side_effects"] == "true"
+    assert post.body == [{
+        "event": "bot",
+        "data": {"custom": {"type": "template", "template": {
+            "name": "reengage_es", "language": {"code": "es_MX"},
+            "components": [{"type": "body", "parameters": [{"type": "text", "text": "María"}]}]}}},
+        "metadata": {"agent": "ana", "template_name": "reengage_es"},
+    }]
+    page = ana.get(cpath(conv)).get_data(as_text=True)
+    assert "template reengage_es" in page and "Hola María, seguimos aquí" in page
+
+
+def test_template_needs_its_parameters(client_for, assigned, fake_rasa):
+    conv = assigned("ana")
+    ana = client_for("ana")
+    response = ana.post(f"{cpath(conv)}/template", data={"template": "reengage_es:es_MX", "p1": " ",
+                                                     "csrf_token": ana.csrf})
+    assert response.status_code == 400 and "needs 1 parameter" in response.get_data(as_text=True)
+    response = ana.post(f"{cpath(conv)}/template", data={"template": "made_up:es", "csrf_token": ana.csrf})
+    assert response.status_code == 400
+    assert fake_rasa.posts() == []
+
+
+def test_window_endpoint_reports_sendable_deadline(client_for, assigned, clock):
+    conv = assigned("ana")
+    status = client_for("ana").get(f"{cpath(conv)}/window").json
+    assert status["open"] is True
+    assert status["closes_at"] == "2026-01-06T11:59:00+00:00"
+
+
+def test_rasa_failure_keeps_the_draft(client_for, assigned, fake_rasa):
+    conv = assigned("ana")
+    fake_rasa.fail_posts = True
+    ana = client_for("ana")
+    response = ana.post(f"{cpath(conv)}/reply", data={"text": "Mi respuesta", "csrf_token": ana.csrf})
+    assert response.status_code == 502
+    body = response.get_data(as_text=True)
+    assert "The reply was not sent" in body and "Mi respuesta" in body
+
+
+def test_customer_info_is_masked(client_for, assigned, redis_client):
+    conv = assigned("ana")
+    ana = client_for("ana")
+    page = ana.get(cpath(conv)).get_data(as_text=True)
+    assert "+52 55 **** 1234" in page and CUSTOMER not in page  # not even in URLs
+    assert "unknown" in page  # opt-in not recorded yet
+    redis_client.set(f"optin:{conv}", "opted_in")
+    assert "opted_in" in ana.get(cpath(conv)).get_data(as_text=True)
+
+
+def test_delivery_failures_are_shown(client_for, assigned, redis_client, clock):
+    from connector.delivery import DeliveryLog
+
+    conv = assigned("ana")
+    DeliveryLog(redis_client, clock).record_failure(
+        conv, {"type": "text", "text": {"body": "Tu pedido <b>llega</b> mañana"}}, 131026,
+        "Message undeliverable", "The number may not be on WhatsApp", agent="ana")
+    page = client_for("ana").get(cpath(conv)).get_data(as_text=True)
+    assert "Delivery problems" in page and "Message undeliverable" in page and "131026" in page
+    assert "Tu pedido &lt;b&gt;llega&lt;/b&gt; mañana" in page
