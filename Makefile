@@ -14,7 +14,6 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 $(VENV)/.installed: requirements.txt constraints.txt
 	@PY310=$$(scripts/find-python310) || exit 1; \
 	if [ ! -x $(PY) ]; then echo "Creating $(VENV) with $$PY310"; $$PY310 -m venv $(VENV) || exit 1; fi
-	$(PY) -m pip install --progress-bar on --upgrade 'pip<25' wheel
 	@echo "Installing pinned dependencies (first time: about 2 minutes, 3 GB)…"
 	$(PY) -m pip install --progress-bar on -r requirements.txt -c constraints.txt
 	@touch $@

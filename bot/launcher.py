@@ -9,7 +9,11 @@ import json
 import os
 import secrets
 import sys
+import threading
+import time
 from pathlib import Path
+
+import httpx
 
 from bot.redis_conn import EmbeddedRedis, RedisAddress
 
@@ -72,6 +76,10 @@ def build_environment(env: dict[str, str]) -> tuple[dict[str, str], EmbeddedRedi
     env.setdefault("EMULATOR_PORT", str(EMULATOR_PORT))
     env.setdefault("CONSOLE_PORT", str(CONSOLE_PORT))
     env.setdefault("RASA_TELEMETRY_ENABLED", "false")
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    # Rasa's dependencies print pages of DeprecationWarnings at start-up that no user can act on.
+    env.setdefault("PYTHONWARNINGS", "ignore::DeprecationWarning,ignore::PendingDeprecationWarning")
+    env.setdefault("BIND_HOST", "127.0.0.1")
     env["PYTHONPATH"] = str(ROOT)
     return env, embedded, emulator_mode
 
@@ -80,7 +88,8 @@ def processes(env: dict[str, str], emulator_mode: bool) -> dict[str, str]:
     rasa = Path(PY).with_name("rasa")
     procs = {
         "rasa": (
-            f"{rasa} run --enable-api --auth-token {env['RASA_TOKEN']} --port {RASA_PORT} "
+            f"{rasa} run --enable-api --auth-token {env['RASA_TOKEN']} "
+            f"--interface {env['BIND_HOST']} --port {RASA_PORT} "
             f"--credentials credentials.yml --endpoints endpoints.yml --model models "
             f"--cors '' --log-file var/rasa.log"
         ),
@@ -114,6 +123,30 @@ def main() -> int:
     for name, cmd in processes(env, emulator_mode).items():
         manager.add_process(name, cmd, env=env, cwd=str(ROOT))
 
+    threading.Thread(
+        target=_announce_when_ready, args=(env, emulator_mode, created), daemon=True
+    ).start()
+    try:
+        manager.loop()
+    finally:
+        if embedded:
+            embedded.stop()
+    return manager.returncode or 0
+
+
+def _announce_when_ready(env: dict[str, str], emulator_mode: bool, created: list) -> None:
+    """Print where everything is once Rasa answers, so it is not buried under start-up logs."""
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{env['RASA_URL']}/status", params={"token": env["RASA_TOKEN"]}, timeout=2).is_success:
+                break
+        except httpx.HTTPError:
+            pass
+        time.sleep(1)
+    else:
+        print("Rasa did not answer within 5 minutes; see the `rasa` lines above and var/rasa.log.")
+        return
     print("\n" + "=" * 72)
     if emulator_mode:
         print(f"Customer chat (WhatsApp emulator): http://127.0.0.1:{EMULATOR_PORT}/")
@@ -125,14 +158,11 @@ def main() -> int:
         print("Demo users created (passwords shown once; change with `python -m console create-user`):")
         for user, role, password in created:
             print(f"    {user:<8} {role:<6} {password}")
+    else:
+        print("Console users already exist. Forgot a password? "
+              "`.venv/bin/python -m console create-user NAME --role agent --replace --generate`")
     print("Chat from the terminal: `make chat` in another terminal. Stop everything: Ctrl-C.")
     print("=" * 72 + "\n", flush=True)
-    try:
-        manager.loop()
-    finally:
-        if embedded:
-            embedded.stop()
-    return manager.returncode or 0
 
 
 if __name__ == "__main__":

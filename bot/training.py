@@ -110,11 +110,23 @@ def train(root: Path = ROOT, force: bool = False, output: Optional[Path] = None)
     return Outcome(Path(result.model), True, time.perf_counter() - started)
 
 
+def _quiet_rasa() -> None:
+    """What the `rasa` CLI does before training; without it Rasa's structlog prints debug lines."""
+    import logging
+
+    from rasa.utils.common import configure_logging_and_warnings
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_logging_and_warnings(logging.WARNING)
+    configure_structlog(logging.WARNING)
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(description="Train the assistant if its inputs changed.")
     parser.add_argument("--force", action="store_true", help="retrain everything, ignoring the cache")
     parser.add_argument("--root", type=Path, default=ROOT, help="project to train (a copy, for timing)")
     args = parser.parse_args(argv)
+    _quiet_rasa()
     try:
         outcome = train(root=args.root.resolve(), force=args.force)
     except (RuntimeError, SystemExit) as error:
