@@ -8,7 +8,7 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 3
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: run test install train validate bench-nlu chat browser clean
+.PHONY: run test install train validate bench-nlu bench-train chat browser clean
 
 # The environment is rebuilt only when the pinned requirements change.
 $(VENV)/.installed: requirements.txt constraints.txt
@@ -31,8 +31,12 @@ train: install
 validate: install
 	$(PY) -m bot.validate
 
+# Our pipeline, side by side with stock Rasa (CountVectors + LogisticRegressionClassifier).
 bench-nlu: install
-	$(PY) -m bench.nlu_bench $(ARGS)
+	$(PY) -m bench.nlu_bench --baseline bench/configs/rasa_logreg.yml $(ARGS)
+
+bench-train: install
+	$(PY) -m bench.train_bench
 
 # Chat with the assistant from the terminal (needs `make run` in another terminal).
 chat: install

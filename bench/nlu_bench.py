@@ -343,12 +343,12 @@ def _fmt(value: Optional[float]) -> str:
 
 
 def print_table(results: Sequence[Result], out=sys.stdout) -> None:
-    header = f"{'dataset':<22} {'train':>5} {'test':>5} {'labels':>6} {'in-acc':>6} {'oos-R':>6} {'oos-P':>6} {'MCC':>6} {'train s':>7} {'ms/msg':>6}"
+    header = f"{'dataset':<22} {'pipeline':<14} {'train':>5} {'test':>5} {'labels':>6} {'in-acc':>6} {'oos-R':>6} {'oos-P':>6} {'MCC':>6} {'train s':>7} {'ms/msg':>6}"
     print(header, file=out)
     print("-" * len(header), file=out)
     for r in results:
         print(
-            f"{r.dataset:<22} {r.train_rows:>5} {r.test_rows:>5} {r.labels:>6} "
+            f"{r.dataset:<22} {Path(r.config).stem[:14]:<14} {r.train_rows:>5} {r.test_rows:>5} {r.labels:>6} "
             f"{_fmt(r.in_scope_accuracy)} {_fmt(r.oos_recall)} {_fmt(r.oos_precision)} {_fmt(r.mcc)} "
             f"{r.train_seconds:>7.1f} {r.parse_ms_per_message:>6.1f}",
             file=out,
@@ -362,26 +362,31 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--oos-label", default="NO_NODES_DETECTED", help="out-of-scope label in --test")
     parser.add_argument("--name", help="data set name for a --train/--test pair")
     parser.add_argument("--config", type=Path, default=ROOT / "config.yml")
+    parser.add_argument("--baseline", type=Path, action="append", default=[],
+                        help="another Rasa config to run on the same data, side by side (repeatable)")
     parser.add_argument("--only", choices=["sofmattress", "own"], help="run one built-in data set")
     parser.add_argument("--output", type=Path, default=ROOT / "results" / "nlu_bench.json")
     parser.add_argument("--export-own", type=Path, help="also write our FAQ split as CSVs here")
     args = parser.parse_args(argv)
     quiet_rasa()
 
+    configs = [args.config, *args.baseline]
     results: List[Result] = []
     extra: Dict[str, object] = {}
     if args.train or args.test:
         if not (args.train and args.test):
             parser.error("--train and --test go together")
         name = args.name or args.train.stem
-        results.append(run(name, read_csv(args.train), read_csv(args.test), args.oos_label, args.config))
+        for config in configs:
+            results.append(run(name, read_csv(args.train), read_csv(args.test), args.oos_label, config))
     else:
         if args.only in (None, "sofmattress"):
             train_csv, test_csv = HINT3 / "sofmattress_train.csv", HINT3 / "sofmattress_test.csv"
             if train_csv.is_file() and test_csv.is_file():
-                results.append(
-                    run("hint3-sofmattress", read_csv(train_csv), read_csv(test_csv), "NO_NODES_DETECTED", args.config)
-                )
+                for config in configs:
+                    results.append(
+                        run("hint3-sofmattress", read_csv(train_csv), read_csv(test_csv), "NO_NODES_DETECTED", config)
+                    )
             else:
                 print(f"SKIP hint3-sofmattress: {HINT3} is absent (shared data lives beside the repo)")
         if args.only in (None, "own"):
@@ -392,7 +397,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 write_csv(args.export_own / "own_train.csv", train)
                 write_csv(args.export_own / "own_test.csv", test)
             if train and test:
-                results.append(run("own-faq-heldout", train, test, OWN_OOS_LABEL, args.config))
+                for config in configs:
+                    results.append(run("own-faq-heldout", train, test, OWN_OOS_LABEL, config))
                 extra["language_detection"] = language_report(examples)
             else:
                 print("SKIP own-faq-heldout: no NLU examples under data/ yet")
@@ -402,7 +408,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     threshold = _fallback_threshold(args.config)
     print(f"\nconfig: {args.config}  fallback threshold: {threshold}")
     for r in results:
-        print(f"  {r.dataset}: MCC if the threshold were (diagnostic only) {r.mcc_by_threshold}")
+        print(f"  {r.dataset} / {Path(r.config).stem}: MCC if the threshold were (diagnostic only) {r.mcc_by_threshold}")
     language = extra.get("language_detection")
     if language:
         for key in ("LanguageDetector", "lingua_alone"):
