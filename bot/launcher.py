@@ -68,6 +68,7 @@ def build_environment(env: dict[str, str]) -> tuple[dict[str, str], EmbeddedRedi
                     "WHATSAPP_PHONE_NUMBER_ID"):
             env[key] = local[key]
         env["WHATSAPP_GRAPH_URL"] = f"http://127.0.0.1:{EMULATOR_PORT}"
+        env.setdefault("EMULATOR_BUSINESS_NAME", "Calzado y Moda Alba")
     env.setdefault("RASA_TOKEN", local["RASA_TOKEN"])
     env.setdefault("CONSOLE_SECRET_KEY", local["CONSOLE_SECRET_KEY"])
     env.setdefault("RASA_URL", f"http://127.0.0.1:{RASA_PORT}")
