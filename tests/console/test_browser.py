@@ -219,7 +219,8 @@ def test_customer_message_reopens_the_window_live(browser, live):
     live.redis.publish("handoff:customer-messages", '{"conversation_id": "%s"}' % conv)
     page.wait_for_selector("text=Sigo aquí, ¿me ayudas?", timeout=10_000)
     page.wait_for_selector("#reply-text:enabled", timeout=10_000)
-    assert page.inner_text("#window-countdown").startswith("Window closes in 23h 59m")
+    # 24 h minus the 60 s safety margin, minus however long this slow machine took since.
+    assert page.inner_text("#window-countdown").startswith("Window closes in 23h 5")
     page.context.close()
 
 
