@@ -17,6 +17,19 @@ def message(wa_id="34600", wamid="wamid.1", body="hola", ts=1750000000):
     return parse_webhook(text_webhook(wa_id, wamid, body, ts)).messages[0]
 
 
+
+async def run_pool_until(pool, done, steps: int = 100, settle: float = 0.0) -> None:
+    """Run the workers until done() holds (or ~2 s per 100 steps), then stop them."""
+    await pool.start()
+    try:
+        for _ in range(steps):
+            if done():
+                break
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(settle)  # room for a wrong extra turn to show up
+    finally:
+        await pool.stop()
+
 def test_enqueue_dedupes_and_schedules_once(redis_client):
     ingest = Ingest(redis_client)
     assert ingest.enqueue("34600", message(wamid="wamid.1"))
@@ -143,14 +156,7 @@ async def test_order_per_customer_with_several_workers(redis_client):
         busy.discard(item.conv)
 
     pool = WorkerPool(ingest, handle, size=4, poll_seconds=0.02)
-    await pool.start()
-    try:
-        for _ in range(300):
-            if len(handled) == 30:
-                break
-            await asyncio.sleep(0.02)
-    finally:
-        await pool.stop()
+    await run_pool_until(pool, lambda: len(handled) == 30, steps=300)
     assert not overlap
     for c in customers:
         assert [n for conv, n in handled if conv == c] == list(range(6))
@@ -171,15 +177,7 @@ async def test_interrupted_turn_is_checked_against_the_tracker(redis_client):
         return wamid == "wamid.a1"
 
     pool = WorkerPool(ingest, handle, size=2, poll_seconds=0.02, already_handled=in_tracker)
-    await pool.start()
-    try:
-        for _ in range(100):
-            if handled:
-                break
-            await asyncio.sleep(0.02)
-        await asyncio.sleep(0.05)
-    finally:
-        await pool.stop()
+    await run_pool_until(pool, lambda: handled, settle=0.05)
     assert handled == ["wamid.a2"]
 
 
@@ -195,12 +193,5 @@ async def test_a_failing_turn_does_not_block_the_customer(redis_client):
         handled.append(item.wamid)
 
     pool = WorkerPool(ingest, handle, size=1, poll_seconds=0.02)
-    await pool.start()
-    try:
-        for _ in range(100):
-            if handled:
-                break
-            await asyncio.sleep(0.02)
-    finally:
-        await pool.stop()
+    await run_pool_until(pool, lambda: handled)
     assert handled == ["wamid.good"]
