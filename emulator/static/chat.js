@@ -74,7 +74,26 @@
     span.setAttribute("data-status", status);
     return span;
   }
-  function textBlock(bubble, cls, text) { if (text) bubble.appendChild(el("div", cls, text)); }
+  // WhatsApp's own formatting (*bold*, _italic_, ~strike~), as the customer's phone shows it.
+  // Built from text nodes and elements, never markup, so it stays as inert as plain text.
+  var FORMATS = { "*": "strong", "_": "em", "~": "s" };
+  function formatted(text) {
+    var frag = document.createDocumentFragment();
+    var re = /([*_~])([^*_~\n]+?)\1/g, last = 0, m;
+    while ((m = re.exec(text)) !== null) {
+      if (m.index > last) frag.appendChild(document.createTextNode(text.slice(last, m.index)));
+      frag.appendChild(el(FORMATS[m[1]], "", m[2]));
+      last = re.lastIndex;
+    }
+    if (last < text.length) frag.appendChild(document.createTextNode(text.slice(last)));
+    return frag;
+  }
+  function textBlock(bubble, cls, text) {
+    if (!text) return;
+    var div = el("div", cls);
+    div.appendChild(formatted(String(text)));
+    bubble.appendChild(div);
+  }
   function mediaBlock(bubble, kind, media) {
     if (!media) return;
     if (kind === "image" && media.id) {

@@ -116,6 +116,12 @@ def test_customer_chats_through_the_page(emu, receiver, page):
     assert hostile in row.text_content()
     assert page.evaluate("window.pwned") is None
     assert page.query_selector(".row.out b") is None
+    # WhatsApp's own *bold* is shown bold, built from text, so markup inside it stays inert too.
+    emu.send(emu.text("Envío *gratis* desde _$999_ *<i>x</i>*"))
+    bold = page.wait_for_selector(".row.out strong >> text=gratis")
+    assert bold.text_content() == "gratis"
+    assert page.query_selector(".row.out em").text_content() == "$999"
+    assert page.query_selector(".row.out i") is None
 
     # 7. A reaction on the bot's message.
     page.click(f'.row[data-id="{button_msg}"] .react-btn')
