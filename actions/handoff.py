@@ -23,6 +23,7 @@ from bot.redis_conn import get_redis
 FALLBACK_INTENT = "nlu_fallback"
 # After this many "didn't understand" in a row (the first one offers a person), hand off.
 FALLBACKS_BEFORE_HANDOFF = 2
+CONVERSATION_BOUNDARIES = ("pause", "resume", "restart", "session_started")
 
 
 @functools.lru_cache(maxsize=1)
@@ -117,6 +118,10 @@ class ActionFallback(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]):
         misses = 0
         for event in reversed(tracker.events):
+            if event.get("event") in CONVERSATION_BOUNDARIES:
+                # What the customer wrote to an agent (paused tracker) or in an earlier
+                # session is not a miss of the bot.
+                break
             if event.get("event") != "user":
                 continue
             if (event.get("parse_data") or {}).get("intent", {}).get("name") != FALLBACK_INTENT:

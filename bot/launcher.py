@@ -94,7 +94,9 @@ def processes(env: dict[str, str], emulator_mode: bool) -> dict[str, str]:
             f"--credentials credentials.yml --endpoints endpoints.yml --model models "
             f"--cors '' --log-file var/rasa.log"
         ),
-        "actions": f"{rasa} run actions --actions actions --port {ACTIONS_PORT}",
+        # rasa_sdk has no --interface and binds 0.0.0.0 unless SANIC_HOST says otherwise; its
+        # /webhook is unauthenticated, so it must listen only where BIND_HOST allows.
+        "actions": f"SANIC_HOST={env['BIND_HOST']} {rasa} run actions --actions actions --port {ACTIONS_PORT}",
         "console": f"{PY} -m console",
     }
     if emulator_mode:

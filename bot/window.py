@@ -35,6 +35,17 @@ redis.call('EXPIRE', KEYS[1], ARGV[2])
 return 1
 """
 
+# Closes are dated (a status webhook carries when Meta failed the message), so the newest wins:
+# a late status for an older refusal must not move the close back before a newer one.
+_CLOSE = """
+local closed = tonumber(redis.call('HGET', KEYS[1], 'closed_at') or '0')
+if tonumber(ARGV[1]) >= closed then
+  redis.call('HSET', KEYS[1], 'closed_at', ARGV[1], 'closed_reason', ARGV[2])
+end
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+return 1
+"""
+
 
 @dataclass(frozen=True)
 class WindowStatus:
@@ -66,19 +77,18 @@ class ServiceWindow:
         self.clock = clock
         self.margin = margin
         self._record = redis.register_script(_RECORD_INBOUND)
+        self._close = redis.register_script(_CLOSE)
 
     def record_inbound(self, conversation_id: str, at: dt.datetime | None = None) -> None:
         """A customer message (sent at `at`, default now) opens or extends the window."""
         at_ms = _to_ms(at or self.clock.now())
         self._record(keys=[_key(conversation_id)], args=[at_ms, KEY_TTL_SECONDS])
 
-    def close(self, conversation_id: str, reason: str = "131047") -> None:
-        """Meta refused a free-form message: closed until the customer writes again."""
-        key = _key(conversation_id)
-        pipe = self.redis.pipeline()
-        pipe.hset(key, mapping={"closed_at": _to_ms(self.clock.now()), "closed_reason": reason})
-        pipe.expire(key, KEY_TTL_SECONDS)
-        pipe.execute()
+    def close(self, conversation_id: str, reason: str = "131047", at: dt.datetime | None = None) -> None:
+        """Meta refused a free-form message (at `at`, default now): closed until the customer
+        writes again."""
+        self._close(keys=[_key(conversation_id)],
+                    args=[_to_ms(at or self.clock.now()), reason, KEY_TTL_SECONDS])
 
     def status(self, conversation_id: str) -> WindowStatus:
         data = self.redis.hgetall(_key(conversation_id))
@@ -86,7 +96,9 @@ class ServiceWindow:
         if last is None:
             return WindowStatus(False, None, None, "no_inbound")
         closes_at = last + WINDOW
-        if data.get("closed_at"):
+        # A refusal dated before the newest customer message is stale (status webhooks come
+        # late and are redelivered): that message reopened the window.
+        if data.get("closed_at") and int(data["closed_at"]) >= int(data["last"]):
             return WindowStatus(False, closes_at, last, data.get("closed_reason") or "closed")
         if self.clock.now() < closes_at - self.margin:
             return WindowStatus(True, closes_at, last, "open")

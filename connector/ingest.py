@@ -177,6 +177,11 @@ class Intake:
     def accept(self, batch: WebhookBatch) -> int:
         queued = 0
         for message in batch.messages:
+            if self.ingest.state(message.wamid) is not None:
+                # A redelivery (Meta retries what got no 200, in any order): its sender ids may
+                # be stale by now, e.g. the number before a change, so it must not touch identity.
+                logger.info("duplicate delivery of %s ignored", message.wamid)
+                continue
             if message.kind == "system" and (message.new_wa_id or message.new_user_id):
                 # Applied now, not by the worker, so messages from the new number that follow
                 # in this or the next webhook already land in the same conversation.
@@ -201,4 +206,5 @@ class Intake:
             if status.status == "failed" and WINDOW_CLOSED_CODE in status.error_codes and self.window is not None:
                 conv = self.identity.lookup(status.recipient_id, status.recipient_user_id) or status.recipient_key
                 if conv:
-                    self.window.close(conv, reason=str(WINDOW_CLOSED_CODE))
+                    # Dated when Meta failed the message, not when the webhook reached us.
+                    self.window.close(conv, reason=str(WINDOW_CLOSED_CODE), at=status.timestamp)

@@ -10,6 +10,7 @@ on NLU and never times out into a redelivery.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import os
@@ -18,7 +19,7 @@ from typing import Any, Awaitable, Callable, Dict, Optional, Text
 import redis
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
-from rasa.shared.core.events import ActionExecuted, ConversationResumed
+from rasa.shared.core.events import ActionExecuted, ConversationPaused, ConversationResumed
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -30,7 +31,7 @@ from connector import signature
 from connector.config import ConfigError, WhatsAppConfig
 from connector.delivery import DeliveryLog
 from connector.identity import Identity
-from connector.inbound import PayloadError, parse_webhook
+from connector.inbound import MESSAGES_FIELD, Ignored, PayloadError, WebhookBatch, parse_webhook
 from connector.ingest import Ingest, Intake
 from connector.outbound import WhatsAppOutput
 from connector.sender import build_sender
@@ -161,6 +162,7 @@ class WhatsAppInput(InputChannel):
         except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError and PayloadError
             reason = f"invalid payload: {exc}" if isinstance(exc, PayloadError) else f"invalid JSON: {exc}"
             return response.text(reason, status=400)
+        batch = _for_number(batch, self.config.phone_number_id)
         try:
             queued = await asyncio.to_thread(self.intake.accept, batch)
         except redis.RedisError as exc:
@@ -181,12 +183,33 @@ class WhatsAppInput(InputChannel):
             handoff=self.handoff,
             mark_read=self.mark_read,
             resume_bot=_tracker_resumer(app),
+            keep_paused=_tracker_pauser(app),
         )
         self.pool = WorkerPool(
             self.ingest, handler, size=self.workers, poll_seconds=self.poll_seconds,
             already_handled=_tracker_check(app),
         )
         await self.pool.start()
+
+
+def _for_number(batch: WebhookBatch, phone_number_id: str) -> WebhookBatch:
+    """Only what concerns our phone number. One app subscription delivers the webhooks of every
+    number of the business account; answering another number's customer from ours, or closing
+    a window on its statuses, would be wrong."""
+    def ours(event: Any) -> bool:
+        return event.phone_number_id in (None, phone_number_id)
+
+    foreign = [e for e in (*batch.messages, *batch.statuses) if not ours(e)]
+    if not foreign:
+        return batch
+    return dataclasses.replace(
+        batch,
+        messages=tuple(m for m in batch.messages if ours(m)),
+        statuses=tuple(s for s in batch.statuses if ours(s)),
+        ignored=batch.ignored + tuple(
+            Ignored(MESSAGES_FIELD, f"{e.wamid} is for phone number id {e.phone_number_id}, not ours")
+            for e in foreign),
+    )
 
 
 def _tracker_resumer(app: Any) -> Optional[Callable[[str], Awaitable[None]]]:
@@ -206,6 +229,25 @@ def _tracker_resumer(app: Any) -> Optional[Callable[[str], Awaitable[None]]]:
             await agent.tracker_store.save(tracker)
 
     return resume
+
+
+def _tracker_pauser(app: Any) -> Optional[Callable[[str, Any, dict], Awaitable[None]]]:
+    """Before a handed-off message reaches Rasa: start the new session Rasa would start
+    anyway (its SessionStarted clears the pause) and pause it again, so the bot stays quiet."""
+    if app is None:
+        return None
+
+    async def keep_paused(conv: str, output_channel: Any, metadata: dict) -> None:
+        agent = getattr(app.ctx, "agent", None)
+        if agent is None or agent.processor is None:
+            return
+        async with agent.lock_store.lock(conv):
+            tracker = await agent.processor.fetch_tracker_and_update_session(conv, output_channel, metadata)
+            if not tracker.is_paused():
+                tracker.update(ConversationPaused())
+                await agent.tracker_store.save(tracker)
+
+    return keep_paused
 
 
 def _tracker_check(app: Any) -> Optional[Callable[[str, str], Awaitable[bool]]]:

@@ -12,8 +12,11 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 from dataclasses import asdict
 from typing import Any, Awaitable, Callable, Optional
+
+import redis
 
 from rasa.core.channels.channel import OutputChannel, UserMessage
 
@@ -40,7 +43,7 @@ def rasa_text(message: InboundMessage) -> str | None:
     order_received, unsupported_message."""
     kind = message.kind
     if kind == "text":
-        return message.text or None
+        return _typed(message.text) or None
     if kind in ("button_reply", "list_reply", "template_button"):
         # Our own buttons carry Rasa payloads ("/faq_pick{...}") as their ids. Anything else
         # (a template's quick reply, an id someone else chose) means nothing to Rasa as an id,
@@ -86,6 +89,21 @@ def describe(message: InboundMessage, conv: str) -> dict[str, Any]:
     return data
 
 
+def _typed(text: str | None) -> str | None:
+    """Rasa reads any text starting with "/" as an intent with entities, so a customer typing
+    "/restart" would un-pause a chat an agent holds and "/x{...}" would set slots. Typed text
+    always goes through NLU: leading slashes are dropped (a text of only slashes cannot name
+    an intent and stays as it is)."""
+    if not text or not text.lstrip().startswith("/"):
+        return text
+    return _LEADING_SLASHES.sub("", text) or text
+
+
+_LEADING_SLASHES = re.compile(r"^[\s/]+")
+
+# Redis going away (failover, restart, network) in the middle of a turn.
+_TRANSIENT = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+
 MarkRead = Callable[[str, bool], Awaitable[Any]]           # (wamid, show_typing)
 AlreadyHandled = Callable[[str, str], Awaitable[bool]]    # (conv, wamid)
 
@@ -102,9 +120,11 @@ class TurnHandler:
         handoff: Any = None,
         mark_read: Optional[MarkRead] = None,
         resume_bot: Optional[Callable[[str], Awaitable[None]]] = None,
+        keep_paused: Optional[Callable[[str, OutputChannel, dict], Awaitable[None]]] = None,
     ) -> None:
         self.on_new_message = on_new_message
         self.resume_bot = resume_bot
+        self.keep_paused = keep_paused
         self.output_channel = output_channel
         self.redis = redis_client
         self.window = window
@@ -137,14 +157,20 @@ class TurnHandler:
                 await asyncio.to_thread(self.handoff.update_last_message, conv, text)
         if text is None:
             return
+        output = self.output_channel()
+        metadata = {"whatsapp": facts}
+        if handed_off and self.keep_paused is not None:
+            # A customer who waits more than Rasa's session expiry starts a new session, and
+            # SessionStarted un-pauses the tracker: the bot would answer over the agent.
+            await self.keep_paused(conv, output, metadata)
         # While handed off the tracker is paused: Rasa logs the message and the bot stays quiet.
         await self.on_new_message(UserMessage(
             text=text,
-            output_channel=self.output_channel(),
+            output_channel=output,
             sender_id=conv,
             input_channel=CHANNEL_NAME,
             message_id=message.wamid,
-            metadata={"whatsapp": facts},
+            metadata=metadata,
         ))
 
     async def _handed_off(self, conv: str) -> bool:
@@ -279,7 +305,9 @@ class WorkerPool:
             await asyncio.to_thread(self.ingest.mark_started, item.wamid)
             try:
                 await self.handle(item)
-            except asyncio.CancelledError:
+            except (asyncio.CancelledError, *_TRANSIENT):
+                # An outage says nothing about the message: _serve retries it with backoff, and
+                # the "started" mark makes the retry ask the tracker first.
                 raise
             except Exception:
                 # Handing it back would block this customer forever on a poison message.

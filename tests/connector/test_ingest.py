@@ -195,3 +195,58 @@ async def test_a_failing_turn_does_not_block_the_customer(redis_client):
     pool = WorkerPool(ingest, handle, size=1, poll_seconds=0.02)
     await run_pool_until(pool, lambda: handled)
     assert handled == ["wamid.good"]
+
+
+def test_a_late_131047_status_does_not_close_a_window_the_customer_reopened(redis_client):
+    clock = FixedClock(dt.datetime(2025, 6, 16, 12, tzinfo=dt.timezone.utc))
+    window = ServiceWindow(redis_client, clock)
+    identity = Identity(redis_client)
+    conv = identity.resolve(parse_webhook(text_webhook("34600", "wamid.in", "hola")).messages[0].sender)
+    # The customer wrote at 11:00; the refused message was failed by Meta at 10:00 and its
+    # status webhook arrives only now.
+    window.record_inbound(conv, clock.now() - dt.timedelta(hours=1))
+    failed_at = int((clock.now() - dt.timedelta(hours=2)).timestamp())
+    payload = {"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages", "value": {
+        "messaging_product": "whatsapp", "metadata": {"phone_number_id": "1"},
+        "statuses": [{"id": "wamid.o2", "status": "failed", "timestamp": str(failed_at), "recipient_id": "34600",
+                      "errors": [{"code": 131047, "title": "Re-engagement message"}]}]}}]}]}
+    Intake(Ingest(redis_client), identity, None, window).accept(parse_webhook(payload))
+    assert window.status(conv).open
+
+
+async def test_a_turn_cut_short_by_a_redis_outage_is_retried_not_dropped(redis_client):
+    # A Redis connection error inside the turn (window, handoff state, Rasa's tracker store)
+    # says nothing about the message; dropping it like a poison message loses the question.
+    import redis as redis_lib
+
+    ingest = Ingest(redis_client)
+    ingest.enqueue("a", message("a", "wamid.a1"))
+    ingest.enqueue("a", message("a", "wamid.a2"))
+    attempts: list[str] = []
+    handled: list[str] = []
+
+    async def handle(item):
+        attempts.append(item.wamid)
+        if attempts.count("wamid.a1") == 1 and item.wamid == "wamid.a1":
+            raise redis_lib.exceptions.ConnectionError("Connection reset by peer")
+        handled.append(item.wamid)
+
+    async def in_tracker(conv, wamid):
+        return False  # Rasa never got to log it
+
+    pool = WorkerPool(ingest, handle, size=1, poll_seconds=0.02, already_handled=in_tracker)
+    await run_pool_until(pool, lambda: len(handled) == 2, steps=300)
+    assert handled == ["wamid.a1", "wamid.a2"]
+
+
+def test_a_redelivered_old_message_does_not_send_replies_back_to_the_old_number(redis_client, examples):
+    # Meta redelivers webhooks it got no 200 for (e.g. during a Redis blip), possibly after the
+    # customer's number change went through; a duplicate must not move the address back.
+    identity = Identity(redis_client)
+    intake = Intake(Ingest(redis_client), identity)
+    old_message = parse_webhook(text_webhook("16505551234", "wamid.old", "hola"))
+    intake.accept(old_message)
+    intake.accept(parse_webhook(examples["System Message"]))
+    assert identity.recipient("16505551234").wa_id == "12195555358"
+    assert intake.accept(old_message) == 0
+    assert identity.recipient("16505551234").wa_id == "12195555358"

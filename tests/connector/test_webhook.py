@@ -248,3 +248,24 @@ async def test_read_receipt_goes_through_the_sender(config, redis_client):
         await channel.mark_read("wamid.X", typing=True)
     assert seen == [(config.messages_url, {"messaging_product": "whatsapp", "status": "read",
                                            "message_id": "wamid.X", "typing_indicator": {"type": "text"}})]
+
+
+async def test_messages_to_another_number_of_the_account_are_not_answered(channel, recorder, redis_client):
+    # The webhook subscription is per app/WABA: it also carries messages to the account's other
+    # phone numbers. Answering them from ours would reply to someone else's customer.
+    other = text_webhook("34600", "wamid.other", "hola")
+    other["entry"][0]["changes"][0]["value"]["metadata"]["phone_number_id"] = "999999999999999"
+    other["entry"][0]["changes"][0]["value"]["statuses"] = [
+        {"id": "wamid.theirs", "status": "failed", "timestamp": "1750000001", "recipient_id": "34600",
+         "errors": [{"code": 131047, "title": "Re-engagement message"}]}]
+    ours = text_webhook("34600", "wamid.ours", "hola")
+    async with serve(channel, recorder) as client:
+        for payload in (other, ours):
+            body, headers = signed(payload)
+            assert (await client.post("/webhook", content=body, headers=headers)).status_code == 200
+        await wait_for(lambda: recorder.messages)
+        await asyncio.sleep(0.1)
+    assert [m.message_id for m in recorder.messages] == ["wamid.ours"]
+    assert redis_client.get("wa:seen:wamid.other") is None
+    assert not redis_client.exists("wa:out:wamid.theirs")
+    assert "closed_at" not in redis_client.hgetall("wa:window:34600")

@@ -56,3 +56,24 @@ def test_conversations_are_independent_and_keyed_as_designed(redis_client):
     window.record_inbound("c1")
     assert not window.status("c2").open
     assert redis_client.exists("wa:window:c1") and redis_client.ttl("wa:window:c1") > 0
+
+
+def test_a_close_dated_before_the_latest_inbound_does_not_close(redis_client):
+    # Meta's failed status (131047) for a message it refused before the customer wrote again
+    # can reach us after that message (late or redelivered webhook): the window is open.
+    clock = FixedClock(NOON + dt.timedelta(hours=30))
+    window = ServiceWindow(redis_client, clock)
+    window.record_inbound("c1", at=NOON + dt.timedelta(hours=29))
+    window.close("c1", "131047", at=NOON + dt.timedelta(hours=28))
+    assert window.status("c1").open
+    window.close("c1", "131047", at=NOON + dt.timedelta(hours=29, minutes=1))
+    assert window.status("c1").reason == "131047"
+
+
+def test_an_older_close_does_not_undo_a_newer_one(redis_client):
+    clock = FixedClock(NOON + dt.timedelta(hours=30))
+    window = ServiceWindow(redis_client, clock)
+    window.record_inbound("c1", at=NOON + dt.timedelta(hours=29))
+    window.close("c1", "131047")  # Meta refused a send just now
+    window.close("c1", "131047", at=NOON + dt.timedelta(hours=28))  # a stale status arrives after
+    assert window.status("c1").reason == "131047"

@@ -1,0 +1,11 @@
+"""bot/launcher.py: what `make run` starts (no process is started here)."""
+from bot.launcher import processes
+
+
+def test_the_action_server_listens_only_where_bind_host_says():
+    # rasa_sdk binds 0.0.0.0 unless SANIC_HOST is set; its /webhook has no authentication, so
+    # anyone on the network could queue fake handoffs with texts agents would read.
+    env = {"RASA_TOKEN": "t", "BIND_HOST": "127.0.0.1"}
+    assert "SANIC_HOST=127.0.0.1 " in processes(env, emulator_mode=True)["actions"]
+    env["BIND_HOST"] = "0.0.0.0"
+    assert "SANIC_HOST=0.0.0.0 " in processes(env, emulator_mode=False)["actions"]
