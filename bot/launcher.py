@@ -91,7 +91,8 @@ def processes(env: dict[str, str], emulator_mode: bool) -> dict[str, str]:
         "rasa": (
             f"{rasa} run --enable-api --auth-token {env['RASA_TOKEN']} "
             f"--interface {env['BIND_HOST']} --port {RASA_PORT} "
-            f"--credentials credentials.yml --endpoints endpoints.yml --model models "
+            f"--credentials {'credentials.local.yml' if emulator_mode else 'credentials.yml'} "
+            f"--endpoints endpoints.yml --model models "
             f"--cors '' --log-file var/rasa.log"
         ),
         # rasa_sdk has no --interface and binds 0.0.0.0 unless SANIC_HOST says otherwise; its

@@ -95,7 +95,7 @@ class Stack:
         self._spawn("actions", [RASA, "run", "actions", "--actions", "actions", "--port", str(self.actions_port)])
         self._spawn("rasa", [
             RASA, "run", "--enable-api", "--auth-token", self.env["RASA_TOKEN"],
-            "--port", str(self.rasa_port), "--credentials", "credentials.yml",
+            "--port", str(self.rasa_port), "--credentials", "credentials.local.yml",
             "--endpoints", "endpoints.yml", "--model", str(self.model),
         ])
         if self.with_emulator:

@@ -9,3 +9,9 @@ def test_the_action_server_listens_only_where_bind_host_says():
     assert "SANIC_HOST=127.0.0.1 " in processes(env, emulator_mode=True)["actions"]
     env["BIND_HOST"] = "0.0.0.0"
     assert "SANIC_HOST=0.0.0.0 " in processes(env, emulator_mode=False)["actions"]
+
+
+def test_rest_channel_only_in_emulator_mode():
+    env = {"RASA_TOKEN": "t", "BIND_HOST": "127.0.0.1"}
+    assert "--credentials credentials.local.yml " in processes(env, emulator_mode=True)["rasa"]
+    assert "--credentials credentials.yml " in processes(env, emulator_mode=False)["rasa"]

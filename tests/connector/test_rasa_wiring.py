@@ -31,7 +31,15 @@ def test_credentials_file_loads_the_channel_from_the_environment(env):
     whatsapp = [c for c in channels if isinstance(c, WhatsAppInput)]
     assert len(whatsapp) == 1 and whatsapp[0].name() == "whatsapp"
     assert whatsapp[0].config.messages_url == "https://graph.facebook.com/v23.0/123/messages"
-    assert "rest" in {c.name() for c in channels}
+    # What a deployment exposes has no REST channel: it would let anyone write as any customer.
+    assert {c.name() for c in channels} == {"whatsapp"}
+
+
+def test_local_credentials_add_the_rest_channel_for_the_terminal_chat(env):
+    from rasa.core.run import create_http_input_channels
+
+    channels = create_http_input_channels(None, str(ROOT / "credentials.local.yml"))
+    assert {c.name() for c in channels} == {"whatsapp", "rest"}
 
 
 def test_missing_variable_fails_at_startup(env, monkeypatch):
