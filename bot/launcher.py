@@ -41,8 +41,9 @@ def _local_secrets() -> dict[str, str]:
         "CONSOLE_SECRET_KEY": secrets.token_hex(32),
     }
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(values, indent=2))
-    path.chmod(0o600)
+    # Created owner-only from the start, not chmod-ed after being readable for a moment.
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as handle:
+        handle.write(json.dumps(values, indent=2))
     return values
 
 

@@ -8,6 +8,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from . import config as config_module
 from . import services as services_module
 from .secret_key import load_or_create
+from .users import SESSION_TTL_SECONDS
 
 csrf = CSRFProtect()
 
@@ -51,7 +52,7 @@ def create_app(config: dict | None = None) -> Flask:
         SESSION_COOKIE_NAME="alba_console",
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SECURE=bool(settings.get("CONSOLE_HTTPS")),
-        PERMANENT_SESSION_LIFETIME=12 * 3600,
+        PERMANENT_SESSION_LIFETIME=SESSION_TTL_SECONDS,
         # The token is tied to the session, not to a clock: a page left open all shift still works.
         WTF_CSRF_TIME_LIMIT=None,
         WTF_CSRF_SSL_STRICT=bool(settings.get("CONSOLE_HTTPS")),

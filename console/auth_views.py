@@ -30,7 +30,9 @@ def login():
     password = request.form.get("password", "")
     ip = request.remote_addr or "unknown"
 
-    wait = svc.throttle.retry_after(username, ip)
+    # Counted before the (slow) password check, in one step: parallel guesses cannot all pass
+    # the limit while none of them has been recorded yet.
+    wait = svc.throttle.acquire(username, ip)
     if wait is not None:
         minutes = max(1, -(-wait // 60))
         message = f"Too many failed sign-in attempts. Try again in {minutes} minute{'s' if minutes > 1 else ''}."
@@ -39,14 +41,13 @@ def login():
 
     user = svc.users.authenticate(username, password)
     if user is None:
-        svc.throttle.record_failure(username, ip)
         return render_template("login.html", error="Wrong user name or password.", username=username,
                                next=request.form.get("next", "")), 401
 
-    svc.throttle.record_success(username)
+    svc.throttle.record_success(username, ip)
     # A fresh session on sign-in, so a session id planted before login is worthless.
     session.clear()
-    login_user(user)
+    login_user(svc.users.start_session(user))
     session.permanent = True
     return redirect(_safe_next(request.form.get("next")))
 
@@ -58,6 +59,7 @@ def logout():
         services().desk.set_online(current_user.name, False)
     except Exception:  # signing out must work even when the handoff store is down
         pass
+    services().users.end_session(current_user)
     logout_user()
     session.clear()
     flash("Signed out.", "info")

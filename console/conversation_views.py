@@ -210,11 +210,17 @@ def resolve(conversation_id: str):
     try:
         svc.rasa.resume_bot(conversation_id, closing, current_user.name)
     except RasaError as exc:
-        message = f"Resolved, but the bot could not be resumed: {exc}. Ask an admin to check Rasa."
-        if wants_json():
-            return jsonify(ok=False, error=message), 502
-        flash(message, "error")
-        return redirect(url_for("queue.index"), 303)
+        # Left as it is, the chat would be with the bot for the handoff but paused in Rasa: a
+        # bot that stays silent for good, and nobody holds the chat to retry. Give it back to
+        # its agent; if Rasa did resume it after all, the connector pauses it again while a
+        # person holds the chat.
+        try:
+            svc.desk.reopen(chat)
+        except Exception:
+            log.exception("could not give %s back to %s after a failed resume", conversation_id, chat.agent)
+        return _fail(conversation_id, 502,
+                     f"Not resolved: the bot could not be resumed ({exc}). The chat is back with "
+                     f"{chat.agent}; try again, or ask an admin to check Rasa.")
     if wants_json():
         return jsonify(ok=True, message="Resolved; the assistant has the conversation again.")
     flash("Resolved; the assistant has the conversation again.", "success")

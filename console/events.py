@@ -51,8 +51,11 @@ def _frame(event: str, data: dict) -> str:
 
 def stream(redis_client, max_seconds: float, to_ref=lambda conv: conv):
     pubsub = redis_client.pubsub()
-    pubsub.subscribe(HANDOFF_CHANNEL, CUSTOMER_CHANNEL)
+    greeted = False
     try:
+        # Inside the try: a stream opened while Redis is restarting must still end as a stream.
+        # Raised before the first frame it becomes a 500, and EventSource never retries those.
+        pubsub.subscribe(HANDOFF_CHANNEL, CUSTOMER_CHANNEL)
         # Wait for both confirmations: from the first frame on, no published event is missed.
         confirmed, deadline = 0, time.monotonic() + 5
         while confirmed < 2 and time.monotonic() < deadline:
@@ -61,6 +64,7 @@ def stream(redis_client, max_seconds: float, to_ref=lambda conv: conv):
                 confirmed += 1
         pubsub.ignore_subscribe_messages = True
         # Reconnect quickly; the stream ends after max_seconds so threads are recycled.
+        greeted = True
         yield "retry: 3000\n\n"
         started = last_sent = time.monotonic()
         while time.monotonic() - started < max_seconds:
@@ -73,13 +77,15 @@ def stream(redis_client, max_seconds: float, to_ref=lambda conv: conv):
                 # A comment line keeps proxies from closing an idle stream and detects gone clients.
                 yield ": keepalive\n\n"
                 last_sent = time.monotonic()
-    except redis.ConnectionError:
+    except (redis.ConnectionError, redis.TimeoutError):
         # Redis restarting: end this stream; the browser reconnects after `retry`.
+        if not greeted:
+            yield "retry: 3000\n\n"
         return
     finally:
         try:
             pubsub.close()
-        except redis.ConnectionError:
+        except (redis.ConnectionError, redis.TimeoutError):
             pass
 
 

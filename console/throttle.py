@@ -7,6 +7,31 @@ import redis
 
 PREFIX = "console:throttle"
 
+# KEYS: the user and IP budgets; ARGV: limit, window seconds. Returns the wait (seconds) when a
+# budget is spent, else 0 after counting this attempt against both.
+_ACQUIRE = """
+local wait = 0
+for _, key in ipairs(KEYS) do
+  if tonumber(redis.call('GET', key) or '0') >= tonumber(ARGV[1]) then
+    local ttl = redis.call('TTL', key)
+    if ttl <= 0 then ttl = tonumber(ARGV[2]) end
+    if ttl > wait then wait = ttl end
+  end
+end
+if wait > 0 then return wait end
+for _, key in ipairs(KEYS) do
+  redis.call('SET', key, 0, 'EX', ARGV[2], 'NX')
+  redis.call('INCR', key)
+end
+return 0
+"""
+
+# Gives back one attempt; never creates the key (a bare DECR would leave one with no TTL).
+_REFUND = """
+if tonumber(redis.call('GET', KEYS[1]) or '0') > 0 then redis.call('DECR', KEYS[1]) end
+return 1
+"""
+
 
 @dataclass(frozen=True)
 class LoginThrottle:
@@ -28,6 +53,16 @@ class LoginThrottle:
                 waits.append(ttl if ttl and ttl > 0 else self.window_seconds)
         return max(waits) if waits else None
 
+    def acquire(self, username: str, ip: str) -> int | None:
+        """Count an attempt before the password is checked; seconds to wait when refused.
+
+        Checking and counting in one step is what stops a burst of parallel guesses: with
+        retry_after() then record_failure() they all pass the check before any is counted.
+        """
+        wait = self.redis.register_script(_ACQUIRE)(keys=self._keys(username, ip),
+                                                    args=[self.limit, self.window_seconds])
+        return int(wait) or None
+
     def record_failure(self, username: str, ip: str) -> None:
         pipe = self.redis.pipeline()
         for key in self._keys(username, ip):
@@ -37,6 +72,10 @@ class LoginThrottle:
             pipe.incr(key)
         pipe.execute()
 
-    def record_success(self, username: str) -> None:
+    def record_success(self, username: str, ip: str | None = None) -> None:
         # Only the username budget is forgiven: an IP guessing many accounts stays limited.
         self.redis.delete(self._keys(username, "-")[0])
+        if ip is not None:
+            # acquire() counted this attempt; a correct password is not a failure, so many
+            # agents behind one office address can all sign in.
+            self.redis.register_script(_REFUND)(keys=[self._keys(username, ip)[1]])

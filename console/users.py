@@ -4,7 +4,7 @@ from __future__ import annotations
 import functools
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import redis
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -13,6 +13,7 @@ ROLES = ("agent", "lead")
 DEMO_USERS = (("ana", "agent"), ("luis", "agent"), ("lucia", "lead"))
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,31}$")
 MIN_PASSWORD = 10
+SESSION_TTL_SECONDS = 12 * 3600
 
 
 @functools.cache
@@ -26,12 +27,19 @@ def _key(name: str) -> str:
     return f"console:user:{name}"
 
 
+def _session_key(sid: str) -> str:
+    return f"console:session:{sid}"
+
+
 @dataclass(frozen=True)
 class User:
     name: str
     role: str
     # Rotated on password change so existing sessions for the old password stop working.
     session_epoch: str
+    # One per sign-in, kept in Redis: the signed cookie alone cannot be revoked, so signing out
+    # deletes this and a copy of the cookie stops working.
+    session_id: str = ""
 
     @property
     def is_lead(self) -> bool:
@@ -43,7 +51,7 @@ class User:
     is_anonymous = False
 
     def get_id(self) -> str:
-        return f"{self.name}|{self.session_epoch}"
+        return f"{self.name}|{self.session_epoch}|{self.session_id}"
 
 
 class UserStore:
@@ -77,11 +85,25 @@ class UserStore:
         return User(record["name"], record["role"], record["session_epoch"])
 
     def from_session_id(self, session_id: str) -> User | None:
-        name, _, epoch = session_id.partition("|")
+        name, _, rest = session_id.partition("|")
+        epoch, _, sid = rest.partition("|")
         user = self.get(name)
         if user is None or not secrets.compare_digest(user.session_epoch, epoch):
             return None
-        return user
+        if not sid or self.redis.get(_session_key(sid)) != user.name:
+            return None
+        # Sliding, like the permanent session cookie that Flask re-issues on every request.
+        self.redis.expire(_session_key(sid), SESSION_TTL_SECONDS)
+        return replace(user, session_id=sid)
+
+    def start_session(self, user: User) -> User:
+        sid = secrets.token_urlsafe(24)
+        self.redis.set(_session_key(sid), user.name, ex=SESSION_TTL_SECONDS)
+        return replace(user, session_id=sid)
+
+    def end_session(self, user: User) -> None:
+        if user.session_id:
+            self.redis.delete(_session_key(user.session_id))
 
     def authenticate(self, name: str, password: str) -> User | None:
         record = self.redis.hgetall(_key(normalize(name)))

@@ -119,20 +119,33 @@
     const url = document.body.dataset.eventsUrl;
     const live = document.getElementById("live-status");
     if (!url || !window.EventSource) return;
-    const source = new EventSource(url);
-    source.onopen = () => {
-      if (live) live.classList.add("on");
-      // Anything published while we were (re)connecting was not delivered: catch up once.
-      onEvent("open", {});
-    };
-    source.onerror = () => live && live.classList.remove("on");
-    for (const type of ["handoff", "customer"]) {
-      source.addEventListener(type, (e) => {
-        let data = {};
-        try { data = JSON.parse(e.data); } catch (err) { /* ignore malformed */ }
-        onEvent(type, data);
-      });
+    let delay = 3000;
+    function open() {
+      const source = new EventSource(url);
+      source.onopen = () => {
+        delay = 3000;
+        if (live) live.classList.add("on");
+        // Anything published while we were (re)connecting was not delivered: catch up once.
+        onEvent("open", {});
+      };
+      source.onerror = () => {
+        if (live) live.classList.remove("on");
+        // The browser retries a dropped stream by itself, but after an HTTP error or a
+        // non-stream answer (a 500 while Redis restarts, a proxy page) it stops for good.
+        if (source.readyState === EventSource.CLOSED) {
+          setTimeout(open, delay);
+          delay = Math.min(delay * 2, 60000);
+        }
+      };
+      for (const type of ["handoff", "customer"]) {
+        source.addEventListener(type, (e) => {
+          let data = {};
+          try { data = JSON.parse(e.data); } catch (err) { /* ignore malformed */ }
+          onEvent(type, data);
+        });
+      }
     }
+    open();
   }
 
   function debounce(fn, ms) {

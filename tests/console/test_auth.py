@@ -133,3 +133,61 @@ def test_cli_creates_users(redis_url, redis_client, monkeypatch, capsys):
 def test_user_names_are_validated(users, name):
     with pytest.raises(ValueError):
         users.create(name, "agent", "long-enough-password")
+
+
+def test_logout_ends_the_session_even_for_a_copied_cookie(app):
+    """Signing out must end the session on the server, not only delete the browser's cookie."""
+    client = app.test_client()
+    login(client, "ana")
+    stolen = client.get_cookie("alba_console").value
+    other_device = app.test_client()
+    login(other_device, "ana")
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+    assert client.get("/").status_code == 302
+    replay = app.test_client()
+    replay.set_cookie("alba_console", stolen)
+    assert replay.get("/").status_code == 302
+    # Only the session that signed out ends; ana's other browser keeps working.
+    assert other_device.get("/").status_code == 200
+
+
+def test_parallel_guesses_cannot_exceed_the_limit(app, monkeypatch):
+    """Simultaneous wrong passwords must not all slip past the check before any is counted."""
+    import threading
+    import time
+
+    store = app.extensions["console"].users
+    real = store.authenticate
+
+    def slow(name, password):
+        time.sleep(0.3)  # a password hash takes time; the attempts overlap while it runs
+        return real(name, password)
+
+    monkeypatch.setattr(store, "authenticate", slow)
+    attempts = 12
+    barrier = threading.Barrier(attempts)
+    statuses = []
+
+    def guess(i):
+        client = app.test_client()
+        token = csrf_token(client)
+        barrier.wait()
+        statuses.append(client.post("/login", data={"username": "ana", "password": f"guess-{i}",
+                                                    "csrf_token": token},
+                                    environ_base={"REMOTE_ADDR": f"10.2.0.{i}"}).status_code)
+
+    threads = [threading.Thread(target=guess, args=(i,)) for i in range(attempts)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert len(statuses) == attempts
+    assert statuses.count(401) <= 5
+    assert statuses.count(429) >= attempts - 5
+
+
+def test_successful_sign_ins_do_not_use_up_the_address_budget(app):
+    # Many agents behind one office address sign in all day; only failures count.
+    for _ in range(8):
+        assert login(app.test_client(), "luis", REMOTE_ADDR="10.3.0.1").status_code == 302
+

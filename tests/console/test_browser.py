@@ -300,3 +300,32 @@ def test_screenshot_of_the_conversation_view(browser, live, tmp_path):
     target.parent.mkdir(exist_ok=True)
     page.screenshot(path=str(target), full_page=True)
     page.context.close()
+
+
+def test_live_queue_recovers_after_the_event_stream_fails(browser, live):
+    """EventSource gives up for good after an HTTP error (e.g. a 500 while Redis restarts); the
+    page must open a new stream itself, catch up, and keep receiving new chats."""
+    context = browser.new_context(viewport={"width": 1360, "height": 860})
+    failures = []
+
+    def flaky(route):
+        if len(failures) < 2:
+            failures.append(route.request.url)
+            route.fulfill(status=500, content_type="text/html", body="Internal Server Error")
+        else:
+            route.continue_()
+
+    context.route("**/events", flaky)
+    page = context.new_page()
+    page.goto(live.url + "/login")
+    page.fill("input[name=username]", "ana")
+    page.fill("input[name=password]", PASSWORDS["ana"])
+    page.click("button[type=submit]")
+    page.wait_for_selector("h1:has-text('Chats')")
+    live.queue_customer(name="Rosa")  # published while the stream is down: found by the catch-up
+    page.wait_for_selector("#live-status.on", timeout=20_000)
+    assert len(failures) == 2
+    page.wait_for_selector("#waiting-table tr[data-conversation]", timeout=10_000)
+    live.queue_customer(conv="5215599990000", name="Beto")
+    page.wait_for_selector("#waiting-table td:has-text('Beto')", timeout=10_000)
+    context.close()

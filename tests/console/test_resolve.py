@@ -64,6 +64,23 @@ def test_resolve_reports_rasa_failure(client_for, assigned, fake_rasa, handoff):
     assert "the bot could not be resumed" in response.get_data(as_text=True)
 
 
+def test_resolve_keeps_the_chat_when_rasa_cannot_resume_the_bot(client_for, assigned, fake_rasa, handoff):
+    """Marking the chat resolved before Rasa un-pauses the tracker leaves, on any Rasa error, a
+    chat nobody holds with a bot that stays silent for good; the agent could not even retry."""
+    conv = assigned("ana")
+    fake_rasa.fail_posts = True
+    ana = client_for("ana")
+    response = ana.post(f"{cpath(conv)}/resolve", data={"csrf_token": ana.csrf},
+                        headers={"Accept": "application/json"})
+    assert response.status_code == 502 and response.json["ok"] is False
+    record = handoff.state(conv)
+    assert (record.state, record.agent) == ("assigned", "ana")
+    fake_rasa.fail_posts = False
+    assert ana.post(f"{cpath(conv)}/resolve", data={"csrf_token": ana.csrf}).status_code == 303
+    assert handoff.state(conv).state == "bot"
+    assert [p.body[0] for p in fake_rasa.posts(conv)] == [{"event": "resume"}, {"event": "resume"}]
+
+
 def test_claim_race_has_one_winner(client_for, queued, handoff):
     conv = queued()
     ana, luis = client_for("ana"), client_for("luis")

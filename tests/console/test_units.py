@@ -133,3 +133,26 @@ def test_posted_events_are_valid_rasa_events():
     assert isinstance(reply, BotUttered) and reply.message()["agent"] == "ana"
     assert isinstance(resume, ConversationResumed)
     assert template_event.message()["custom"] == {"type": "template", "template": template}
+
+
+def test_event_stream_ends_cleanly_when_redis_is_down():
+    """A stream opened while Redis restarts must end as an event stream (the browser then
+    reconnects), not fail with a 500 that makes EventSource give up for good."""
+    import redis as redis_lib
+
+    class DownPubSub:
+        def subscribe(self, *channels):
+            raise redis_lib.ConnectionError("Connection refused")
+
+        def get_message(self, timeout=0):
+            raise redis_lib.ConnectionError("Connection refused")
+
+        def close(self):
+            pass
+
+    class DownRedis:
+        def pubsub(self):
+            return DownPubSub()
+
+    frames = list(stream(DownRedis(), max_seconds=1))
+    assert frames and frames[0].startswith("retry:")
