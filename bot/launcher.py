@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shlex
 import sys
 import threading
 import time
@@ -90,7 +91,8 @@ def processes(env: dict[str, str], emulator_mode: bool) -> dict[str, str]:
     rasa = Path(PY).with_name("rasa")
     procs = {
         "rasa": (
-            f"{rasa} run --enable-api --auth-token {env['RASA_TOKEN']} "
+            # "=" form: a random token may start with "-", which argparse would take for an option.
+            f"{rasa} run --enable-api --auth-token={shlex.quote(env['RASA_TOKEN'])} "
             f"--interface {env['BIND_HOST']} --port {RASA_PORT} "
             f"--credentials {'credentials.local.yml' if emulator_mode else 'credentials.yml'} "
             f"--endpoints endpoints.yml --model models "

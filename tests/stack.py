@@ -94,7 +94,7 @@ class Stack:
             self._spawn("emulator", [PY, "-m", "emulator"])
         self._spawn("actions", [RASA, "run", "actions", "--actions", "actions", "--port", str(self.actions_port)])
         self._spawn("rasa", [
-            RASA, "run", "--enable-api", "--auth-token", self.env["RASA_TOKEN"],
+            RASA, "run", "--enable-api", f"--auth-token={self.env['RASA_TOKEN']}",
             "--port", str(self.rasa_port), "--credentials", "credentials.local.yml",
             "--endpoints", "endpoints.yml", "--model", str(self.model),
         ])

@@ -15,3 +15,8 @@ def test_rest_channel_only_in_emulator_mode():
     env = {"RASA_TOKEN": "t", "BIND_HOST": "127.0.0.1"}
     assert "--credentials credentials.local.yml " in processes(env, emulator_mode=True)["rasa"]
     assert "--credentials credentials.yml " in processes(env, emulator_mode=False)["rasa"]
+
+
+def test_a_token_starting_with_a_dash_is_not_taken_for_an_option():
+    env = {"RASA_TOKEN": "-abc", "BIND_HOST": "127.0.0.1"}
+    assert "--auth-token=-abc " in processes(env, emulator_mode=True)["rasa"]
