@@ -91,9 +91,10 @@ def test_sofmattress_reaches_the_recorded_level(shared_dir, tmp_path):
         nlu_bench.read_csv(hint3 / "sofmattress_test.csv"),
         "NO_NODES_DETECTED",
     )
-    # Measured with the shipped config: MCC 0.68, in-scope 0.66, OOS recall 0.88 (before the
-    # sentence embeddings and the entropy-based certainty: 0.62, 0.76, 0.44).
+    # Measured with the shipped config: MCC 0.69, in-scope 0.67, OOS recall 0.875 (before the
+    # sentence embeddings and the entropy-based certainty: 0.62, 0.76, 0.44; before the nearest
+    # example was taken per measure, 0.68, 0.66, 0.88).
     # A drop below these floors is a regression.
-    assert result.mcc >= 0.65
-    assert result.in_scope_accuracy >= 0.62
+    assert result.mcc >= 0.67
+    assert result.in_scope_accuracy >= 0.64
     assert result.oos_recall >= 0.8

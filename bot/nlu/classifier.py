@@ -20,10 +20,10 @@ below and the threshold in config.yml): held-out FAQ MCC 0.80 -> 0.87, SOFMattre
 The confidence is the geometric mean of two signals that fail differently on out-of-scope
 text: how certain the classifier is (one minus the entropy of its probabilities over the
 entropy of a uniform guess, so 0 = no idea, 1 = sure, whatever the number of labels) and how
-close the text is to the closest training example of that label (geometric mean of the cosine
-similarities of character n-grams and of sentence embeddings). Gibberish can win the softmax
-by chance, but it is close to nothing; a text close to examples of three labels is close, but
-not certain.
+close the text is to that label's training examples (geometric mean of the highest cosine
+similarity of character n-grams and the highest of sentence embeddings, each over the label's
+examples). Gibberish can win the softmax by chance, but it is close to nothing; a text close
+to examples of three labels is close, but not certain.
 The out-of-scope cut-off itself is FallbackClassifier's threshold in config.yml.
 """
 from __future__ import annotations
@@ -305,13 +305,21 @@ class NgramIntentClassifier(IntentClassifier, GraphComponent):
         # short greetings ("hola", "hi"), with which it shares no character n-gram. ROC AUC of
         # the confidence for out-of-scope text, SOFMattress / our FAQs: characters alone
         # 0.894 / 0.950, geometric mean 0.895 / 0.954.
-        similarity = np.clip((characters @ self._examples.T).toarray(), 0.0, 1.0)
-        if vectors is not None:
-            semantic = np.clip(vectors @ self._example_embeddings.T, 0.0, 1.0)
-            similarity = np.sqrt(similarity * semantic)
+        # Each is the label's nearest example by its own measure, then the two are combined:
+        # a customer often borrows the wording of one example and the meaning of another, and
+        # asking one example to be close both ways undersold such texts. ROC AUC 0.896 -> 0.899
+        # / 0.954 -> 0.956; MCC at the configured threshold 0.683 -> 0.692 / 0.866 -> 0.872.
+        # Keyboard mashing is still close to nothing in characters, so it stays low.
+        characters_nearest = np.clip((characters @ self._examples.T).toarray(), 0.0, 1.0)
+        semantic = (
+            np.clip(vectors @ self._example_embeddings.T, 0.0, 1.0) if vectors is not None else None
+        )
         nearest = np.zeros_like(probabilities)
         for i in range(len(self._labels)):
-            nearest[:, i] = similarity[:, self._example_labels == i].max(axis=1)
+            of_label = self._example_labels == i
+            nearest[:, i] = characters_nearest[:, of_label].max(axis=1)
+            if semantic is not None:
+                nearest[:, i] = np.sqrt(nearest[:, i] * semantic[:, of_label].max(axis=1))
         return probabilities, np.sqrt(_certainty(probabilities) * np.clip(nearest, 0.0, 1.0))
 
     def process(self, messages: List[Message]) -> List[Message]:
