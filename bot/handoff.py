@@ -42,6 +42,7 @@ Decisions:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import math
 import os
@@ -159,6 +160,14 @@ class Conversation:
         )
 
 
+@functools.lru_cache(maxsize=1)
+def _script_sources() -> dict[str, str]:
+    """Each script with the shared lib prepended, read from disk once per process: actions and
+    the connector build a Handoff per use, and the files never change while running."""
+    lib = (_LUA_DIR / "lib.lua").read_text()
+    return {name: lib + "\n" + (_LUA_DIR / f"{name}.lua").read_text() for name in _SCRIPTS}
+
+
 class Handoff:
     def __init__(
         self,
@@ -173,11 +182,7 @@ class Handoff:
         if agent_timeout_seconds is None:
             agent_timeout_seconds = float(os.environ.get("HANDOFF_AGENT_TIMEOUT") or DEFAULT_AGENT_TIMEOUT)
         self.agent_timeout_seconds = agent_timeout_seconds
-        lib = (_LUA_DIR / "lib.lua").read_text()
-        self._scripts = {
-            name: redis.register_script(lib + "\n" + (_LUA_DIR / f"{name}.lua").read_text())
-            for name in _SCRIPTS
-        }
+        self._scripts = {name: redis.register_script(source) for name, source in _script_sources().items()}
 
     # ---- customer side -------------------------------------------------------------------
 

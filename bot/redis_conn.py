@@ -19,15 +19,17 @@ import redis
 DEFAULT_EMBEDDED_PORT = 6390
 
 
-def get_redis(url: str | None = None, *, decode_responses: bool = True) -> redis.Redis:
-    """A client for REDIS_URL (or ``url``). Fails loudly when neither is set."""
+def get_redis(url: str | None = None, *, decode_responses: bool = True, **options) -> redis.Redis:
+    """A client for REDIS_URL (or ``url``). Fails loudly when neither is set.
+
+    ``options`` go to redis-py (e.g. socket timeouts)."""
     url = url or os.environ.get("REDIS_URL")
     if not url:
         raise RuntimeError(
             "REDIS_URL is not set. `make run` starts an embedded Redis and sets it; "
             "to use your own server, export REDIS_URL=redis://host:6379/0"
         )
-    return redis.Redis.from_url(url, decode_responses=decode_responses)
+    return redis.Redis.from_url(url, decode_responses=decode_responses, **options)
 
 
 @dataclass(frozen=True)

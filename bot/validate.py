@@ -15,7 +15,6 @@ import os
 import re
 import subprocess
 import sys
-import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +30,7 @@ from bot.faq_catalog import (
     parse_examples,
     read_yaml,
 )
+from bot.nlu.text import strip_accents
 
 MIN_EXAMPLES_PER_LANGUAGE = 10
 # WhatsApp's interactive body limit: an answer can then go out with reply buttons under it.
@@ -110,9 +110,7 @@ def load_sources(root: Path) -> list[Source]:
 
 def normalise(text: str) -> str:
     """Lowercase, no accents, no punctuation, single spaces: how customers' variants collapse."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join(re.sub(r"[^\w]+", " ", plain).split())
+    return " ".join(re.sub(r"[^\w]+", " ", strip_accents(text.lower())).split())
 
 
 def iter_examples(sources: Iterable[Source], root: Path) -> Iterator[Example]:

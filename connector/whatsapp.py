@@ -26,6 +26,7 @@ from sanic.response import HTTPResponse
 
 from bot.clock import SYSTEM_CLOCK
 from bot.handoff import Handoff
+from bot.redis_conn import get_redis
 from bot.window import ServiceWindow
 from connector import signature
 from connector.config import ConfigError, WhatsAppConfig
@@ -44,11 +45,10 @@ DEFAULT_WORKERS = 4
 
 
 def _redis_from_env() -> redis.Redis:
-    url = os.environ.get("REDIS_URL")
-    if not url:
+    if not os.environ.get("REDIS_URL"):
         raise ConfigError("REDIS_URL is not set; the WhatsApp channel stores every inbound message in Redis")
     # Timeouts, so an unreachable Redis turns into a 503 quickly instead of a hung webhook.
-    return redis.Redis.from_url(url, decode_responses=True, socket_connect_timeout=3, socket_timeout=5)
+    return get_redis(socket_connect_timeout=3, socket_timeout=5)
 
 
 class WhatsAppInput(InputChannel):
