@@ -10,26 +10,21 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
 .PHONY: run test install train validate bench-nlu bench-train chat browser clean
 
-# The environment is rebuilt only when the pinned requirements change.
-$(VENV)/.installed: requirements.txt constraints.txt
-	@PY310=$$(scripts/find-python310) || exit 1; \
-	if [ ! -x $(PY) ]; then echo "Creating $(VENV) with $$PY310"; $$PY310 -m venv $(VENV) || exit 1; fi
-	@echo "Installing pinned dependencies (first time: about 2 minutes, 3 GB)…"
-	$(PY) -m pip install --progress-bar on -r requirements.txt -c constraints.txt
-	@touch $@
+# The environment is rebuilt only when the pinned requirements' content changes.
+install:
+	@VENV=$(VENV) scripts/ensure-venv
 
-install: $(VENV)/.installed
 
 # Starts Redis (embedded unless REDIS_URL is set), trains if data or config changed,
 # then runs Rasa, the action server, the WhatsApp connector, the emulator and the console.
 run: install
-	$(PY) -m bot.launcher
+	$(PY) -m ops.launcher
 
 train: install
-	$(PY) -m bot.training
+	$(PY) -m bot.content.training
 
 validate: install
-	$(PY) -m bot.validate
+	$(PY) -m bot.content.validate
 
 # Our pipeline, side by side with stock Rasa (CountVectors + LogisticRegressionClassifier).
 bench-nlu: install
@@ -40,7 +35,7 @@ bench-train: install
 
 # Chat with the assistant from the terminal (needs `make run` in another terminal).
 chat: install
-	$(PY) -m bot.terminal_chat
+	$(PY) -m ops.terminal_chat
 
 # Debian's Chromium for the browser tests; Playwright's own browser download cannot work offline.
 browser:

@@ -13,7 +13,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.handoff import opening_status
-from bot.faq_catalog import load_catalog
+from bot.content.catalog import load_catalog
 
 # The FAQ whose static answer ("Mon–Fri 10–20") also needs the answer for *now*.
 HOURS_FAQ = "opening_hours"

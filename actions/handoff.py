@@ -15,10 +15,10 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActionExecuted, ConversationPaused
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.clock import SYSTEM_CLOCK
+from core.clock import SYSTEM_CLOCK
 from bot.handoff import Handoff
 from bot.hours import AfterHoursNotice, BusinessHours
-from bot.redis_conn import get_redis
+from core.redis_conn import get_redis
 
 FALLBACK_INTENT = "nlu_fallback"
 # After this many "didn't understand" in a row (the first one offers a person), hand off.

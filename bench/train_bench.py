@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=ROOT / "results" / "train_bench.json")
     args = parser.parse_args(argv)
 
-    from bot import training
+    from bot.content import training
 
     training._quiet_rasa()
     with tempfile.TemporaryDirectory(prefix="train-bench-") as tmp:

@@ -33,7 +33,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
-from bot.clock import SYSTEM_CLOCK, Clock
+from core.clock import SYSTEM_CLOCK, Clock
 
 UTC = dt.timezone.utc
 DEFAULT_FILE = "hours.yml"

@@ -1,5 +1,5 @@
 """WhatsApp Cloud API channel for Rasa: webhook in (signature, parsing, durable queue, workers)
 and messages out (formatting, limits, sending, delivery statuses).
 
-`connector.whatsapp.WhatsAppInput` is the class named in credentials.yml; see docs/DESIGN.md.
+`connector.channel.input.WhatsAppInput` is the class named in credentials.yml; see docs/DESIGN.md.
 """

@@ -10,7 +10,7 @@ from . import config as config_module
 
 
 def _create_user(args) -> int:
-    from bot.redis_conn import get_redis
+    from core.redis_conn import get_redis
 
     from .users import UserStore, generate_password
 

@@ -14,12 +14,14 @@ import redis
 from flask import Blueprint, Response, current_app
 from flask_login import login_required
 
+from core.channels import CUSTOMER_MESSAGES, HANDOFF_EVENTS
+
 from . import services
 
 bp = Blueprint("events", __name__)
 
-HANDOFF_CHANNEL = "handoff:events"
-CUSTOMER_CHANNEL = "handoff:customer-messages"
+HANDOFF_CHANNEL = HANDOFF_EVENTS
+CUSTOMER_CHANNEL = CUSTOMER_MESSAGES
 KEEPALIVE_SECONDS = 15
 
 

@@ -5,10 +5,10 @@ from dataclasses import dataclass
 
 import redis
 
-from bot.clock import SYSTEM_CLOCK
+from core.clock import SYSTEM_CLOCK
 from bot.handoff import Handoff
-from bot.window import ServiceWindow
-from connector.delivery import DeliveryLog
+from connector.policy.window import ServiceWindow
+from connector.cloudapi.delivery import DeliveryLog
 
 from .canned import CannedReplies
 from .desk import Desk
@@ -37,7 +37,7 @@ class Services:
 def build(config: dict) -> Services:
     r = config.get("REDIS")
     if r is None:
-        from bot.redis_conn import get_redis
+        from core.redis_conn import get_redis
 
         r = get_redis(config.get("REDIS_URL"))
     clock = config.get("CLOCK") or SYSTEM_CLOCK

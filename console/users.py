@@ -137,7 +137,7 @@ def ensure_demo_users(r: redis.Redis | None = None) -> list[tuple[str, str, str]
     launcher can print them once; there is no fixed default password to leak.
     """
     if r is None:
-        from bot.redis_conn import get_redis
+        from core.redis_conn import get_redis
 
         r = get_redis()
     store = UserStore(r)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.redis_conn import EmbeddedRedis, free_port, get_redis
+from core.redis_conn import EmbeddedRedis, free_port, get_redis
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("SHARED_DIR", ROOT.parent / "shared"))

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 
-from bot.redis_conn import RedisAddress, free_port
+from core.redis_conn import RedisAddress, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable

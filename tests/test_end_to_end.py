@@ -8,8 +8,8 @@ import time
 import httpx
 import pytest
 
-from bot.faq_catalog import load_catalog
-from connector.signature import sign
+from bot.content.catalog import load_catalog
+from connector.webhook.signature import sign
 
 pytestmark = pytest.mark.model
 

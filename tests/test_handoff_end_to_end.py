@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 
 from bot.handoff import Handoff
-from bot.redis_conn import get_redis
+from core.redis_conn import get_redis
 from console import create_app
 from console.refs import ConversationRefs
 from console.users import UserStore
 from tests.console.conftest import csrf_token, login
-from bot.faq_catalog import load_catalog
+from bot.content.catalog import load_catalog
 from tests.test_end_to_end import Customer, text_of
 
 pytestmark = pytest.mark.model

@@ -12,10 +12,10 @@ import httpx
 import pytest
 from sanic import Sanic
 
-from bot.redis_conn import free_port
-from connector import signature
-from connector.config import WhatsAppConfig
-from connector.whatsapp import WhatsAppInput
+from core.redis_conn import free_port
+from connector.webhook import signature
+from connector.cloudapi.config import WhatsAppConfig
+from connector.channel.input import WhatsAppInput
 
 Sanic.test_mode = True  # several apps per process, one per test
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from bot.clock import FixedClock
+from core.clock import FixedClock
 
 CONFIG = {"access_token": "test-token", "phone_number_id": "123456789",
           "api_version": "v23.0", "graph_url": "http://graph.test"}

@@ -6,9 +6,9 @@ import re
 
 import pytest
 
-from bot.clock import FixedClock
+from core.clock import FixedClock
 from bot.handoff import Handoff
-from bot.window import ServiceWindow
+from connector.policy.window import ServiceWindow
 from console import create_app
 from console.refs import ConversationRefs
 from console.users import UserStore

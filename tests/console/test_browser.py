@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from bot.clock import FixedClock
+from core.clock import FixedClock
 from bot.handoff import Handoff
-from bot.window import ServiceWindow
+from connector.policy.window import ServiceWindow
 from console import create_app
 from console.users import UserStore
 

@@ -113,7 +113,7 @@ def test_customer_info_is_masked(client_for, assigned, redis_client):
 
 
 def test_delivery_failures_are_shown(client_for, assigned, redis_client, clock):
-    from connector.delivery import DeliveryLog
+    from connector.cloudapi.delivery import DeliveryLog
 
     conv = assigned("ana")
     DeliveryLog(redis_client, clock).record_failure(

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import pytest
 
-from bot.clock import SYSTEM_CLOCK
-from bot.window import ServiceWindow
-from connector import errors, messages
-from connector.delivery import DeliveryLog
-from connector.sender import CloudSender, RetryPolicy
+from core.clock import SYSTEM_CLOCK
+from connector.policy.window import ServiceWindow
+from connector.cloudapi import errors, messages
+from connector.cloudapi.delivery import DeliveryLog
+from connector.cloudapi.sender import CloudSender, RetryPolicy
 
 from .conftest import CUSTOMER, PHONE_ID, TOKEN
 

@@ -1,0 +1,386 @@
+"""Human handoff: the conversation lifecycle bot → queued → assigned → resolved → bot.
+
+Redis is the only source of truth, so every console page, the connector and the actions see
+the same state. Each transition is one Lua script (bot/handoff/lua/) that checks the current
+state, moves the conversation, appends to ``handoff:history:{conv}`` and publishes a JSON event
+on ``handoff:events``, all at once, so two agents clicking "claim" together get exactly one
+winner and nobody ever sees half a transition.
+
+Keys (all owned here):
+  handoff:conv:{conv}     hash: state, agent, reason, language, name, last_message, priority,
+                          queued_at, enqueued_at, assigned_at, score, previous_agent, ...
+  handoff:queue           zset conv -> score (-priority * 1e10 + request sequence number)
+  handoff:seq             counter behind the score (first come, first served)
+  handoff:assigned        zset conv -> assigned_at, every chat a person holds
+  handoff:chats:{agent}   zset conv -> assigned_at, one agent's chats
+  handoff:online          set of agents who said they are online
+  handoff:seen            zset agent -> last heartbeat / action
+  handoff:agent:{agent}   hash: online, online_since, offline_at
+  handoff:waits           list of recent "seconds waited per queue place" samples
+  handoff:history:{conv}  list of JSON transitions (last HISTORY_MAX kept)
+
+Decisions:
+* ``resolve`` goes assigned → resolved → bot in one step (two history entries, two events): the
+  bot must answer the customer's very next message, so "resolved" is never a resting state.
+* A chat sent back to the queue (``transfer(..., to_agent=None)`` or an abandoned chat) keeps
+  its original place: it keeps the score of its first request, so it goes ahead of everyone who
+  asked after it, but not ahead of higher priorities or of earlier customers. The customer has
+  already waited once; they should not wait from scratch.
+* Claiming a chat counts as a heartbeat and marks the agent online: someone clicking "claim" is
+  at the desk, and otherwise the janitor could take the chat away again straight after.
+* Abandoned chats: an agent is gone since they set themselves offline, or since their last
+  heartbeat while nominally online. After HANDOFF_AGENT_TIMEOUT seconds (default 120) their chats
+  are requeued by ``requeue_abandoned()``, which the console's background thread
+  (console/janitor.py) calls periodically; it is idempotent and cheap, so any process may call it.
+* ETA: with at least MIN_WAIT_SAMPLES recent claims, the moving average of the last 20
+  "seconds waited / place in the queue when joining" samples × position (measured pace, which
+  already reflects how many agents were working). Otherwise avg_handle_seconds × position /
+  online agents. None when no agent is online: nobody is coming, so a number would be a lie
+  (the caller should phrase business hours instead).
+* Times are passed in from the Python clock, never Redis' TIME, so tests run on FixedClock.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+import math
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from core.channels import HANDOFF_EVENTS
+from core.clock import SYSTEM_CLOCK, Clock
+
+PREFIX = "handoff:"
+EVENTS_CHANNEL = HANDOFF_EVENTS
+HISTORY_MAX = 200
+MIN_WAIT_SAMPLES = 3
+MAX_PRIORITY = 100
+MAX_TEXT = 1000
+DEFAULT_AGENT_TIMEOUT = 120.0
+
+BOT, QUEUED, ASSIGNED, RESOLVED = "bot", "queued", "assigned", "resolved"
+STATES = (BOT, QUEUED, ASSIGNED, RESOLVED)
+
+_LUA_DIR = Path(__file__).with_name("lua")
+_SCRIPTS = ("request", "claim", "claim_next", "transfer", "resolve", "cancel", "update_message",
+            "set_online", "requeue_abandoned", "read_many")
+
+
+class HandoffError(Exception):
+    """Base for every refused handoff operation."""
+
+
+class InvalidTransition(HandoffError):
+    def __init__(self, conv: str, state: str, action: str, detail: str = "") -> None:
+        self.conv, self.state, self.action = conv, state, action
+        super().__init__(
+            f"cannot {action} conversation {conv!r}: it is {state!r}" + (f" ({detail})" if detail else "")
+        )
+
+
+class NotYourChat(HandoffError):
+    def __init__(self, conv: str, agent: str, owner: str, action: str) -> None:
+        self.conv, self.agent, self.owner = conv, agent, owner
+        super().__init__(
+            f"{agent!r} cannot {action} conversation {conv!r}: it is assigned to {owner!r} "
+            "(only that agent or a lead can)"
+        )
+
+
+class AgentOffline(HandoffError):
+    def __init__(self, conv: str, agent: str) -> None:
+        self.conv, self.agent = conv, agent
+        super().__init__(f"cannot transfer {conv!r} to {agent!r}: that agent is not online")
+
+
+@dataclass(frozen=True)
+class Ticket:
+    position: int  # 1-based place in the queue; 0 once assigned
+    eta_seconds: int | None  # None when no agent is online
+    state: str
+    created: bool = False  # False when the request found the chat already queued/assigned
+
+
+@dataclass(frozen=True)
+class Conversation:
+    conv: str
+    state: str = BOT
+    agent: str | None = None
+    reason: str = ""
+    language: str = "es"
+    name: str = ""
+    last_message: str = ""
+    queued_at: dt.datetime | None = None  # first request; kept across requeues
+    assigned_at: dt.datetime | None = None
+    priority: int = 0
+    position: int | None = None  # only filled by waiting()
+    enqueued_at: dt.datetime | None = None  # last time it entered the queue
+    previous_agent: str | None = None
+    resolved_at: dt.datetime | None = None
+    resolved_by: str | None = None
+    transfers: int = 0
+
+    @property
+    def conversation_id(self) -> str:
+        return self.conv
+
+    @property
+    def with_person(self) -> bool:
+        """True while the connector must route messages to the console, not the bot."""
+        return self.state in (QUEUED, ASSIGNED)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        for key, value in data.items():
+            if isinstance(value, dt.datetime):
+                data[key] = value.isoformat()
+        return data
+
+    @classmethod
+    def from_hash(cls, conv: str, h: dict[str, str], position: int | None = None) -> "Conversation":
+        return cls(
+            conv=conv,
+            state=h.get("state") or BOT,
+            agent=h.get("agent") or None,
+            reason=h.get("reason", ""),
+            language=h.get("language") or "es",
+            name=h.get("name", ""),
+            last_message=h.get("last_message", ""),
+            queued_at=_time(h.get("queued_at")),
+            assigned_at=_time(h.get("assigned_at")),
+            priority=int(h.get("priority") or 0),
+            position=position,
+            enqueued_at=_time(h.get("enqueued_at")),
+            previous_agent=h.get("previous_agent") or None,
+            resolved_at=_time(h.get("resolved_at")),
+            resolved_by=h.get("resolved_by") or None,
+            transfers=int(h.get("transfers") or 0),
+        )
+
+
+@functools.lru_cache(maxsize=1)
+def _script_sources() -> dict[str, str]:
+    """Each script with the shared lib prepended, read from disk once per process: actions and
+    the connector build a Handoff per use, and the files never change while running."""
+    lib = (_LUA_DIR / "lib.lua").read_text()
+    return {name: lib + "\n" + (_LUA_DIR / f"{name}.lua").read_text() for name in _SCRIPTS}
+
+
+class Handoff:
+    def __init__(
+        self,
+        redis,
+        clock: Clock = SYSTEM_CLOCK,
+        avg_handle_seconds: float = 300,
+        agent_timeout_seconds: float | None = None,
+    ) -> None:
+        self.redis = redis
+        self.clock = clock
+        self.avg_handle_seconds = avg_handle_seconds
+        if agent_timeout_seconds is None:
+            agent_timeout_seconds = float(os.environ.get("HANDOFF_AGENT_TIMEOUT") or DEFAULT_AGENT_TIMEOUT)
+        self.agent_timeout_seconds = agent_timeout_seconds
+        self._scripts = {name: redis.register_script(source) for name, source in _script_sources().items()}
+
+    # ---- customer side -------------------------------------------------------------------
+
+    def request(
+        self,
+        conv: str,
+        reason: str = "",
+        language: str = "es",
+        name: str = "",
+        last_message: str = "",
+        priority: int = 0,
+    ) -> Ticket:
+        """Queue the conversation for a person. Idempotent while queued or assigned."""
+        priority = int(priority)
+        if not -MAX_PRIORITY <= priority <= MAX_PRIORITY:
+            raise ValueError(f"priority must be between {-MAX_PRIORITY} and {MAX_PRIORITY}")
+        state, position, created = self._run(
+            "request", _id(conv), reason or "", language or "es", name or "", _clip(last_message), priority
+        )
+        position = int(position)
+        return Ticket(position, self.estimate_wait(position), state, bool(int(created)))
+
+    def cancel(self, conv: str) -> bool:
+        """The customer went back to the bot while waiting. False if they were not waiting.
+
+        Raises InvalidTransition once an agent holds the chat: the customer should be told a
+        person is already with them rather than be silently taken away.
+        """
+        status, state = self._run("cancel", _id(conv))
+        if status == "invalid":
+            raise InvalidTransition(conv, state, "cancel", "an agent already has it")
+        return status == "ok"
+
+    def update_last_message(self, conv: str, text: str) -> bool:
+        """Refresh the queue view's preview; False (and no write) when no person is involved."""
+        return bool(self._run("update_message", _id(conv), _clip(text)))
+
+    # ---- reading -------------------------------------------------------------------------
+
+    def state(self, conv: str) -> Conversation:
+        """Always a Conversation; state "bot" when the chat was never handed off."""
+        return Conversation.from_hash(conv, self.redis.hgetall(PREFIX + "conv:" + conv))
+
+    def position(self, conv: str) -> int | None:
+        rank = self.redis.zrank(PREFIX + "queue", conv)
+        return None if rank is None else rank + 1
+
+    def eta(self, conv: str) -> int | None:
+        position = self.position(conv)
+        return None if position is None else self.estimate_wait(position)
+
+    def ticket(self, conv: str) -> Ticket:
+        record = self.state(conv)
+        if record.state == QUEUED:
+            position = self.position(conv) or 0
+            return Ticket(position, self.estimate_wait(position), QUEUED)
+        return Ticket(0, 0 if record.state == ASSIGNED else None, record.state)
+
+    def estimate_wait(self, position: int) -> int | None:
+        if position <= 0:
+            return 0
+        agents = len(self.online_agents())
+        if agents == 0:
+            return None
+        samples = [float(s) for s in self.redis.lrange(PREFIX + "waits", 0, -1)]
+        if len(samples) >= MIN_WAIT_SAMPLES:
+            return int(round(sum(samples) / len(samples) * position))
+        return int(math.ceil(self.avg_handle_seconds * position / agents))
+
+    def waiting(self) -> list[Conversation]:
+        """The queue in serving order (priority, then arrival), with positions from 1."""
+        return [
+            Conversation.from_hash(conv, h, position=i)
+            for i, (conv, h) in enumerate(self._read_many(PREFIX + "queue"), start=1)
+        ]
+
+    def assigned(self) -> list[Conversation]:
+        """Every chat a person holds, oldest assignment first (the supervisor's view)."""
+        return [Conversation.from_hash(conv, h) for conv, h in self._read_many(PREFIX + "assigned")]
+
+    def assigned_to(self, agent: str) -> list[Conversation]:
+        return [Conversation.from_hash(conv, h) for conv, h in self._read_many(PREFIX + "chats:" + agent)]
+
+    def history(self, conv: str) -> list[dict[str, Any]]:
+        return [json.loads(item) for item in self.redis.lrange(PREFIX + "history:" + conv, 0, -1)]
+
+    # ---- agent side ----------------------------------------------------------------------
+
+    def claim(self, conv: str, agent: str) -> bool:
+        """Take a queued chat. Exactly one of several simultaneous callers gets True."""
+        return bool(self._run("claim", _id(conv), _id(agent, "agent")))
+
+    def claim_next(self, agent: str) -> str | None:
+        """Take the head of the queue; None when it is empty."""
+        return self._run("claim_next", _id(agent, "agent")) or None
+
+    def transfer(self, conv: str, by_agent: str, to_agent: str | None = None, is_lead: bool = False) -> Ticket:
+        """Hand an assigned chat to another online agent, or back to the queue (to_agent=None).
+
+        An empty to_agent also means the queue: that is what an unselected form field sends.
+        """
+        to_agent = (to_agent or "").strip() or None
+        status, detail = self._run(
+            "transfer", _id(conv), _id(by_agent, "agent"), to_agent or "",
+            "1" if is_lead else "0", repr(float(self.agent_timeout_seconds)),
+        )
+        if status == "invalid":
+            raise InvalidTransition(conv, detail, "transfer", "only assigned chats can be transferred")
+        if status == "not_yours":
+            raise NotYourChat(conv, by_agent, detail, "transfer")
+        if status == "same_agent":
+            raise InvalidTransition(conv, ASSIGNED, "transfer", f"it is already assigned to {detail!r}")
+        if status == "offline":
+            raise AgentOffline(conv, detail)
+        if to_agent:
+            return Ticket(0, 0, ASSIGNED)
+        position = int(detail)
+        return Ticket(position, self.estimate_wait(position), QUEUED)
+
+    def resolve(self, conv: str, by_agent: str, is_lead: bool = False) -> None:
+        """Close the chat: assigned → resolved → bot."""
+        status, detail = self._run("resolve", _id(conv), _id(by_agent, "agent"), "1" if is_lead else "0")
+        if status == "invalid":
+            raise InvalidTransition(conv, detail, "resolve", "only assigned chats can be resolved")
+        if status == "not_yours":
+            raise NotYourChat(conv, by_agent, detail, "resolve")
+
+    # ---- presence ------------------------------------------------------------------------
+
+    def set_online(self, agent: str, online: bool) -> bool:
+        """Returns True when this changed the agent's status (an event was published)."""
+        return bool(self._run("set_online", _id(agent, "agent"), "1" if online else "0"))
+
+    def heartbeat(self, agent: str) -> None:
+        self.redis.zadd(PREFIX + "seen", {_id(agent, "agent"): self._now()})
+
+    def online_agents(self) -> list[str]:
+        """Agents who are online and have been seen within the agent timeout."""
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.smembers(PREFIX + "online")
+        pipe.zrangebyscore(PREFIX + "seen", self._now() - self.agent_timeout_seconds, "+inf")
+        online, fresh = pipe.execute()
+        return sorted(set(online) & set(fresh))
+
+    def is_online(self, agent: str) -> bool:
+        return agent in self.online_agents()
+
+    def requeue_abandoned(self, offline_after_seconds: float | None = None) -> list[str]:
+        """Return the chats of agents gone for too long to the queue; the ids moved.
+
+        Meant to be called every few seconds by the console's background thread.
+        """
+        timeout = self.agent_timeout_seconds if offline_after_seconds is None else offline_after_seconds
+        return list(self._run("requeue_abandoned", repr(float(timeout))))
+
+    # ---- events --------------------------------------------------------------------------
+
+    def subscribe(self, timeout: float = 5.0):
+        """A pub/sub already listening to handoff events (decode ``data`` with json.loads).
+
+        Returns only once Redis confirmed the subscription, so no event published after this
+        call can be missed.
+        """
+        pubsub = self.redis.pubsub()
+        pubsub.subscribe(EVENTS_CHANNEL)
+        message = pubsub.get_message(timeout=timeout)
+        if not message or message.get("type") != "subscribe":
+            pubsub.close()
+            raise TimeoutError(f"Redis did not confirm the subscription to {EVENTS_CHANNEL}")
+        pubsub.ignore_subscribe_messages = True
+        return pubsub
+
+    # ---- internals -----------------------------------------------------------------------
+
+    def _now(self) -> float:
+        return self.clock.now().timestamp()
+
+    def _run(self, name: str, *args: Any, keys: list[str] | None = None):
+        return self._scripts[name](keys=keys or [], args=[PREFIX, repr(self._now()), HISTORY_MAX, *args])
+
+    def _read_many(self, zset: str) -> list[tuple[str, dict[str, str]]]:
+        flat = self._run("read_many", keys=[zset])
+        return [(flat[i], dict(zip(flat[i + 1][::2], flat[i + 1][1::2]))) for i in range(0, len(flat), 2)]
+
+
+def _id(value: str, what: str = "conversation") -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"{what} id must be a non-empty string, got {value!r}")
+    return value
+
+
+def _clip(text: str | None) -> str:
+    text = text or ""
+    return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
+
+
+def _time(value: str | None) -> dt.datetime | None:
+    if not value:
+        return None
+    return dt.datetime.fromtimestamp(float(value), tz=dt.timezone.utc)

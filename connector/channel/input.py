@@ -1,0 +1,270 @@
+"""The Rasa input channel for the WhatsApp Cloud API (`connector.channel.input.WhatsAppInput` in
+credentials.yml). Shaped like Rasa's own channels (name, from_credentials, blueprint,
+get_output_channel), but strict where Rasa's Facebook channel is lax: SHA-256 signatures
+compared in constant time, and a rejected request is answered with an error status, never 200.
+
+POST /webhooks/whatsapp/webhook answers 200 only once every message in it is stored in Redis;
+the bot's answer is produced later by the workers (connector/worker.py), so Meta never waits
+on NLU and never times out into a redelivery.
+"""
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import logging
+import os
+from typing import Any, Awaitable, Callable, Dict, Optional, Text
+
+import redis
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
+from rasa.shared.core.events import ActionExecuted, ConversationPaused, ConversationResumed
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from core.clock import SYSTEM_CLOCK
+from bot.handoff import Handoff
+from core.redis_conn import get_redis
+from connector.policy.window import ServiceWindow
+from connector.webhook import signature
+from connector.cloudapi.config import ConfigError, WhatsAppConfig
+from connector.cloudapi.delivery import DeliveryLog
+from connector.webhook.identity import Identity
+from connector.webhook.inbound import MESSAGES_FIELD, Ignored, PayloadError, WebhookBatch, parse_webhook
+from connector.inbox.queue import Ingest
+from connector.webhook.intake import Intake
+from connector.channel.output import WhatsAppOutput
+from connector.cloudapi.sender import build_sender
+from connector.channel.turns import TurnHandler
+from connector.inbox.pool import WorkerPool
+
+logger = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 3 * 1024 * 1024
+DEFAULT_WORKERS = 4
+
+
+def _redis_from_env() -> redis.Redis:
+    if not os.environ.get("REDIS_URL"):
+        raise ConfigError("REDIS_URL is not set; the WhatsApp channel stores every inbound message in Redis")
+    # Timeouts, so an unreachable Redis turns into a 503 quickly instead of a hung webhook.
+    return get_redis(socket_connect_timeout=3, socket_timeout=5)
+
+
+class WhatsAppInput(InputChannel):
+    @classmethod
+    def name(cls) -> Text:
+        return "whatsapp"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+        # Unlike Rasa's channels, empty credentials are fine: the environment is the source.
+        overrides = dict(credentials or {})
+        workers = int(overrides.pop("workers", DEFAULT_WORKERS) or DEFAULT_WORKERS)
+        return cls(WhatsAppConfig.load(overrides), _redis_from_env(), workers=workers)
+
+    def __init__(
+        self,
+        config: WhatsAppConfig,
+        redis_client: redis.Redis,
+        workers: int = DEFAULT_WORKERS,
+        clock: Any = SYSTEM_CLOCK,
+        poll_seconds: float = 1.0,
+        http: Any = None,
+    ) -> None:
+        self.config = config
+        self.redis = redis_client
+        self.clock = clock
+        self.identity = Identity(redis_client)
+        self.ingest = Ingest(redis_client)
+        self.window = ServiceWindow(redis_client, clock)
+        self.handoff = Handoff(redis_client, clock)
+        # No window here: Intake closes it on 131047, resolving the customer through identity.
+        self.intake = Intake(self.ingest, self.identity, DeliveryLog(redis_client, clock), self.window)
+        self.workers = workers
+        self._http = http  # an httpx.AsyncClient for the sender; None = the sender makes its own
+        self.poll_seconds = poll_seconds
+        self.pool: WorkerPool | None = None
+        self._output: OutputChannel | None = None
+
+    # --- outbound ------------------------------------------------------------------------
+
+    def get_output_channel(self) -> Optional[OutputChannel]:
+        """The one WhatsAppOutput of this process: used by the workers and by Rasa's
+        `POST /conversations/{id}/tracker/events?output_channel=whatsapp` (agent replies)."""
+        if self._output is None:
+            self._output = WhatsAppOutput(self._sender(), self.identity.recipient)
+        return self._output
+
+    def _sender(self) -> Any:
+        options = {"http": self._http} if self._http is not None else {}
+        return build_sender(self.config, self.redis, self.clock, window=self.window, **options)
+
+    async def mark_read(self, wamid: str, typing: bool) -> None:
+        """Blue ticks, plus "typing…" when the bot is about to answer (goes through the sender:
+        no window check or pacing, retried, failures only logged)."""
+        output = self.get_output_channel()
+        await output.sender.mark_read(wamid, typing=typing)
+
+    # --- inbound -------------------------------------------------------------------------
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        bp = Blueprint(f"whatsapp_webhook_{id(self)}", __name__)
+
+        @bp.route("/", methods=["GET"])
+        @bp.route("/health", methods=["GET"])
+        async def health(request: Request) -> HTTPResponse:
+            running = self.pool.running if self.pool else 0
+            return response.json({"status": "ok", "workers": running})
+
+        @bp.route("/webhook", methods=["GET"])
+        async def verify(request: Request) -> HTTPResponse:
+            if request.args.get("hub.mode") == "subscribe" and signature.tokens_match(
+                request.args.get("hub.verify_token"), self.config.verify_token
+            ):
+                return response.text(request.args.get("hub.challenge") or "", status=200)
+            logger.warning("webhook verification refused (wrong mode or verify token)")
+            return response.text("forbidden", status=403)
+
+        @bp.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            return await self._receive(request)
+
+        @bp.listener("after_server_start")
+        async def start_workers(app: Any, loop: Any) -> None:
+            await self.start_workers(on_new_message, app)
+
+        @bp.listener("before_server_stop")
+        async def stop_workers(app: Any, loop: Any) -> None:
+            if self.pool is not None:
+                await self.pool.stop()
+                self.pool = None
+            if self._output is not None:
+                await self._output.sender.aclose()
+
+        return bp
+
+    async def _receive(self, request: Request) -> HTTPResponse:
+        declared = request.headers.get("content-length")
+        body = request.body or b""
+        if (declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES) or len(body) > MAX_BODY_BYTES:
+            return response.text("payload too large", status=413)
+        verdict = signature.verify(body, request.headers.get(signature.HEADER), self.config.app_secret)
+        if verdict is signature.Verdict.MISSING:
+            logger.warning("webhook without %s rejected", signature.HEADER)
+            return response.text("missing signature", status=401)
+        if verdict is signature.Verdict.INVALID:
+            logger.warning("webhook with a wrong signature rejected (check WHATSAPP_APP_SECRET)")
+            return response.text("invalid signature", status=403)
+        try:
+            payload = json.loads(body)
+            batch = parse_webhook(payload)
+        except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError and PayloadError
+            reason = f"invalid payload: {exc}" if isinstance(exc, PayloadError) else f"invalid JSON: {exc}"
+            return response.text(reason, status=400)
+        batch = _for_number(batch, self.config.phone_number_id)
+        try:
+            queued = await asyncio.to_thread(self.intake.accept, batch)
+        except redis.RedisError as exc:
+            logger.error("webhook not stored, Redis unavailable (%s); Meta will retry", exc)
+            return response.text("temporarily unavailable", status=503)
+        if queued and self.pool is not None:
+            self.pool.wake()
+        return response.text("ok", status=200)
+
+    async def start_workers(self, on_new_message: Callable[[UserMessage], Awaitable[Any]], app: Any = None) -> None:
+        if self.pool is not None:
+            return
+        handler = TurnHandler(
+            on_new_message,
+            self.get_output_channel,
+            self.redis,
+            window=self.window,
+            handoff=self.handoff,
+            mark_read=self.mark_read,
+            resume_bot=_tracker_resumer(app),
+            keep_paused=_tracker_pauser(app),
+        )
+        self.pool = WorkerPool(
+            self.ingest, handler, size=self.workers, poll_seconds=self.poll_seconds,
+            already_handled=_tracker_check(app),
+        )
+        await self.pool.start()
+
+
+def _for_number(batch: WebhookBatch, phone_number_id: str) -> WebhookBatch:
+    """Only what concerns our phone number. One app subscription delivers the webhooks of every
+    number of the business account; answering another number's customer from ours, or closing
+    a window on its statuses, would be wrong."""
+    def ours(event: Any) -> bool:
+        return event.phone_number_id in (None, phone_number_id)
+
+    foreign = [e for e in (*batch.messages, *batch.statuses) if not ours(e)]
+    if not foreign:
+        return batch
+    return dataclasses.replace(
+        batch,
+        messages=tuple(m for m in batch.messages if ours(m)),
+        statuses=tuple(s for s in batch.statuses if ours(s)),
+        ignored=batch.ignored + tuple(
+            Ignored(MESSAGES_FIELD, f"{e.wamid} is for phone number id {e.phone_number_id}, not ours")
+            for e in foreign),
+    )
+
+
+def _tracker_resumer(app: Any) -> Optional[Callable[[str], Awaitable[None]]]:
+    """Un-pause a conversation in Rasa (the customer left the queue before an agent took it)."""
+    if app is None:
+        return None
+
+    async def resume(conv: str) -> None:
+        agent = getattr(app.ctx, "agent", None)
+        if agent is None or agent.processor is None:
+            return
+        async with agent.lock_store.lock(conv):
+            tracker = await agent.processor.fetch_tracker_with_initial_session(conv)
+            tracker.update(ConversationResumed())
+            # "Waiting for the user" again, so the rules match the very next message.
+            tracker.update(ActionExecuted(ACTION_LISTEN_NAME))
+            await agent.tracker_store.save(tracker)
+
+    return resume
+
+
+def _tracker_pauser(app: Any) -> Optional[Callable[[str, Any, dict], Awaitable[None]]]:
+    """Before a handed-off message reaches Rasa: start the new session Rasa would start
+    anyway (its SessionStarted clears the pause) and pause it again, so the bot stays quiet."""
+    if app is None:
+        return None
+
+    async def keep_paused(conv: str, output_channel: Any, metadata: dict) -> None:
+        agent = getattr(app.ctx, "agent", None)
+        if agent is None or agent.processor is None:
+            return
+        async with agent.lock_store.lock(conv):
+            tracker = await agent.processor.fetch_tracker_and_update_session(conv, output_channel, metadata)
+            if not tracker.is_paused():
+                tracker.update(ConversationPaused())
+                await agent.tracker_store.save(tracker)
+
+    return keep_paused
+
+
+def _tracker_check(app: Any) -> Optional[Callable[[str, str], Awaitable[bool]]]:
+    """Whether Rasa's tracker already holds the user message with this wamid (as message_id)."""
+    if app is None:
+        return None
+
+    async def already_handled(conv: str, wamid: str) -> bool:
+        agent = getattr(app.ctx, "agent", None)
+        store = getattr(agent, "tracker_store", None)
+        if store is None:
+            return False
+        tracker = await store.retrieve(conv)
+        if tracker is None:
+            return False
+        return any(getattr(event, "message_id", None) == wamid for event in tracker.events)
+
+    return already_handled

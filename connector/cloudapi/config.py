@@ -1,0 +1,97 @@
+"""WhatsApp settings, read once at startup so a bad deployment fails before Meta calls us.
+
+Environment variables are the source (DESIGN.md); a non-empty value in credentials.yml wins,
+which keeps Rasa's usual way of configuring channels working.
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from typing import Any, Mapping
+from urllib.parse import urlparse
+
+DEFAULT_API_VERSION = "v23.0"
+DEFAULT_GRAPH_URL = "https://graph.facebook.com"
+
+# credentials.yml key → (environment variable, default). The yml keys are the short names a
+# person would write there; the error messages name the environment variable, which is what
+# `make run` and deployments actually set.
+_FIELDS = {
+    "verify_token": ("WHATSAPP_VERIFY_TOKEN", None),
+    "app_secret": ("WHATSAPP_APP_SECRET", None),
+    "access_token": ("WHATSAPP_ACCESS_TOKEN", None),
+    "phone_number_id": ("WHATSAPP_PHONE_NUMBER_ID", None),
+    "api_version": ("WHATSAPP_API_VERSION", DEFAULT_API_VERSION),
+    "graph_url": ("WHATSAPP_GRAPH_URL", DEFAULT_GRAPH_URL),
+}
+_API_VERSION = re.compile(r"^v\d{1,3}\.\d{1,2}$")
+
+
+class ConfigError(ValueError):
+    """A WhatsApp setting is missing or unusable; the message names the variable to fix."""
+
+
+@dataclass(frozen=True)
+class WhatsAppConfig:
+    verify_token: str
+    app_secret: str
+    access_token: str
+    phone_number_id: str
+    api_version: str = DEFAULT_API_VERSION
+    graph_url: str = DEFAULT_GRAPH_URL
+
+    def __repr__(self) -> str:
+        # Secrets end up in logs through reprs of objects that hold a config; never print them.
+        return (
+            f"WhatsAppConfig(phone_number_id={self.phone_number_id!r}, "
+            f"api_version={self.api_version!r}, graph_url={self.graph_url!r})"
+        )
+
+    @property
+    def messages_url(self) -> str:
+        return f"{self.graph_url}/{self.api_version}/{self.phone_number_id}/messages"
+
+    @classmethod
+    def load(
+        cls,
+        overrides: Mapping[str, Any] | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> "WhatsAppConfig":
+        env = os.environ if env is None else env
+        overrides = overrides or {}
+        unknown = set(overrides) - set(_FIELDS)
+        if unknown:
+            raise ConfigError(
+                f"credentials.yml: unknown key(s) {sorted(unknown)} for connector.channel.input."
+                f"WhatsAppInput; allowed: {sorted(_FIELDS)}"
+            )
+        values = {}
+        for key, (variable, default) in _FIELDS.items():
+            raw = overrides.get(key)
+            source = f"credentials.yml key {key!r}"
+            if raw is None or str(raw).strip() == "":
+                raw = env.get(variable)
+                source = variable
+            if raw is None or str(raw).strip() == "":
+                if default is None:
+                    raise ConfigError(
+                        f"{variable} is not set (or empty); the WhatsApp channel needs it. "
+                        f"`make run` sets emulator values when WHATSAPP_ACCESS_TOKEN is absent."
+                    )
+                raw, source = default, variable
+            values[key] = _check(key, str(raw).strip(), source)
+        return cls(**values)
+
+
+def _check(key: str, value: str, source: str) -> str:
+    if key == "api_version" and not _API_VERSION.match(value):
+        raise ConfigError(f"{source}={value!r} is not a Graph API version like 'v23.0'")
+    if key == "graph_url":
+        parsed = urlparse(value)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+            raise ConfigError(f"{source}={value!r} must be an http(s) URL such as {DEFAULT_GRAPH_URL}")
+        return value.rstrip("/")
+    if key == "phone_number_id" and not value.isdigit():
+        raise ConfigError(f"{source}={value!r} must be the numeric phone number id from Meta")
+    return value

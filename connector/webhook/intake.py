@@ -1,0 +1,61 @@
+"""One parsed webhook → identity updates, queued messages, recorded statuses."""
+from __future__ import annotations
+
+import logging
+from typing import Any, Iterable
+
+from connector.inbox.queue import Ingest
+from connector.webhook.identity import Identity
+from connector.webhook.inbound import StatusUpdate, WebhookBatch
+
+logger = logging.getLogger(__name__)
+
+WINDOW_CLOSED_CODE = 131047
+
+
+class Intake:
+    """One parsed webhook → identity updates, queued messages, recorded statuses.
+
+    Runs before the HTTP answer; any Redis error propagates so the webhook answers 503 and
+    Meta retries (duplicates of what did get stored are then dropped by the dedupe)."""
+
+    def __init__(self, ingest: Ingest, identity: Identity, delivery: Any = None, window: Any = None) -> None:
+        self.ingest = ingest
+        self.identity = identity
+        self.delivery = delivery
+        self.window = window
+
+    def accept(self, batch: WebhookBatch) -> int:
+        queued = 0
+        for message in batch.messages:
+            if self.ingest.state(message.wamid) is not None:
+                # A redelivery (Meta retries what got no 200, in any order): its sender ids may
+                # be stale by now, e.g. the number before a change, so it must not touch identity.
+                logger.info("duplicate delivery of %s ignored", message.wamid)
+                continue
+            if message.kind == "system" and (message.new_wa_id or message.new_user_id):
+                # Applied now, not by the worker, so messages from the new number that follow
+                # in this or the next webhook already land in the same conversation.
+                conv = self.identity.change_number(message.sender, message.new_wa_id, message.new_user_id)
+            else:
+                conv = self.identity.resolve(message.sender)
+            if self.ingest.enqueue(conv, message):
+                queued += 1
+            else:
+                logger.info("duplicate delivery of %s ignored", message.wamid)
+        self.record_statuses(batch.statuses)
+        for ignored in batch.ignored:
+            logger.info("webhook: ignored %s: %s", ignored.field, ignored.reason)
+        for error in batch.errors:
+            logger.warning("webhook reports error %s: %s %s", error.code, error.title, error.details or "")
+        return queued
+
+    def record_statuses(self, statuses: Iterable[StatusUpdate]) -> None:
+        for status in statuses:
+            if self.delivery is not None:
+                self.delivery.record_status(status)
+            if status.status == "failed" and WINDOW_CLOSED_CODE in status.error_codes and self.window is not None:
+                conv = self.identity.lookup(status.recipient_id, status.recipient_user_id) or status.recipient_key
+                if conv:
+                    # Dated when Meta failed the message, not when the webhook reached us.
+                    self.window.close(conv, reason=str(WINDOW_CLOSED_CODE), at=status.timestamp)

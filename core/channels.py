@@ -1,0 +1,10 @@
+"""Redis pub/sub channel names: the one place both publishers and subscribers read them from.
+
+Nothing is stored on a channel (pub/sub is fire-and-forget); what must survive lives in the
+owners' keys (docs/DESIGN.md), and a console that missed an event re-reads that state.
+"""
+
+# Every handoff transition (bot/handoff), published inside its Lua scripts.
+HANDOFF_EVENTS = "handoff:events"
+# Each customer message of a handed-off chat (connector/channel/turns.py), for the console.
+CUSTOMER_MESSAGES = "handoff:customer-messages"

@@ -1,0 +1,176 @@
+"""`make run`: bring up the whole product on one machine with an embedded default for every service.
+
+Order matters: Redis first (everyone needs it), then training (Rasa needs a model), then the
+long-running processes under honcho so one Ctrl-C stops them all.
+"""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shlex
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+
+from core.redis_conn import EmbeddedRedis, RedisAddress
+
+ROOT = Path(__file__).resolve().parents[1]
+VAR = ROOT / "var"
+PY = sys.executable
+
+RASA_PORT = int(os.environ.get("RASA_PORT", 5005))
+ACTIONS_PORT = int(os.environ.get("ACTIONS_PORT", 5055))
+EMULATOR_PORT = int(os.environ.get("EMULATOR_PORT", 5080))
+CONSOLE_PORT = int(os.environ.get("CONSOLE_PORT", 5090))
+
+
+def _local_secrets() -> dict[str, str]:
+    """Secrets for the local emulator mode, made once and kept, so restarts keep working."""
+    path = VAR / "local-secrets.json"
+    if path.exists():
+        return json.loads(path.read_text())
+    values = {
+        "WHATSAPP_APP_SECRET": secrets.token_hex(16),
+        "WHATSAPP_VERIFY_TOKEN": secrets.token_urlsafe(12),
+        "WHATSAPP_ACCESS_TOKEN": "EMULATOR-" + secrets.token_urlsafe(24),
+        "WHATSAPP_PHONE_NUMBER_ID": "100000000000001",
+        "RASA_TOKEN": secrets.token_urlsafe(24),
+        "CONSOLE_SECRET_KEY": secrets.token_hex(32),
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Created owner-only from the start, not chmod-ed after being readable for a moment.
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as handle:
+        handle.write(json.dumps(values, indent=2))
+    return values
+
+
+def build_environment(env: dict[str, str]) -> tuple[dict[str, str], EmbeddedRedis | None, bool]:
+    """The environment every process gets. Returns (env, embedded redis or None, emulator mode)."""
+    env = dict(env)
+    embedded = None
+    if not env.get("REDIS_URL"):
+        embedded = EmbeddedRedis(VAR / "redis")
+        env["REDIS_URL"] = embedded.start()
+    address = RedisAddress.parse(env["REDIS_URL"])
+    env.update(
+        REDIS_HOST=address.host,
+        REDIS_PORT=str(address.port),
+        REDIS_DB=str(address.db),
+        REDIS_PASSWORD=address.password or "",
+    )
+
+    local = _local_secrets()
+    emulator_mode = not env.get("WHATSAPP_ACCESS_TOKEN")
+    if emulator_mode:
+        for key in ("WHATSAPP_APP_SECRET", "WHATSAPP_VERIFY_TOKEN", "WHATSAPP_ACCESS_TOKEN",
+                    "WHATSAPP_PHONE_NUMBER_ID"):
+            env[key] = local[key]
+        env["WHATSAPP_GRAPH_URL"] = f"http://127.0.0.1:{EMULATOR_PORT}"
+        env.setdefault("EMULATOR_BUSINESS_NAME", "Calzado y Moda Alba")
+    env.setdefault("RASA_TOKEN", local["RASA_TOKEN"])
+    env.setdefault("CONSOLE_SECRET_KEY", local["CONSOLE_SECRET_KEY"])
+    env.setdefault("RASA_URL", f"http://127.0.0.1:{RASA_PORT}")
+    env.setdefault("ACTION_ENDPOINT_URL", f"http://127.0.0.1:{ACTIONS_PORT}/webhook")
+    env.setdefault("CONNECTOR_WEBHOOK_URL", f"http://127.0.0.1:{RASA_PORT}/webhooks/whatsapp/webhook")
+    env.setdefault("EMULATOR_PORT", str(EMULATOR_PORT))
+    env.setdefault("CONSOLE_PORT", str(CONSOLE_PORT))
+    env.setdefault("RASA_TELEMETRY_ENABLED", "false")
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    # Rasa's dependencies print pages of DeprecationWarnings at start-up that no user can act on.
+    env.setdefault("PYTHONWARNINGS", "ignore::DeprecationWarning,ignore::PendingDeprecationWarning")
+    env.setdefault("BIND_HOST", "127.0.0.1")
+    env["PYTHONPATH"] = str(ROOT)
+    return env, embedded, emulator_mode
+
+
+def processes(env: dict[str, str], emulator_mode: bool) -> dict[str, str]:
+    rasa = Path(PY).with_name("rasa")
+    procs = {
+        "rasa": (
+            # "=" form: a random token may start with "-", which argparse would take for an option.
+            f"{rasa} run --enable-api --auth-token={shlex.quote(env['RASA_TOKEN'])} "
+            f"--interface {env['BIND_HOST']} --port {RASA_PORT} "
+            f"--credentials {'credentials.local.yml' if emulator_mode else 'credentials.yml'} "
+            f"--endpoints endpoints.yml --model models "
+            f"--cors '' --log-file var/rasa.log"
+        ),
+        # rasa_sdk has no --interface and binds 0.0.0.0 unless SANIC_HOST says otherwise; its
+        # /webhook is unauthenticated, so it must listen only where BIND_HOST allows.
+        "actions": f"SANIC_HOST={env['BIND_HOST']} {rasa} run actions --actions actions --port {ACTIONS_PORT}",
+        "console": f"{PY} -m console",
+    }
+    if emulator_mode:
+        procs["emulator"] = f"{PY} -m emulator"
+    return procs
+
+
+def main() -> int:
+    from honcho.manager import Manager
+
+    env, embedded, emulator_mode = build_environment(dict(os.environ))
+    os.environ.update(env)
+    print(f"Redis: {env['REDIS_URL']}{' (embedded)' if embedded else ''}", flush=True)
+
+    from bot.content import training
+
+    if training.main([]) != 0:
+        print("Training failed; fix the data (`make validate` explains what is wrong) and run again.")
+        if embedded:
+            embedded.stop()
+        return 1
+
+    from console.users import ensure_demo_users
+
+    created = ensure_demo_users()
+    manager = Manager()
+    for name, cmd in processes(env, emulator_mode).items():
+        manager.add_process(name, cmd, env=env, cwd=str(ROOT))
+
+    threading.Thread(
+        target=_announce_when_ready, args=(env, emulator_mode, created), daemon=True
+    ).start()
+    try:
+        manager.loop()
+    finally:
+        if embedded:
+            embedded.stop()
+    return manager.returncode or 0
+
+
+def _announce_when_ready(env: dict[str, str], emulator_mode: bool, created: list) -> None:
+    """Print where everything is once Rasa answers, so it is not buried under start-up logs."""
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{env['RASA_URL']}/status", params={"token": env["RASA_TOKEN"]}, timeout=2).is_success:
+                break
+        except httpx.HTTPError:
+            pass
+        time.sleep(1)
+    else:
+        print("Rasa did not answer within 5 minutes; see the `rasa` lines above and var/rasa.log.")
+        return
+    print("\n" + "=" * 72)
+    if emulator_mode:
+        print(f"Customer chat (WhatsApp emulator): http://127.0.0.1:{EMULATOR_PORT}/")
+    else:
+        print(f"WhatsApp webhook for Meta: https://<your-public-host>/webhooks/whatsapp/webhook")
+    print(f"Agent console:                     http://127.0.0.1:{CONSOLE_PORT}/")
+    print(f"Rasa HTTP API:                     {env['RASA_URL']}  (token in var/local-secrets.json)")
+    if created:
+        print("Demo users created (passwords shown once; change with `python -m console create-user`):")
+        for user, role, password in created:
+            print(f"    {user:<8} {role:<6} {password}")
+    else:
+        print("Console users already exist. Forgot a password? "
+              "`.venv/bin/python -m console create-user NAME --role agent --replace --generate`")
+    print("Chat from the terminal: `make chat` in another terminal. Stop everything: Ctrl-C.")
+    print("=" * 72 + "\n", flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,148 @@
+import pytest
+from rasa.core.actions.action import create_bot_utterance
+from rasa.shared.core.events import Event
+
+from core.clock import FixedClock
+from connector.policy.window import ServiceWindow
+from connector.cloudapi.delivery import DeliveryLog
+from connector.cloudapi.errors import WindowClosedError
+from connector.cloudapi.limits import LimitError
+from connector.channel.output import WhatsAppOutput
+from tests.connector.fake_graph import CONFIG, NOON, FakeGraph, Sleeper, graph_error, interactive_validator
+
+CONV = "34600000001"
+
+
+@pytest.fixture
+def clock():
+    return FixedClock(NOON)
+
+
+@pytest.fixture
+def graph():
+    return FakeGraph()
+
+
+@pytest.fixture
+def make_output(redis_client, clock, graph):
+    def make(open_window=True, **options):
+        if open_window:
+            ServiceWindow(redis_client, clock).record_inbound(CONV)
+        return WhatsAppOutput.from_config(CONFIG, redis_client, clock, http=graph.client(),
+                                          sleep=Sleeper(clock), **options)
+    return make
+
+
+def sent(graph):
+    return [r["body"] for r in graph.requests]
+
+
+def faq_buttons(n):
+    return [{"title": f"Tema {i}", "payload": f'/faq_pick{{"faq_key":"k{i}"}}'} for i in range(n)]
+
+
+def test_name_matches_the_input_channel():
+    assert WhatsAppOutput.name() == "whatsapp"
+
+
+async def test_plain_text(make_output, graph):
+    await make_output().send_response(CONV, {"text": "Hola 👋"})
+    assert sent(graph) == [{"messaging_product": "whatsapp", "recipient_type": "individual",
+                            "to": CONV, "type": "text", "text": {"body": "Hola 👋"}}]
+
+
+async def test_rasa_bot_utterance_with_buttons_and_english_condition(make_output, graph, shared_dir):
+    # The same dict Rasa's processor hands to send_response for a conditional response variation.
+    utterance = create_bot_utterance({
+        "text": "Pick a topic", "buttons": faq_buttons(5),
+        "condition": [{"type": "slot", "name": "language", "value": "en"}], "utter_action": "utter_menu",
+    })
+    await make_output().send_response(CONV, utterance.message())
+    (body,) = sent(graph)
+    assert body["interactive"]["type"] == "list" and body["interactive"]["action"]["button"] == "Options"
+    assert body["interactive"]["action"]["sections"][0]["rows"][2]["id"] == '/faq_pick{"faq_key":"k2"}'
+    interactive_validator(shared_dir).validate(body["interactive"])
+
+
+async def test_spanish_default_and_reply_buttons(make_output, graph):
+    output = make_output()
+    await output.send_response(CONV, create_bot_utterance({"text": "Elige", "buttons": faq_buttons(5)}).message())
+    await output.send_response(CONV, {"text": "¿Te ayudó?", "buttons": [{"title": "Sí", "payload": "/affirm"},
+                                                                      {"title": "No", "payload": "/deny"}]})
+    first, second = sent(graph)
+    assert first["interactive"]["action"]["button"] == "Ver opciones"
+    assert second["interactive"]["type"] == "button"
+    assert [b["reply"]["id"] for b in second["interactive"]["action"]["buttons"]] == ["/affirm", "/deny"]
+
+
+async def test_language_lookup_is_used_when_the_response_has_none(make_output, graph):
+    await make_output(language_for=lambda conv: "en").send_text_with_buttons(CONV, "Pick", faq_buttons(4))
+    assert sent(graph)[0]["interactive"]["action"]["button"] == "Options"
+
+
+async def test_agent_reply_event_records_the_agent(make_output, graph, redis_client):
+    # What the console posts to /conversations/{id}/tracker/events?execute_side_effects=true
+    event = Event.from_parameters({"event": "bot", "text": "Soy Ana, te ayudo", "metadata": {"agent": "ana"}})
+    await make_output().send_response(CONV, event.message())
+    assert sent(graph)[0]["text"]["body"] == "Soy Ana, te ayudo"
+    assert DeliveryLog(redis_client).get("wamid.TEST1")["agent"] == "ana"
+
+
+async def test_text_then_custom_then_image_in_rasa_order(make_output, graph):
+    await make_output().send_response(CONV, {
+        "text": "Nuestra tienda:", "image": "https://example.com/tienda.jpg",
+        "custom": {"type": "location", "location": {"latitude": 40.4, "longitude": -3.7}},
+    })
+    assert [b["type"] for b in sent(graph)] == ["text", "location", "image"]
+
+
+async def test_long_text_goes_out_in_pieces(make_output, graph):
+    text = "\n\n".join("Párrafo largo. " * 150 for _ in range(3))
+    await make_output().send_text_message(CONV, text)
+    assert len(sent(graph)) >= 2 and all(len(b["text"]["body"]) <= 4096 for b in sent(graph))
+
+
+async def test_limit_problem_sends_nothing_and_is_visible(make_output, graph, redis_client):
+    await make_output().send_response(CONV, {"text": "Demasiadas", "buttons": faq_buttons(11)})
+    assert graph.requests == []
+    (failure,) = DeliveryLog(redis_client).failures(CONV)
+    assert failure["code"] == "limits" and "11 buttons" in failure["title"]
+    assert len(failure["body"]["buttons"]) == 11
+    with pytest.raises(LimitError):
+        await make_output(raise_errors=True).send_response(CONV, {"text": "x", "buttons": faq_buttons(11)})
+
+
+async def test_closed_window_never_breaks_the_rasa_turn(make_output, graph, redis_client):
+    await make_output(open_window=False).send_response(CONV, {"text": "Hola", "metadata": {"agent": "ana"}})
+    assert graph.requests == []
+    (failure,) = DeliveryLog(redis_client).failures(CONV)
+    assert failure["code"] == "window_closed" and failure["agent"] == "ana"
+    with pytest.raises(WindowClosedError):
+        await make_output(open_window=False, raise_errors=True).send_text_message(CONV, "Hola")
+
+
+async def test_a_failed_piece_stops_the_rest(redis_client, clock):
+    graph = FakeGraph("ok", graph_error(131026, "Message undeliverable"))
+    ServiceWindow(redis_client, clock).record_inbound(CONV)
+    output = WhatsAppOutput.from_config(CONFIG, redis_client, clock, http=graph.client(), sleep=Sleeper(clock))
+    await output.send_text_message(CONV, "\n\n".join("Frase de relleno. " * 200 for _ in range(3)))
+    assert len(graph.requests) == 2 and len(graph.accepted) == 1
+
+
+async def test_recipient_lookup_for_bsuid_customers(make_output, graph):
+    class Recipient:  # the shape connector.webhook.identity.Recipient has
+        def fields(self):
+            return {"recipient": "US.13491208655302741918"}
+
+    async def lookup(conv):
+        return Recipient()
+
+    await make_output(recipient_for=lookup).send_text_message(CONV, "Hola")
+    body = sent(graph)[0]
+    assert body["recipient"] == "US.13491208655302741918" and "to" not in body
+
+
+async def test_unsupported_rasa_elements_are_reported_not_stringified(make_output, graph, redis_client):
+    await make_output().send_response(CONV, {"text": None, "elements": [{"title": "card"}]})
+    assert graph.requests == []
+    assert DeliveryLog(redis_client).failures(CONV)[0]["code"] == "unsupported"

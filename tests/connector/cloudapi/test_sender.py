@@ -1,0 +1,295 @@
+import json
+import socket
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import httpx
+import pytest
+
+from core.clock import FixedClock
+from connector.policy.window import ServiceWindow
+from connector.cloudapi import errors, messages
+from connector.cloudapi.delivery import DeliveryLog
+from connector.cloudapi.sender import CloudSender, GraphTarget, PacingPolicy, RetryPolicy
+from tests.connector.fake_graph import CONFIG, MESSAGES_URL, NOON, FakeGraph, Sleeper, graph_error
+
+CONV = "34600000001"
+
+
+@pytest.fixture
+def clock():
+    return FixedClock(NOON)
+
+
+@pytest.fixture
+def sleeper(clock):
+    return Sleeper(clock)
+
+
+@pytest.fixture
+def make_sender(redis_client, clock, sleeper):
+    senders = []
+
+    def make(graph=None, open_window=True, **options):
+        options.setdefault("rng", lambda: 1.0)  # the top of each jitter range: deterministic
+        http = graph.client() if graph else options.pop("http", None)
+        sender = CloudSender(CONFIG, redis_client, clock, http, sleep=sleeper, **options)
+        if open_window:
+            ServiceWindow(redis_client, clock).record_inbound(CONV)
+        senders.append(sender)
+        return sender
+
+    return make
+
+
+def text(body="Hola"):
+    return messages.text_bodies(CONV, body)[0]
+
+
+def failures(redis_client, conv=CONV):
+    return DeliveryLog(redis_client).failures(conv)
+
+
+async def test_sends_with_bearer_token_and_returns_the_wamid(make_sender, redis_client):
+    graph = FakeGraph()
+    wamid = await make_sender(graph).send(CONV, text(), agent="ana")
+    assert wamid == "wamid.TEST1"
+    (request,) = graph.requests
+    assert request["url"] == MESSAGES_URL and request["auth"] == "Bearer test-token"
+    record = DeliveryLog(redis_client).get(wamid)
+    assert record["conv"] == CONV and record["agent"] == "ana" and record["status"] == "accepted"
+    assert record["body"]["text"]["body"] == "Hola"
+
+
+def test_target_reads_a_config_object_without_leaking_the_token():
+    from connector.cloudapi.config import WhatsAppConfig
+
+    config = WhatsAppConfig("v", "s", "secret-token", "42", "v23.0", "http://127.0.0.1:5080")
+    target = GraphTarget.of(config)
+    assert target.messages_url == config.messages_url
+    assert "secret-token" not in repr(target)
+
+
+async def test_free_form_refused_when_the_window_is_closed(make_sender, redis_client):
+    graph = FakeGraph()
+    sender = make_sender(graph, open_window=False)
+    with pytest.raises(errors.WindowClosedError):
+        await sender.send(CONV, text())
+    assert graph.requests == []
+    (failure,) = failures(redis_client)
+    assert failure["kind"] == "refused" and failure["code"] == "window_closed"
+    assert failure["body"]["text"]["body"] == "Hola"
+
+
+async def test_templates_and_read_receipts_go_out_with_the_window_closed(make_sender):
+    graph = FakeGraph()
+    sender = make_sender(graph, open_window=False)
+    assert await sender.send(CONV, messages.template_body(CONV, "reopen_chat", "es"))
+    assert await sender.mark_read("wamid.IN1") is True
+    assert await sender.mark_read(messages.read_receipt_body("wamid.IN2", typing=False)) is True
+    assert [r["body"].get("type") or r["body"]["status"] for r in graph.requests] == ["template", "read", "read"]
+
+
+@pytest.mark.parametrize("failure", [
+    graph_error(131000, "Something went wrong", status=500),
+    httpx.Response(503, text="upstream unavailable"),
+    httpx.Response(500, json={"error": {"message": "An unknown error occurred", "code": 1}}),
+    graph_error(4, "Application request limit reached", status=429),
+    httpx.Response(429, text="slow down"),
+    graph_error(130429, "Rate limit hit"),
+    graph_error(131056, "(Business Account, Consumer Account) pair rate limit hit"),
+    graph_error(80007, "Rate limit issues"),
+    httpx.ConnectError("connection refused"),
+    httpx.ConnectTimeout("connect timed out"),
+], ids=["131000", "503-bare", "code1", "4-429", "429-bare", "130429", "131056", "80007",
+        "connect-error", "connect-timeout"])
+async def test_retryable_failures_are_retried_without_duplicates(make_sender, sleeper, failure):
+    graph = FakeGraph(failure)
+    assert await make_sender(graph).send(CONV, text()) == "wamid.TEST1"
+    assert len(graph.requests) == 2
+    assert len(graph.accepted) == 1
+    assert len(sleeper.delays) == 1
+
+
+async def test_pair_rate_retry_waits_at_least_one_pacing_interval(make_sender, sleeper):
+    graph = FakeGraph(graph_error(131056, "pair rate limit hit"))
+    await make_sender(graph, rng=lambda: 0.0, pacing=PacingPolicy(interval=6.0)).send(CONV, text())
+    assert sleeper.delays == [6.0]
+
+
+async def test_retry_after_is_a_floor(make_sender, sleeper):
+    graph = FakeGraph(httpx.Response(429, headers={"Retry-After": "7"}, text="later"))
+    await make_sender(graph, rng=lambda: 0.0).send(CONV, text())
+    assert sleeper.delays == [7.0]
+
+
+async def test_backoff_is_exponential_capped_and_bounded(make_sender, sleeper, redis_client):
+    graph = FakeGraph(*[graph_error(131000, status=500)] * 10)
+    sender = make_sender(graph, retry=RetryPolicy(attempts=5, base_delay=1.0, max_delay=5.0))
+    with pytest.raises(errors.ServerError) as caught:
+        await sender.send(CONV, text())
+    assert len(graph.requests) == 5 and graph.accepted == []
+    assert sleeper.delays == [1.0, 2.0, 4.0, 5.0]
+    assert "gave up after 5 attempts" in caught.value.detail
+    (failure,) = failures(redis_client)
+    assert failure["code"] == "131000" and failure["kind"] == "retries_exhausted"
+
+
+async def test_full_jitter_uses_the_whole_range(make_sender, sleeper):
+    graph = FakeGraph(graph_error(131000, status=500), graph_error(131000, status=500))
+    await make_sender(graph, rng=lambda: 0.25, retry=RetryPolicy(base_delay=2.0)).send(CONV, text())
+    assert sleeper.delays == [0.5, 1.0]
+
+
+async def test_read_timeout_is_not_retried_and_is_recorded_as_unknown(make_sender, redis_client):
+    graph = FakeGraph(httpx.ReadTimeout("no answer"))
+    with pytest.raises(errors.UnknownOutcomeError):
+        await make_sender(graph).send(CONV, text("¿Llegó?"))
+    assert len(graph.requests) == 1 and len(graph.accepted) == 1  # the customer got it once
+    (failure,) = failures(redis_client)
+    assert failure["kind"] == "unknown_outcome" and failure["body"]["text"]["body"] == "¿Llegó?"
+
+
+async def test_bare_gateway_timeout_is_an_unknown_outcome(make_sender):
+    graph = FakeGraph(httpx.Response(504, text="Gateway Timeout"))
+    with pytest.raises(errors.UnknownOutcomeError):
+        await make_sender(graph).send(CONV, text())
+    assert len(graph.requests) == 1
+
+
+@pytest.mark.parametrize("code, cls", [
+    (131047, errors.ReEngagementError),
+    (131026, errors.UndeliverableError),
+    (100, errors.InvalidRequestError),
+    (190, errors.AuthError),
+    (131051, errors.InvalidRequestError),
+    (368, errors.BlockedError),
+])
+async def test_permanent_errors_are_recorded_with_the_body_and_raised(make_sender, redis_client, clock, code, cls):
+    graph = FakeGraph(graph_error(code, "Meta says no", status=401 if code == 190 else 400, details="why"))
+    sender = make_sender(graph)
+    with pytest.raises(cls) as caught:
+        await sender.send(CONV, text("Tu pedido"), agent="ana")
+    assert caught.value.code == code and not caught.value.retryable
+    assert len(graph.requests) == 1
+    (failure,) = failures(redis_client)
+    assert failure["code"] == str(code) and failure["title"] == "Meta says no" and failure["detail"] == "why"
+    assert failure["agent"] == "ana" and failure["body"]["text"]["body"] == "Tu pedido"
+    assert ServiceWindow(redis_client, clock).status(CONV).open is (code != 131047)
+
+
+async def test_pacing_lets_a_burst_through_then_spaces_sends(make_sender, sleeper):
+    graph = FakeGraph()
+    sender = make_sender(graph, pacing=PacingPolicy(interval=6.0, burst=3, max_wait=60))
+    for _ in range(3):
+        await sender.send(CONV, text())
+    assert sleeper.delays == []
+    await sender.send(CONV, text())
+    assert sleeper.delays == [6.0]
+    await sender.send(CONV, text())
+    assert sleeper.delays == [6.0, 6.0]
+    sleeper.clock.advance(minutes=5)  # quiet time refills the burst
+    for _ in range(3):
+        await sender.send(CONV, text())
+    assert sleeper.delays == [6.0, 6.0]
+
+
+async def test_pacing_is_per_recipient_and_shared_through_redis(make_sender, sleeper, redis_client, clock):
+    policy = PacingPolicy(interval=6.0, burst=1, max_wait=60)
+    first, second = make_sender(FakeGraph(), pacing=policy), make_sender(FakeGraph(), pacing=policy)
+    ServiceWindow(redis_client, clock).record_inbound("34600000002")
+    await first.send(CONV, text())
+    await second.send("34600000002", messages.text_bodies("34600000002", "hola")[0])
+    assert sleeper.delays == []
+    await second.send(CONV, text())  # another process, same recipient
+    assert sleeper.delays == [6.0]
+    assert redis_client.exists(f"wa:pace:{CONV}")
+
+
+async def test_pacing_refuses_instead_of_queueing_forever(make_sender, redis_client, clock):
+    graph = FakeGraph()
+    sender = make_sender(graph, pacing=PacingPolicy(interval=6.0, burst=1, max_wait=10))
+    sender._sleep = _no_sleep  # keep the clock still: every send reserves against the same moment
+    await sender.send(CONV, text())  # now
+    await sender.send(CONV, text())  # in 6 s
+    with pytest.raises(errors.TooManyQueuedError):  # would be in 12 s > 10 s
+        await sender.send(CONV, text())
+    assert len(graph.requests) == 2
+    assert failures(redis_client)[0]["code"] == "pacing"
+
+
+async def _no_sleep(seconds):
+    return None
+
+
+async def test_read_receipt_is_retried_even_after_a_read_timeout(make_sender):
+    graph = FakeGraph(httpx.ReadTimeout("lost"), graph_error(131000, status=500))
+    assert await make_sender(graph, open_window=False).mark_read("wamid.IN") is True
+    assert len(graph.requests) == 3
+
+
+async def test_read_receipt_failure_is_only_logged(make_sender, redis_client):
+    graph = FakeGraph(graph_error(100, "Invalid parameter"))
+    assert await make_sender(graph).mark_read("wamid.BAD") is False
+    assert failures(redis_client) == []
+
+
+# --- a real socket: the emulator-like case ------------------------------------------------
+
+class _SlowGraph(BaseHTTPRequestHandler):
+    hits = 0
+    delay = 0.0
+
+    def do_POST(self):
+        type(self).hits += 1
+        self.rfile.read(int(self.headers["Content-Length"]))
+        time.sleep(self.delay)
+        payload = json.dumps({"messaging_product": "whatsapp", "messages": [{"id": "wamid.REAL"}]}).encode()
+        try:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+        except OSError:
+            pass
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def real_graph():
+    handler = type("Handler", (_SlowGraph,), {"hits": 0, "delay": 0.0})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield handler, f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+async def test_real_server_success_and_slow_answer(make_sender, real_graph, redis_client):
+    handler, url = real_graph
+    config = dict(CONFIG, graph_url=url)
+    sender = make_sender(open_window=True, timeout=httpx.Timeout(0.3))
+    sender.target = GraphTarget.of(config)
+    assert await sender.send(CONV, text()) == "wamid.REAL"
+    handler.delay = 1.0
+    with pytest.raises(errors.UnknownOutcomeError):
+        await sender.send(CONV, text())
+    assert handler.hits == 2  # the slow one was sent once, not retried
+    await sender.aclose()
+
+
+async def test_real_connection_refused_is_retried_then_given_up(make_sender, sleeper):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed once the block ends: nothing listens there
+    sender = make_sender(retry=RetryPolicy(attempts=3))
+    sender.target = GraphTarget.of(dict(CONFIG, graph_url=f"http://127.0.0.1:{port}"))
+    with pytest.raises(errors.NetworkError):
+        await sender.send(CONV, text())
+    assert len(sleeper.delays) == 2
+    await sender.aclose()
