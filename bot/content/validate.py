@@ -11,15 +11,15 @@ import argparse
 import difflib
 import functools
 import json
-import os
 import re
-import subprocess
 import sys
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
+from bot.content.problems import Problem, Source, relative
+from bot.content.rasa_check import check_action_responses, check_rasa
 from bot.content.catalog import (
     FAQ_INTENT_PREFIX,
     FAQ_RESPONSE_PREFIX,
@@ -31,6 +31,7 @@ from bot.content.catalog import (
     read_yaml,
 )
 from bot.nlu.text import strip_accents
+from connector.cloudapi.limits import validate_rasa_response
 
 MIN_EXAMPLES_PER_LANGUAGE = 10
 # WhatsApp's interactive body limit: an answer can then go out with reply buttons under it.
@@ -48,33 +49,7 @@ ANSWER_MAX = 1024
 JACCARD_MIN = 0.9
 RATIO_MIN = 0.95
 
-# Intents that arrive only as button payloads, so Rasa's "no NLU examples" warning is expected.
-# The connector turns non-text WhatsApp messages (media, location, ...) into such payloads too.
-PAYLOAD_ONLY_INTENTS = (
-    "faq_pick", "back_to_bot", "media_received", "shared_location", "shared_contacts",
-    "order_received", "unsupported_message",
-)
-
 FAQ_PICK = re.compile(r'^/faq_pick(\{.*\})$')
-
-
-@dataclass(frozen=True)
-class Problem:
-    file: str
-    faq: str | None
-    message: str
-
-    def __str__(self) -> str:
-        where = f"{self.file}: [{self.faq}]" if self.faq else f"{self.file}:"
-        return f"{where} {self.message}"
-
-
-@dataclass(frozen=True)
-class Source:
-    """One YAML file that can hold NLU examples and/or responses (domain or training data)."""
-
-    path: Path
-    content: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -84,13 +59,6 @@ class Example:
     language: str
     text: str
     normal: str
-
-
-def relative(path: Path, root: Path) -> str:
-    try:
-        return str(Path(path).resolve().relative_to(root.resolve()))
-    except ValueError:
-        return str(path)
 
 
 def label(intent: str) -> str:
@@ -258,37 +226,6 @@ def check_file_layout(catalog: Catalog, root: Path) -> list[Problem]:
 
 # --- responses ------------------------------------------------------------------------------
 
-TEXT_MAX = 4096
-BODY_MAX = 1024
-REPLY_BUTTONS_MAX, REPLY_TITLE_MAX = 3, 20
-LIST_ROWS_MAX, ROW_TITLE_MAX = 10, 24
-
-
-def minimal_whatsapp_check(response: Mapping[str, Any]) -> list[str]:
-    """Used only when connector.cloudapi.limits is not importable; the connector's rules are the real ones."""
-    text = response.get("text") or ""
-    buttons = response.get("buttons") or []
-    if not buttons:
-        return [f"text is {len(text)} characters (max {TEXT_MAX})"] if len(text) > TEXT_MAX else []
-    problems = [f"text with buttons is {len(text)} characters (max {BODY_MAX})"] if len(text) > BODY_MAX else []
-    if len(buttons) > LIST_ROWS_MAX:
-        return problems + [f"{len(buttons)} buttons (max {LIST_ROWS_MAX})"]
-    title_max = REPLY_TITLE_MAX if len(buttons) <= REPLY_BUTTONS_MAX else ROW_TITLE_MAX
-    for n, button in enumerate(buttons, 1):
-        title = str(button.get("title") or "")
-        if not title or len(title) > title_max:
-            problems.append(f"button {n} title {title!r} is {len(title)} characters (1–{title_max})")
-    return problems
-
-
-def whatsapp_checker() -> Callable[[Mapping[str, Any]], list[str]]:
-    try:
-        from connector.cloudapi.limits import validate_rasa_response
-    except ImportError:
-        return minimal_whatsapp_check
-    return validate_rasa_response
-
-
 def iter_variations(sources: Iterable[Source]) -> Iterator[tuple[Source, str, int, dict[str, Any]]]:
     for source in sources:
         for name, variations in (source.content.get("responses") or {}).items():
@@ -305,7 +242,7 @@ def check_response_limits(
     sources: Iterable[Source], root: Path, checker: Callable[[Mapping[str, Any]], list[str]] | None = None
 ) -> list[Problem]:
     """Every response variation (domain and data files) fits what WhatsApp can send."""
-    checker = checker or whatsapp_checker()
+    checker = checker or validate_rasa_response
     return [
         Problem(relative(source.path, root), response_label(name), f"{name} variation {n}: {message}")
         for source, name, n, variation in iter_variations(sources)
@@ -332,107 +269,6 @@ def check_button_targets(sources: Iterable[Source], catalog: Catalog, root: Path
                     f"{name} variation {n}: button {button.get('title')!r} picks unknown FAQ {key!r}",
                 ))
     return problems
-
-
-# --- rasa data validate ---------------------------------------------------------------------
-
-ANSI = re.compile(r"\x1b\[[0-9;]*m")
-WARNING = re.compile(r"UserWarning: (.*)")
-LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d ")
-DUPLICATES = re.compile(r"The following duplicated (\w+) have been found across multiple domain files: (.*)")
-# Rasa needs `faq` in domain.yml (rules use it) and adds `faq`/`utter_faq` again from the
-# retrieval intents in the data, then warns that the two copies are duplicates.
-RETRIEVAL_NAMES = {"faq", "utter_faq"}
-
-
-def warnings_in(lines: list[str]) -> list[list[str]]:
-    """Each Rasa warning as its lines: a warning runs until its "More info" line or the next log line."""
-    found: list[list[str]] = []
-    current: list[str] | None = None
-    for line in lines:
-        match = WARNING.search(line)
-        if match:
-            current = [match.group(1).strip()]
-            found.append(current)
-        elif current is not None:
-            if not line or line.startswith("More info") or LOG_LINE.match(line):
-                current = None
-            else:
-                current.append(line)
-    return found
-
-
-# `dispatcher.utter_message(response="utter_x")` in a custom action.
-ACTION_RESPONSE = re.compile(r'response\s*=\s*["\'](utter_[\w/]+)["\']')
-UNUSED_UTTERANCE = re.compile(r"The utterance '([^']+)' is not used in any story or rule")
-
-
-def responses_used_by_actions(root: Path) -> set[str]:
-    """Responses that custom actions send: Rasa cannot see them, so it calls them unused."""
-    found: set[str] = set()
-    for path in sorted((root / "actions").rglob("*.py")):
-        found.update(ACTION_RESPONSE.findall(path.read_text(encoding="utf-8")))
-    return found
-
-
-def check_action_responses(sources: Iterable[Source], root: Path) -> list[Problem]:
-    """A response an action sends must exist, or the customer gets silence."""
-    defined = {str(name) for source in sources for name in (source.content.get("responses") or {})}
-    return [
-        Problem("actions/", None, f"an action sends '{name}', which no domain or data file defines")
-        for name in sorted(responses_used_by_actions(root) - defined)
-    ]
-
-
-def expected_warning_line(line: str, action_responses: frozenset[str] = frozenset()) -> bool:
-    if not line:
-        return True
-    unused = UNUSED_UTTERANCE.search(line)
-    if unused:
-        return unused.group(1) in action_responses
-    duplicates = DUPLICATES.search(line)
-    if duplicates:
-        return {name.strip() for name in duplicates.group(2).split(",")} <= RETRIEVAL_NAMES
-    return any(
-        f"The intent '{intent}' is listed in the domain file, but is not found in the NLU training data" in line
-        for intent in PAYLOAD_ONLY_INTENTS
-    )
-
-
-def parse_rasa_output(output: str, returncode: int, action_responses: frozenset[str] = frozenset()) -> list[Problem]:
-    lines = [ANSI.sub("", line).strip() for line in output.splitlines()]
-    problems = [
-        Problem("rasa data validate", None, " ".join(warning))
-        for warning in warnings_in(lines)
-        if not all(expected_warning_line(line, action_responses) for line in warning)
-    ]
-    if returncode != 0:
-        errors = [line for line in lines if " ERROR " in line or "Error" in line.split(":")[0]]
-        detail = "; ".join(errors[-5:]) or "; ".join(line for line in lines[-5:] if line)
-        problems.append(Problem("rasa data validate", None, f"failed (exit {returncode}): {detail}"))
-    return problems
-
-
-def rasa_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="3", SQLALCHEMY_SILENCE_UBER_WARNING="1")
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
-    return env
-
-
-def check_rasa(root: Path) -> list[Problem]:
-    """Rasa's own validation (domain, data, rules), with its warnings counted as problems."""
-    command = [sys.executable, "-m", "rasa", "data", "validate", "--fail-on-warnings",
-               "--domain", "domain.yml", "--data", "data"]
-    if (root / "config.yml").exists():
-        command += ["--config", "config.yml"]
-    result = subprocess.run(command, cwd=root, env=rasa_env(), capture_output=True, text=True, timeout=900)
-    return parse_rasa_output(
-        result.stdout + "\n" + result.stderr, result.returncode, frozenset(responses_used_by_actions(root))
-    )
-
-
-# --- all together ---------------------------------------------------------------------------
 
 
 def run_checks(root: Path = ROOT, with_rasa: bool = True) -> list[Problem]:

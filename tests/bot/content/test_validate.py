@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.content import validate
+from bot.content import rasa_check, validate
 from bot.content.catalog import load_catalog
-from bot.content.validate import Problem
+from bot.content.problems import Problem
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -168,40 +168,29 @@ def test_faq_in_a_file_named_after_another_key(tmp_path):
 
 # --- responses -------------------------------------------------------------------------------
 
-CHECKERS = [pytest.param(None, id="connector.cloudapi.limits"), pytest.param(validate.minimal_whatsapp_check, id="fallback")]
-
-
 def buttons(n: int, title: str = "Opción") -> list[dict[str, str]]:
     return [{"title": f"{title} {i}", "payload": f"/main_menu{i}"} for i in range(n)]
 
 
-@pytest.mark.parametrize("checker", CHECKERS)
 @pytest.mark.parametrize("variation, what", [
     ({"text": "x" * 1025, "buttons": buttons(2)}, "body over 1024 with buttons"),
     ({"text": "Menú", "buttons": buttons(3, "Un título demasiado largo")}, "reply button title over 20"),
     ({"text": "Menú", "buttons": buttons(5, "Una fila con título muy largo")}, "list row title over 24"),
     ({"text": "Menú", "buttons": buttons(11)}, "more than 10 buttons"),
 ])
-def test_response_over_whatsapp_limits(tmp_path, checker, variation, what):
+def test_response_over_whatsapp_limits(tmp_path, variation, what):
     domain = {"version": "3.1", "responses": {"utter_main_menu": [variation]}}
     root = make_project(tmp_path, {}, domain=domain)
-    problems = validate.check_response_limits(sources(root), root, checker=checker)
+    problems = validate.check_response_limits(sources(root), root, )
     assert problems, what
     assert all(p.file == "domain.yml" and p.faq == "utter_main_menu" for p in problems)
 
 
-def test_long_plain_text_fails_the_fallback_check():
-    # connector.cloudapi.limits splits long plain text into several messages, so only the fallback objects.
-    assert validate.minimal_whatsapp_check({"text": "x" * 4097})
-    assert validate.minimal_whatsapp_check({"text": "x" * 4096}) == []
-
-
-@pytest.mark.parametrize("checker", CHECKERS)
-def test_faq_answer_in_a_data_file_is_checked_too(tmp_path, checker):
+def test_faq_answer_in_a_data_file_is_checked_too(tmp_path):
     content = good_faq("long")
     content["responses"]["utter_faq/long"][0]["buttons"] = buttons(2, "Un título demasiado largo")
     root = make_project(tmp_path, {"long": content})
-    problems = validate.check_response_limits(sources(root), root, checker=checker)
+    problems = validate.check_response_limits(sources(root), root, )
     assert [(p.file, p.faq) for p in problems] == [("data/faq/long.yml", "long")] * 2
 
 
@@ -211,14 +200,13 @@ def test_faq_answer_longer_than_an_interactive_body(tmp_path):
     assert [(p.faq, p.message) for p in problems] == [("long", "en answer is 1025 characters (max 1024)")]
 
 
-@pytest.mark.parametrize("checker", CHECKERS)
-def test_responses_within_limits_pass(tmp_path, checker):
+def test_responses_within_limits_pass(tmp_path):
     domain = {"version": "3.1", "responses": {
         "utter_anything_else": [{"text": "¿Algo más?", "buttons": buttons(3, "Sí")}],
         "utter_main_menu": [{"text": "Menú", "buttons": buttons(10, "Tema")}],
     }}
     root = make_project(tmp_path, {"ok": good_faq("ok")}, domain=domain)
-    assert validate.check_response_limits(sources(root), root, checker=checker) == []
+    assert validate.check_response_limits(sources(root), root, ) == []
 
 
 def test_menu_row_picking_an_faq_that_does_not_exist(tmp_path):
@@ -245,7 +233,7 @@ The following duplicated actions have been found across multiple domain files: u
 
 
 def test_rasa_expected_warnings_are_not_problems():
-    assert validate.parse_rasa_output(RASA_OUTPUT, 0) == []
+    assert rasa_check.parse_rasa_output(RASA_OUTPUT, 0) == []
 
 
 def test_rasa_other_warnings_and_failures_are_problems():
@@ -255,7 +243,7 @@ def test_rasa_other_warnings_and_failures_are_problems():
         "  More info at https://rasa.com/docs/rasa/stories\n"
         "2026-01-05 12:00:00 ERROR    rasa.validator  - The action 'utter_x' is used but not listed.\n"
     )
-    problems = validate.parse_rasa_output(output, 1)
+    problems = rasa_check.parse_rasa_output(output, 1)
     assert len(problems) == 2
     assert "'gret'" in problems[0].message
     assert "exit 1" in problems[1].message and "utter_x" in problems[1].message
@@ -264,7 +252,7 @@ def test_rasa_other_warnings_and_failures_are_problems():
 def test_rasa_duplicate_of_a_non_retrieval_name_is_a_problem():
     output = ("UserWarning: The following duplicated intents have been found across multiple domain files: faq\n"
               "The following duplicated actions have been found across multiple domain files: utter_faq, utter_greet\n")
-    assert len(validate.parse_rasa_output(output, 0)) == 1
+    assert len(rasa_check.parse_rasa_output(output, 0)) == 1
 
 
 # --- the whole thing -------------------------------------------------------------------------
@@ -288,7 +276,8 @@ def test_shipped_data_passes_every_check_including_rasa():
 
 
 def test_action_sending_an_undefined_response_is_reported(tmp_path):
-    from bot.content.validate import check_action_responses, load_sources
+    from bot.content.rasa_check import check_action_responses
+    from bot.content.validate import load_sources
 
     (tmp_path / "actions").mkdir()
     (tmp_path / "actions" / "x.py").write_text('dispatcher.utter_message(response="utter_missing")\n')
@@ -298,7 +287,7 @@ def test_action_sending_an_undefined_response_is_reported(tmp_path):
 
 
 def test_rasa_unused_warning_is_expected_only_for_responses_actions_send():
-    from bot.content.validate import expected_warning_line
+    from bot.content.rasa_check import expected_warning_line
 
     line = "The utterance 'utter_open_now' is not used in any story or rule."
     assert expected_warning_line(line, frozenset({"utter_open_now"}))
