@@ -1,6 +1,6 @@
 """Handing a chat to a person, and what the bot says about opening hours.
 
-The state machine lives in bot/handoff.py and the schedule in bot/hours.py; these actions only
+The state machine lives in bot/handoff.py and the schedule in bot/hours/; these actions only
 decide what to tell the customer. The texts are domain responses (editable, bilingual); the
 actions fill in the numbers.
 """

@@ -1,4 +1,4 @@
-"""Business hours: when the team answers, when it is back, and the once-per-closure notice.
+"""Business hours: when the team answers and when it is back.
 
 The schedule (hours.yml, path from BUSINESS_HOURS_FILE) is wall-clock time in one IANA zone.
 Every comparison is done on UTC instants, because Python compares two datetimes that share a
@@ -33,7 +33,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
-from core.clock import SYSTEM_CLOCK, Clock
+from bot.hours.wording import _is_en, describe_instant
 
 UTC = dt.timezone.utc
 DEFAULT_FILE = "hours.yml"
@@ -109,7 +109,7 @@ class BusinessHours:
         path = Path(path or os.environ.get("BUSINESS_HOURS_FILE") or DEFAULT_FILE)
         if not path.is_absolute() and not path.exists():
             # Processes are started from the repo root, but tests and tools may not be.
-            candidate = Path(__file__).resolve().parents[1] / path
+            candidate = Path(__file__).resolve().parents[2] / path
             if candidate.exists():
                 path = candidate
         try:
@@ -267,94 +267,6 @@ class BusinessHours:
         return Shift(start=start, end=end, day=day, special=label)
 
 
-# ---- after-hours notice -------------------------------------------------------------------
-
-_NOTICE_LUA = """
-local current = redis.call('GET', KEYS[1])
-if current == ARGV[1] then return 0 end
--- A late caller still holding an older period must not re-arm a newer one.
-if current and current ~= 'none' and ARGV[1] ~= 'none'
-   and tonumber(current) > tonumber(ARGV[1]) then return 0 end
-redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
-return 1
-"""
-
-
-class AfterHoursNotice:
-    """Tell a customer "we are closed, back at …" at most once per conversation and closed period.
-
-    A closed period is identified by its next-opening instant, stored in ``hours:notice:{conv}``.
-    The compare-and-set runs as one Lua script, so two workers handling the same customer's
-    burst of messages cannot both send it. The key's TTL is only garbage collection and is
-    relative (it may be computed from a test clock far from Redis' own).
-    """
-
-    KEY = "hours:notice:{}"
-    NEVER_TTL = 30 * 24 * 3600
-
-    def __init__(self, redis, hours: BusinessHours, clock: Clock = SYSTEM_CLOCK) -> None:
-        self.redis = redis
-        self.hours = hours
-        self.clock = clock
-        self._script = redis.register_script(_NOTICE_LUA)
-
-    def should_send(self, conv: str, at: dt.datetime | None = None) -> bool:
-        """True exactly once per conversation and closed period; False while open."""
-        at = _aware(at or self.clock.now())
-        if self.hours.is_open(at):
-            return False
-        opening = self.hours.next_opening(at)
-        if opening is None:
-            period, ttl = "none", self.NEVER_TTL
-        else:
-            period = str(int(opening.timestamp()))
-            ttl = int((opening - at).total_seconds()) + 24 * 3600
-        return bool(self._script(keys=[self.KEY.format(conv)], args=[period, max(ttl, 60)]))
-
-    def reset(self, conv: str) -> None:
-        self.redis.delete(self.KEY.format(conv))
-
-
-# ---- phrasing helpers ---------------------------------------------------------------------
-
-_ES_DAYS = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")
-_EN_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_ES_MONTHS = ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto",
-              "septiembre", "octubre", "noviembre", "diciembre")
-_EN_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
-              "September", "October", "November", "December")
-
-
-def describe_instant(when: dt.datetime, now: dt.datetime, language: str, tz: dt.tzinfo) -> str:
-    """Relative day + time of ``when`` as seen from ``now`` by someone living in ``tz``."""
-    local, today = when.astimezone(tz), now.astimezone(tz).date()
-    days = (local.date() - today).days
-    en = _is_en(language)
-    if en:
-        hour12 = local.hour % 12 or 12
-        clock = f"{hour12}:{local.minute:02d} {'AM' if local.hour < 12 else 'PM'}"
-        if days == 0:
-            return f"today at {clock}"
-        if days == 1:
-            return f"tomorrow at {clock}"
-        name = _EN_DAYS[local.weekday()]
-        if days < 7:
-            return f"on {name} at {clock}"
-        return f"on {name}, {_EN_MONTHS[local.month - 1]} {local.day} at {clock}"
-    # "a la una", "a las dos…": Spanish agrees the article with the hour.
-    clock = f"{'a la' if local.hour == 1 else 'a las'} {local.hour}:{local.minute:02d}"
-    if days == 0:
-        return f"hoy {clock}"
-    if days == 1:
-        return f"mañana {clock}"
-    name = _ES_DAYS[local.weekday()]
-    if days < 7:
-        return f"el {name} {clock}"
-    return f"el {name} {local.day} de {_ES_MONTHS[local.month - 1]} {clock}"
-
-
-# ---- parsing helpers ----------------------------------------------------------------------
-
 def _parse_tz(name: Any, source: str) -> ZoneInfo:
     if not name or not isinstance(name, str):
         raise HoursConfigError(f"{source}: timezone is required (e.g. America/Mexico_City)")
@@ -441,7 +353,3 @@ def _zone(tz: str | dt.tzinfo | None) -> dt.tzinfo | None:
         return ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
         raise ValueError(f"unknown time zone {tz!r}") from None
-
-
-def _is_en(language: str | None) -> bool:
-    return (language or "es").lower().startswith("en")

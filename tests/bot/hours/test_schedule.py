@@ -11,7 +11,7 @@ import pytest
 from bot.hours import AfterHoursNotice, BusinessHours, HoursConfigError
 from core.redis_conn import get_redis
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 MX = ZoneInfo("America/Mexico_City")
 MAD = ZoneInfo("Europe/Madrid")
 UTC = dt.timezone.utc
