@@ -51,74 +51,16 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
-from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.linear_model import LogisticRegression
 
 from bot.nlu import embedding
+from bot.nlu.features import NgramBlock, l2_normalise
 from bot.nlu.text import normalize
 
 logger = logging.getLogger(__name__)
 
 RESPONSE_SELECTOR = "response_selector"
 ALL_RETRIEVAL_INTENTS = "all_retrieval_intents"
-
-
-class _Block:
-    """One tf-idf block (word or char n-grams) with a fixed vocabulary.
-
-    Written out by hand (sublinear tf, smoothed idf, L2) rather than pickling a fitted
-    TfidfVectorizer so the model files are plain JSON/NumPy, loadable without pickle.
-    """
-
-    def __init__(self, analyzer: str, ngram_range: tuple[int, int], vocabulary=None, idf=None):
-        self.analyzer = analyzer
-        self.ngram_range = tuple(ngram_range)
-        self.vocabulary = vocabulary
-        self.idf = idf
-
-    def _counter(self) -> CountVectorizer:
-        return CountVectorizer(
-            analyzer=self.analyzer,
-            ngram_range=self.ngram_range,
-            lowercase=False,
-            # Single letters matter in chat Spanish ("q", "y", "o").
-            token_pattern=r"(?u)\b\w+\b",
-            vocabulary=self.vocabulary,
-        )
-
-    def fit(self, texts: List[str]) -> "_Block":
-        counter = self._counter()
-        counts = counter.fit_transform(texts)
-        self.vocabulary = {term: int(i) for term, i in counter.vocabulary_.items()}
-        df = np.bincount(counts.indices, minlength=counts.shape[1])
-        self.idf = np.log((1 + counts.shape[0]) / (1 + df)) + 1.0
-        return self
-
-    def transform(self, texts: List[str]) -> sp.csr_matrix:
-        if not self.vocabulary:
-            return sp.csr_matrix((len(texts), 0))
-        counts = self._counter().transform(texts).astype(np.float64).tocsr()
-        counts.data = 1.0 + np.log(counts.data)
-        return _l2(counts @ sp.diags(self.idf))
-
-    def to_dict(self) -> Dict[str, Any]:
-        return {
-            "analyzer": self.analyzer,
-            "ngram_range": list(self.ngram_range),
-            "vocabulary": self.vocabulary,
-            "idf": list(map(float, self.idf)) if self.idf is not None else [],
-        }
-
-    @classmethod
-    def from_dict(cls, data: Dict[str, Any]) -> "_Block":
-        return cls(data["analyzer"], data["ngram_range"], data["vocabulary"], np.array(data["idf"]))
-
-
-def _l2(matrix: sp.spmatrix) -> sp.csr_matrix:
-    matrix = sp.csr_matrix(matrix)
-    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1))).ravel()
-    norms[norms == 0] = 1.0
-    return sp.csr_matrix(sp.diags(1.0 / norms) @ matrix)
 
 
 def _certainty(probabilities: np.ndarray) -> np.ndarray:
@@ -181,7 +123,7 @@ class NgramIntentClassifier(IntentClassifier, GraphComponent):
         config: Dict[Text, Any],
         model_storage: ModelStorage,
         resource: Resource,
-        blocks: Optional[List[_Block]] = None,
+        blocks: Optional[List[NgramBlock]] = None,
         labels: Optional[List[str]] = None,
         coef: Optional[np.ndarray] = None,
         intercept: Optional[np.ndarray] = None,
@@ -228,7 +170,7 @@ class NgramIntentClassifier(IntentClassifier, GraphComponent):
         the similarity; the embeddings are None without `with_embeddings`)."""
         normalized = [normalize(t) for t in texts]
         blocks = [b.transform(normalized) for b in self._blocks]
-        features = _l2(sp.hstack(blocks).tocsr())
+        features = l2_normalise(sp.hstack(blocks).tocsr())
         if not with_embeddings:
             return features, blocks[-1], None
         # Normalised text, like the n-grams: customers seldom type accents, the FAQ examples
@@ -251,8 +193,8 @@ class NgramIntentClassifier(IntentClassifier, GraphComponent):
 
         normalized = [normalize(t) for t in texts]
         self._blocks = [
-            _Block("word", self._config["word_ngram_range"]).fit(normalized),
-            _Block("char_wb", self._config["char_ngram_range"]).fit(normalized),
+            NgramBlock("word", self._config["word_ngram_range"]).fit(normalized),
+            NgramBlock("char_wb", self._config["char_ngram_range"]).fit(normalized),
         ]
         features, self._examples, self._example_embeddings = self._featurize(
             texts, with_embeddings=self._config["sentence_embeddings"]
@@ -457,7 +399,7 @@ class NgramIntentClassifier(IntentClassifier, GraphComponent):
             config,
             model_storage,
             resource,
-            blocks=[_Block.from_dict(b) for b in meta["blocks"]],
+            blocks=[NgramBlock.from_dict(b) for b in meta["blocks"]],
             labels=meta["labels"],
             coef=coef,
             intercept=intercept,
