@@ -132,17 +132,16 @@ class CloudSender:
         except errors.RefusedError as exc:
             # A closed window is the expected end of a conversation, not a fault.
             level = logging.WARNING if isinstance(exc, errors.WindowClosedError) else logging.ERROR
-            self._fail(conversation_id, body, exc.code, exc.title, kind="refused", agent=agent, level=level)
+            await self._fail(conversation_id, body, exc.code, exc.title, kind="refused", agent=agent,
+                             level=level)
             raise
         except errors.UnknownOutcomeError as exc:
             # May have been delivered: like a wamid, its record must not fail the turn.
-            await self._record_durably(
-                f"unknown outcome of a send to {conversation_id} ({exc.title}; body {dict(body)})",
-                lambda: self._fail(conversation_id, body, exc.code or "unknown_outcome", exc.title,
-                                   exc.detail, kind="unknown_outcome", agent=agent))
+            await self._fail(conversation_id, body, exc.code or "unknown_outcome", exc.title, exc.detail,
+                             kind="unknown_outcome", agent=agent, durable=True)
             raise
         except errors.SendError as exc:
-            self._fail(conversation_id, body, exc.code if exc.code is not None else exc.http_status,
+            await self._fail(conversation_id, body, exc.code if exc.code is not None else exc.http_status,
                        exc.title, exc.detail, agent=agent,
                        kind="retries_exhausted" if exc.retryable else "permanent")
             self.window.note_error(conversation_id, [exc.code])
@@ -174,10 +173,17 @@ class CloudSender:
             raise errors.WindowClosedError(
                 f"24 h window closed ({window.reason}); only templates can be sent", code="window_closed")
 
-    def _fail(self, conversation_id, body, code, title, detail="", *, kind="permanent", agent=None,
-              level=logging.ERROR):
+    async def _fail(self, conversation_id, body, code, title, detail="", *, kind="permanent", agent=None,
+                    level=logging.ERROR, durable=False):
         logger.log(level, "WhatsApp send to %s failed [%s] %s %s", conversation_id, code, title, detail)
-        self.delivery.record_failure(conversation_id, body, code, title, detail, kind=kind, agent=agent)
+
+        def record() -> None:
+            self.delivery.record_failure(conversation_id, body, code, title, detail, kind=kind, agent=agent)
+
+        if durable:
+            await self._record_durably(f"{kind} record of a send to {conversation_id} (body {dict(body)})", record)
+        else:
+            record()
 
     async def _record_durably(self, what: str, record: Callable[[], Any]) -> None:
         """Run a Redis write that must not fail the send: retried with short waits for
