@@ -197,7 +197,7 @@ class CloudSender:
             except redis.RedisError as exc:
                 # Both bounds: waits may not move the clock (tests), Redis timeouts do not sleep.
                 if waited >= self.retry.record_for or self.clock.now() - started >= budget:
-                    logger.error("Redis unavailable for %.0f s; lost the %s: %s",
+                    logger.error("Redis still failing after %.0f s of retries; lost the %s: %s",
                                  self.retry.record_for, what, exc)
                     return
                 delay = min(self.retry.record_max_delay, self.retry.record_delay * 2 ** retry)
