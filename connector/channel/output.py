@@ -52,7 +52,7 @@ class WhatsAppOutput(OutputChannel):
     @classmethod
     def from_config(cls, config: Any, redis, clock: Clock = SYSTEM_CLOCK, *, http=None,
                     recipient_for: RecipientLookup | None = None, **options: Any) -> "WhatsAppOutput":
-        """Build sender and channel from a WhatsAppConfig (or mapping) and a Redis client."""
+        """Build sender and channel from a GraphTarget (the WhatsAppConfig is one) and a Redis client."""
         sender_options = {k: options.pop(k) for k in list(options)
                           if k in ("retry", "pacing", "timeout", "sleep", "rng", "window")}
         return cls(CloudSender(config, redis, clock, http, **sender_options), recipient_for, **options)

@@ -33,9 +33,9 @@ class ConfigError(ValueError):
 
 
 @dataclass(frozen=True)
-class WhatsAppConfig:
-    verify_token: str
-    app_secret: str
+class GraphTarget:
+    """Where and as whom to call the Graph API: the one object every Graph URL is built from."""
+
     access_token: str
     phone_number_id: str
     api_version: str = DEFAULT_API_VERSION
@@ -43,14 +43,19 @@ class WhatsAppConfig:
 
     def __repr__(self) -> str:
         # Secrets end up in logs through reprs of objects that hold a config; never print them.
-        return (
-            f"WhatsAppConfig(phone_number_id={self.phone_number_id!r}, "
-            f"api_version={self.api_version!r}, graph_url={self.graph_url!r})"
-        )
+        return f"{type(self).__name__}({self.messages_url})"
 
     @property
     def messages_url(self) -> str:
-        return f"{self.graph_url}/{self.api_version}/{self.phone_number_id}/messages"
+        return f"{self.graph_url.rstrip('/')}/{self.api_version}/{self.phone_number_id}/messages"
+
+
+@dataclass(frozen=True, kw_only=True, repr=False)  # keeps GraphTarget's secret-free repr
+class WhatsAppConfig(GraphTarget):
+    """The Graph target plus what the webhook needs; pass it wherever a GraphTarget is wanted."""
+
+    verify_token: str
+    app_secret: str
 
     @classmethod
     def load(

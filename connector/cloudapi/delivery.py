@@ -83,11 +83,9 @@ def _first_error(errors: Any) -> dict[str, Any]:
 
 
 class DeliveryLog:
-    def __init__(self, redis, clock: Clock = SYSTEM_CLOCK, window=None) -> None:
-        """`window` (a connector.policy.window.ServiceWindow) is closed when Meta reports 131047 for a message."""
+    def __init__(self, redis, clock: Clock = SYSTEM_CLOCK) -> None:
         self.redis = redis
         self.clock = clock
-        self.window = window
         self._record_status = redis.register_script(_RECORD_STATUS)
 
     def record_sent(self, wamid: str, conversation_id: str, body: Mapping[str, Any],
@@ -107,8 +105,8 @@ class DeliveryLog:
     def record_status(self, update: Any) -> dict[str, Any]:
         """Apply one status webhook (fields: wamid|id, status, timestamp, recipient, errors).
 
-        Returns the stored record. A first `failed` goes to the failure stream, and a 131047
-        closes the conversation's window.
+        Returns the stored record. A first `failed` goes to the failure stream (what a failure
+        means for the 24 h window is connector.webhook.intake's business).
         """
         wamid = _field(update, "wamid", "id", "message_id")
         status = str(_field(update, "status") or "")
@@ -127,8 +125,6 @@ class DeliveryLog:
             self.record_failure(conv, record.get("body") or {}, error.get("code"),
                                 error.get("title", ""), error.get("detail", ""),
                                 kind="failed_status", agent=record.get("agent"), wamid=wamid)
-            if str(error.get("code")) == "131047" and self.window is not None and conv:
-                self.window.close(conv, "131047")
         return record
 
     def get(self, wamid: str) -> dict[str, Any] | None:

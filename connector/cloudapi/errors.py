@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from connector.policy.window import WINDOW_CLOSED_CODE
+
 
 class SendError(Exception):
     """Base for every outbound failure. `code` is Meta's code when Meta gave one, else ours."""
@@ -62,16 +64,20 @@ class PermanentError(SendError):
     """Sending the same request again will fail again; recorded for a person and raised."""
 
 
-class WindowClosedError(PermanentError):
-    """Refused by us before sending: the 24 h window is closed, only templates may go out."""
+class RefusedError(PermanentError):
+    """Refused by us: this attempt never reached Meta."""
 
 
-class TooManyQueuedError(PermanentError):
-    """Refused by us before sending: this recipient's pacing queue is longer than allowed."""
+class WindowClosedError(RefusedError):
+    """The 24 h window is closed, only templates may go out."""
+
+
+class TooManyQueuedError(RefusedError):
+    """This recipient's pacing queue is longer than allowed."""
 
 
 class ReEngagementError(PermanentError):
-    """131047: Meta says the window is closed."""
+    """131047 (connector.policy.window.WINDOW_CLOSED_CODE): Meta says the window is closed."""
 
 
 class UndeliverableError(PermanentError):
@@ -110,7 +116,7 @@ _BY_CODE: dict[int, type[SendError]] = {
     80007: ThrottledError,
     130429: ThrottledError,
     131056: ThrottledError,
-    131047: ReEngagementError,
+    WINDOW_CLOSED_CODE: ReEngagementError,
     131026: UndeliverableError,
     100: InvalidRequestError,
     131008: InvalidRequestError,

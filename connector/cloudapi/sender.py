@@ -14,31 +14,37 @@ PoolTimeout), or Meta answered with an error (HTTP 5xx/429 with a Graph error, 1
 generic temporary codes). A read timeout, a connection dropped after sending, or a bare 504 from
 a gateway may hide an accepted message: recorded as an unknown outcome for a person, not retried.
 
-Numbers (defaults; RetryPolicy / PacingPolicy, env overrides in PacingPolicy.from_env):
-- retries: at most 5 attempts, exponential backoff with full jitter, base 0.5 s (2 s when
-  throttled), each delay capped at 20 s; Retry-After is honoured as a floor, and after 131056
-  (pair rate) the floor is one pacing interval.
-- pacing per recipient (GCRA in Redis, key wa:pace:{recipient}): bursts of up to 10 messages go
-  out at once, sustained sending is spaced 6 s apart — Meta's pair rate is about one message per
-  6 s, with bursts tolerated (up to ~45) but "borrowed" from later. A send that would wait more
-  than 90 s is refused rather than held.
+Numbers (defaults; RetryPolicy): at most 5 attempts, exponential backoff with full jitter, base
+0.5 s (2 s when throttled), each delay capped at 20 s; Retry-After is honoured as a floor, and
+after 131056 (pair rate) the floor is one pacing interval. Pacing per recipient: pacing.py.
+
+Once Meta has accepted a message (or may have), nothing here raises a Redis error: the caller
+is a Rasa turn, and a turn that fails is run again, sending the message twice. Its record is
+retried for `RetryPolicy.record_for` seconds (a Redis restart takes seconds), then given up
+loudly; the status webhooks for the wamid still come.
+
+The 24 h window is checked before pacing and again before every attempt: pacing waits (up to
+90 s) and backoffs (up to 20 s each) are longer than the window's safety margin.
 """
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
-import os
 import random
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Mapping
 
 import httpx
+import redis
 
 from core.clock import SYSTEM_CLOCK, Clock
 from connector.policy.window import ServiceWindow
 from connector.cloudapi import errors
+from connector.cloudapi.config import GraphTarget
 from connector.cloudapi.delivery import DeliveryLog
 from connector.cloudapi.messages import is_free_form, read_receipt_body
+from connector.cloudapi.pacing import Pacer, PacingPolicy
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +63,10 @@ class RetryPolicy:
     base_delay: float = 0.5
     throttle_delay: float = 2.0
     max_delay: float = 20.0
+    # Recording what Meta accepted: short waits, for about as long as a Redis restart takes.
+    record_for: float = 15.0
+    record_delay: float = 0.1
+    record_max_delay: float = 2.0
 
     def delay(self, retry: int, error: errors.SendError, rng: Callable[[], float],
               floor: float = 0.0) -> float:
@@ -66,88 +76,10 @@ class RetryPolicy:
         return min(self.max_delay, max(jittered, floor, error.retry_after or 0.0))
 
 
-@dataclass(frozen=True)
-class PacingPolicy:
-    interval: float = 6.0
-    burst: int = 10
-    max_wait: float = 90.0
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "PacingPolicy":
-        env = os.environ if env is None else env
-        return cls(
-            interval=float(env.get("WHATSAPP_PACE_INTERVAL", cls.interval)),
-            burst=int(env.get("WHATSAPP_PACE_BURST", cls.burst)),
-            max_wait=float(env.get("WHATSAPP_PACE_MAX_WAIT", cls.max_wait)),
-        )
-
-
-# GCRA: `tat` is when the recipient's bucket is next empty. A send may go at tat - (burst-1)
-# intervals; reserving moves tat one interval on. Times in ms from the caller's clock.
-_RESERVE = """
-local now = tonumber(ARGV[1])
-local interval = tonumber(ARGV[2])
-local tolerance = (tonumber(ARGV[3]) - 1) * interval
-local tat = tonumber(redis.call('GET', KEYS[1]) or ARGV[1])
-if tat < now then tat = now end
-local send_at = math.max(now, tat - tolerance)
-local wait = send_at - now
-if wait > tonumber(ARGV[4]) then return -1 end
-local new_tat = tat + interval
-redis.call('SET', KEYS[1], new_tat, 'PX', new_tat - now + 1000)
-return wait
-"""
-
-
-class Pacer:
-    """Per-recipient pacing shared by every process through Redis."""
-
-    def __init__(self, redis, policy: PacingPolicy | None = None, clock: Clock = SYSTEM_CLOCK) -> None:
-        self.policy = policy or PacingPolicy()
-        self.clock = clock
-        self._reserve = redis.register_script(_RESERVE)
-
-    def reserve(self, recipient: str) -> float | None:
-        """Seconds to wait before sending to `recipient`, or None when over `max_wait`."""
-        now_ms = int(self.clock.now().timestamp() * 1000)
-        wait_ms = self._reserve(
-            keys=[f"wa:pace:{recipient}"],
-            args=[now_ms, int(self.policy.interval * 1000), max(1, self.policy.burst),
-                  int(self.policy.max_wait * 1000)],
-        )
-        return None if int(wait_ms) < 0 else int(wait_ms) / 1000
-
-
-@dataclass(frozen=True)
-class GraphTarget:
-    """Where and as whom to send: the WhatsApp part of connector.cloudapi.config.WhatsAppConfig."""
-
-    access_token: str
-    phone_number_id: str
-    api_version: str = "v23.0"
-    graph_url: str = "https://graph.facebook.com"
-
-    def __repr__(self) -> str:  # keep the token out of logs
-        return f"GraphTarget({self.messages_url})"
-
-    @property
-    def messages_url(self) -> str:
-        return f"{self.graph_url.rstrip('/')}/{self.api_version}/{self.phone_number_id}/messages"
-
-    @classmethod
-    def of(cls, config: Any) -> "GraphTarget":
-        """From a WhatsAppConfig, any object with those attributes, or a mapping."""
-        if isinstance(config, cls):
-            return config
-        get = config.get if isinstance(config, Mapping) else lambda k, d=None: getattr(config, k, d)
-        fields = {k: get(k) for k in ("access_token", "phone_number_id", "api_version", "graph_url")}
-        return cls(**{k: str(v) for k, v in fields.items() if v is not None})
-
-
 class CloudSender:
     def __init__(
         self,
-        config: Any,
+        target: GraphTarget,
         redis,
         clock: Clock = SYSTEM_CLOCK,
         http: httpx.AsyncClient | None = None,
@@ -159,11 +91,11 @@ class CloudSender:
         rng: Callable[[], float] = random.random,
         window: ServiceWindow | None = None,
     ) -> None:
-        self.target = GraphTarget.of(config)
+        self.target = target
         self.clock = clock
         self.retry = retry or RetryPolicy()
         self.window = window or ServiceWindow(redis, clock)
-        self.delivery = DeliveryLog(redis, clock, window=self.window)
+        self.delivery = DeliveryLog(redis, clock)
         self.pacer = Pacer(redis, pacing or PacingPolicy.from_env(), clock)
         self._http = http
         self._owns_http = http is None
@@ -180,40 +112,45 @@ class CloudSender:
                    agent: str | None = None) -> str:
         """Send one message body (with `to`) for a conversation; returns Meta's wamid.
 
-        Raises WindowClosedError / TooManyQueuedError (never sent), PermanentError subclasses,
-        RetryableError (attempts exhausted) or UnknownOutcomeError — every one already recorded
-        in DeliveryLog.failures with the body.
+        Raises WindowClosedError / TooManyQueuedError (refused, never sent), PermanentError
+        subclasses, RetryableError (attempts exhausted) or UnknownOutcomeError — every one
+        recorded in DeliveryLog.failures with the body. Never raises once Meta returned a wamid.
         """
-        if is_free_form(body):
-            window = self.window.status(conversation_id)
-            if not window.open:
-                self._fail(conversation_id, body, "window_closed",
-                           f"24 h window closed ({window.reason}); only templates can be sent",
-                           kind="refused", agent=agent)
-                raise errors.WindowClosedError(f"24 h window closed ({window.reason})", code="window_closed")
-        wait = self.pacer.reserve(str(body.get("to") or body.get("recipient") or conversation_id))
-        if wait is None:
-            title = f"more than {self.pacer.policy.max_wait:.0f} s of messages queued for this recipient"
-            self._fail(conversation_id, body, "pacing", title, kind="refused", agent=agent)
-            raise errors.TooManyQueuedError(title, code="pacing")
-        if wait:
-            await self._sleep(wait)
+        free_form = is_free_form(body)
         try:
-            wamid = await self._post_with_retries(body)
+            if free_form:  # before pacing too, so a refused message takes no one's pacing slot
+                self._check_window(conversation_id)
+            wait = self.pacer.reserve(str(body.get("to") or body.get("recipient") or conversation_id))
+            if wait is None:
+                raise errors.TooManyQueuedError(
+                    f"more than {self.pacer.policy.max_wait:.0f} s of messages queued for this recipient",
+                    code="pacing")
+            if wait:
+                await self._sleep(wait)
+            guard = (lambda: self._check_window(conversation_id)) if free_form else None
+            wamid = await self._post_with_retries(body, before_attempt=guard)
+        except errors.RefusedError as exc:
+            # A closed window is the expected end of a conversation, not a fault.
+            level = logging.WARNING if isinstance(exc, errors.WindowClosedError) else logging.ERROR
+            await self._fail(conversation_id, body, exc.code, exc.title, kind="refused", agent=agent,
+                             level=level)
+            raise
         except errors.UnknownOutcomeError as exc:
-            self._fail(conversation_id, body, exc.code or "unknown_outcome", exc.title, exc.detail,
-                       kind="unknown_outcome", agent=agent)
+            # May have been delivered: like a wamid, its record must not fail the turn.
+            await self._fail(conversation_id, body, exc.code or "unknown_outcome", exc.title, exc.detail,
+                             kind="unknown_outcome", agent=agent, durable=True)
             raise
         except errors.SendError as exc:
-            self._fail(conversation_id, body, exc.code if exc.code is not None else exc.http_status,
+            await self._fail(conversation_id, body, exc.code if exc.code is not None else exc.http_status,
                        exc.title, exc.detail, agent=agent,
                        kind="retries_exhausted" if exc.retryable else "permanent")
-            if isinstance(exc, errors.ReEngagementError):
-                self.window.close(conversation_id, "131047")
+            self.window.note_error(conversation_id, [exc.code])
             if isinstance(exc, errors.AuthError):
                 logger.critical("WhatsApp rejected the access token: no message can be sent (%s)", exc)
             raise
-        self.delivery.record_sent(wamid, conversation_id, body, agent=agent)
+        await self._record_durably(
+            f"delivery record of {wamid} (sent to {conversation_id})",
+            lambda: self.delivery.record_sent(wamid, conversation_id, body, agent=agent))
         return wamid
 
     async def mark_read(self, message: str | Mapping[str, Any], typing: bool = True) -> bool:
@@ -230,13 +167,51 @@ class CloudSender:
             logger.warning("read receipt for %s failed: %s", body.get("message_id"), exc)
             return False
 
-    def _fail(self, conversation_id, body, code, title, detail="", *, kind="permanent", agent=None):
-        logger.error("WhatsApp send to %s failed [%s] %s %s", conversation_id, code, title, detail)
-        self.delivery.record_failure(conversation_id, body, code, title, detail, kind=kind, agent=agent)
+    def _check_window(self, conversation_id: str) -> None:
+        window = self.window.status(conversation_id)
+        if not window.open:
+            raise errors.WindowClosedError(
+                f"24 h window closed ({window.reason}); only templates can be sent", code="window_closed")
 
-    async def _post_with_retries(self, body: Mapping[str, Any], idempotent: bool = False) -> str:
+    async def _fail(self, conversation_id, body, code, title, detail="", *, kind="permanent", agent=None,
+                    level=logging.ERROR, durable=False):
+        logger.log(level, "WhatsApp send to %s failed [%s] %s %s", conversation_id, code, title, detail)
+
+        def record() -> None:
+            self.delivery.record_failure(conversation_id, body, code, title, detail, kind=kind, agent=agent)
+
+        if durable:
+            await self._record_durably(f"{kind} record of a send to {conversation_id} (body {dict(body)})", record)
+        else:
+            record()
+
+    async def _record_durably(self, what: str, record: Callable[[], Any]) -> None:
+        """Run a Redis write that must not fail the send: retried with short waits for
+        `record_for` seconds, then given up with an ERROR naming `what`."""
+        started, waited, retry = self.clock.now(), 0.0, 0
+        budget = dt.timedelta(seconds=self.retry.record_for)
+        while True:
+            try:
+                record()
+                return
+            except redis.RedisError as exc:
+                # Both bounds: waits may not move the clock (tests), Redis timeouts do not sleep.
+                if waited >= self.retry.record_for or self.clock.now() - started >= budget:
+                    logger.error("Redis still failing after %.0f s of retries; lost the %s: %s",
+                                 self.retry.record_for, what, exc)
+                    return
+                delay = min(self.retry.record_max_delay, self.retry.record_delay * 2 ** retry)
+                logger.warning("Redis error while recording the %s (%s); retrying in %.1f s", what, exc, delay)
+                await self._sleep(delay)
+                waited, retry = waited + delay, retry + 1
+
+    async def _post_with_retries(self, body: Mapping[str, Any], idempotent: bool = False,
+                                 before_attempt: Callable[[], None] | None = None) -> str:
+        """`before_attempt` runs before every attempt (after any wait) and may refuse by raising."""
         attempts = max(1, self.retry.attempts)
         for attempt in range(attempts):
+            if before_attempt is not None:
+                before_attempt()
             try:
                 return await self._post(body)
             except errors.SendError as exc:
@@ -291,9 +266,9 @@ class CloudSender:
         raise errors.from_graph(response.status_code, payload, _retry_after(response))
 
 
-def build_sender(config: Any, redis, clock: Clock = SYSTEM_CLOCK, **options: Any) -> CloudSender:
+def build_sender(target: GraphTarget, redis, clock: Clock = SYSTEM_CLOCK, **options: Any) -> CloudSender:
     """The process's sender, with settings from the environment (what WhatsAppInput calls)."""
-    return CloudSender(config, redis, clock, **options)
+    return CloudSender(target, redis, clock, **options)
 
 
 def _wamid(payload: Any) -> str | None:

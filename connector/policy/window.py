@@ -13,10 +13,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any, Iterable
 
 from core.clock import SYSTEM_CLOCK, Clock
 
 WINDOW = dt.timedelta(hours=24)
+# Meta's "re-engagement message" error: a free-form message was refused because the window is
+# closed. The one code that closes a window, whether a send is refused with it or a status fails.
+WINDOW_CLOSED_CODE = 131047
 # Sends are paced and retried, so a message queued a few seconds before the deadline can reach
 # Meta after it. Treating the last minute as closed turns a likely 131047 into an early refusal.
 SAFETY_MARGIN = dt.timedelta(seconds=60)
@@ -55,6 +59,11 @@ class WindowStatus:
     reason: str  # "open" | "no_inbound" | "expired" | the forced-close reason (e.g. "131047")
 
 
+def closes_window(codes: Iterable[Any]) -> bool:
+    """Do these Meta error codes (ints, or strings from JSON) say the window is closed?"""
+    return str(WINDOW_CLOSED_CODE) in {str(code) for code in codes}
+
+
 def _key(conversation_id: str) -> str:
     return f"wa:window:{conversation_id}"
 
@@ -84,11 +93,19 @@ class ServiceWindow:
         at_ms = _to_ms(at or self.clock.now())
         self._record(keys=[_key(conversation_id)], args=[at_ms, KEY_TTL_SECONDS])
 
-    def close(self, conversation_id: str, reason: str = "131047", at: dt.datetime | None = None) -> None:
-        """Meta refused a free-form message (at `at`, default now): closed until the customer
-        writes again."""
+    def close(self, conversation_id: str, reason: str = str(WINDOW_CLOSED_CODE),
+              at: dt.datetime | None = None) -> None:
+        """Closed (at `at`, default now) until the customer writes again."""
         self._close(keys=[_key(conversation_id)],
                     args=[_to_ms(at or self.clock.now()), reason, KEY_TTL_SECONDS])
+
+    def note_error(self, conversation_id: str, codes: Iterable[Any], at: dt.datetime | None = None) -> bool:
+        """Meta failed or refused a message to this conversation with `codes` (at `at`, default
+        now); closes the window when they say it is closed. True when it closed it."""
+        if not closes_window(codes):
+            return False
+        self.close(conversation_id, str(WINDOW_CLOSED_CODE), at)
+        return True
 
     def status(self, conversation_id: str) -> WindowStatus:
         data = self.redis.hgetall(_key(conversation_id))

@@ -5,12 +5,11 @@ import logging
 from typing import Any, Iterable
 
 from connector.inbox.queue import Ingest
+from connector.policy.window import closes_window
 from connector.webhook.identity import Identity
 from connector.webhook.inbound import StatusUpdate, WebhookBatch
 
 logger = logging.getLogger(__name__)
-
-WINDOW_CLOSED_CODE = 131047
 
 
 class Intake:
@@ -54,8 +53,8 @@ class Intake:
         for status in statuses:
             if self.delivery is not None:
                 self.delivery.record_status(status)
-            if status.status == "failed" and WINDOW_CLOSED_CODE in status.error_codes and self.window is not None:
+            if status.status == "failed" and closes_window(status.error_codes) and self.window is not None:
                 conv = self.identity.lookup(status.recipient_id, status.recipient_user_id) or status.recipient_key
                 if conv:
                     # Dated when Meta failed the message, not when the webhook reached us.
-                    self.window.close(conv, reason=str(WINDOW_CLOSED_CODE), at=status.timestamp)
+                    self.window.close(conv, at=status.timestamp)

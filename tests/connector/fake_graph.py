@@ -10,9 +10,9 @@ from typing import Any
 import httpx
 
 from core.clock import FixedClock
+from connector.cloudapi.config import GraphTarget
 
-CONFIG = {"access_token": "test-token", "phone_number_id": "123456789",
-          "api_version": "v23.0", "graph_url": "http://graph.test"}
+CONFIG = GraphTarget("test-token", "123456789", api_version="v23.0", graph_url="http://graph.test")
 MESSAGES_URL = "http://graph.test/v23.0/123456789/messages"
 
 

@@ -1,6 +1,6 @@
 """Our sender against the emulator's injected faults: retried until delivered, never twice.
 
-The sender is production code (connector/sender.py); the emulator refuses a faulted request
+The sender is production code (connector/cloudapi/sender.py); the emulator refuses a faulted request
 without storing a message, as Meta does, so "exactly one message arrived" proves no duplicate.
 """
 from __future__ import annotations
@@ -10,6 +10,7 @@ import pytest
 from core.clock import SYSTEM_CLOCK
 from connector.policy.window import ServiceWindow
 from connector.cloudapi import errors, messages
+from connector.cloudapi.config import GraphTarget
 from connector.cloudapi.delivery import DeliveryLog
 from connector.cloudapi.sender import CloudSender, RetryPolicy
 
@@ -24,8 +25,8 @@ async def no_wait(seconds: float) -> None:
 def sender(emu, redis_client):
     emu.customer({"type": "text", "text": "hola"})  # opens the window on the emulator's side
     ServiceWindow(redis_client).record_inbound(CUSTOMER)  # ... and on ours
-    config = {"access_token": TOKEN, "phone_number_id": PHONE_ID, "api_version": "v23.0", "graph_url": emu.base}
-    return CloudSender(config, redis_client, SYSTEM_CLOCK, sleep=no_wait, retry=RetryPolicy(attempts=5))
+    target = GraphTarget(TOKEN, PHONE_ID, api_version="v23.0", graph_url=emu.base)
+    return CloudSender(target, redis_client, SYSTEM_CLOCK, sleep=no_wait, retry=RetryPolicy(attempts=5))
 
 
 def received(emu) -> list[dict]:

@@ -4,7 +4,6 @@ from types import SimpleNamespace
 import pytest
 
 from core.clock import FixedClock
-from connector.policy.window import ServiceWindow
 from connector.cloudapi.delivery import DeliveryLog
 from tests.connector.fake_graph import NOON
 
@@ -43,11 +42,8 @@ def test_unknown_status_is_timestamped_but_does_not_replace(redis_client):
     assert record["status"] == "sent" and "warning_at" in record
 
 
-def test_failed_status_goes_to_failures_once_and_closes_the_window(redis_client):
-    clock = FixedClock(NOON)
-    window = ServiceWindow(redis_client, clock)
-    window.record_inbound("c1")
-    log = DeliveryLog(redis_client, clock, window=window)
+def test_failed_status_goes_to_failures_once(redis_client):
+    log = DeliveryLog(redis_client, FixedClock(NOON))
     log.record_sent("wamid.4", "c1", BODY, agent="ana")
     error = {"code": 131047, "title": "Re-engagement message",
              "error_data": {"details": "More than 24 hours have passed"}}
@@ -58,7 +54,6 @@ def test_failed_status_goes_to_failures_once_and_closes_the_window(redis_client)
     assert failure["detail"] == "More than 24 hours have passed"
     assert failure["body"] == BODY and failure["agent"] == "ana" and failure["wamid"] == "wamid.4"
     assert log.get("wamid.4")["status"] == "failed"
-    assert window.status("c1").reason == "131047"
 
 
 def test_status_objects_like_the_inbound_parser_makes(redis_client):

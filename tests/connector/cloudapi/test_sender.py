@@ -1,17 +1,23 @@
+import datetime as dt
 import json
+import logging
 import socket
 import threading
 import time
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
 
 from core.clock import FixedClock
+from core.redis_conn import EmbeddedRedis, free_port, get_redis
 from connector.policy.window import ServiceWindow
 from connector.cloudapi import errors, messages
 from connector.cloudapi.delivery import DeliveryLog
-from connector.cloudapi.sender import CloudSender, GraphTarget, PacingPolicy, RetryPolicy
+from connector.cloudapi.config import GraphTarget, WhatsAppConfig
+from connector.cloudapi.pacing import PacingPolicy
+from connector.cloudapi.sender import CloudSender, RetryPolicy
 from tests.connector.fake_graph import CONFIG, MESSAGES_URL, NOON, FakeGraph, Sleeper, graph_error
 
 CONV = "34600000001"
@@ -31,10 +37,10 @@ def sleeper(clock):
 def make_sender(redis_client, clock, sleeper):
     senders = []
 
-    def make(graph=None, open_window=True, **options):
+    def make(graph=None, open_window=True, target=CONFIG, **options):
         options.setdefault("rng", lambda: 1.0)  # the top of each jitter range: deterministic
         http = graph.client() if graph else options.pop("http", None)
-        sender = CloudSender(CONFIG, redis_client, clock, http, sleep=sleeper, **options)
+        sender = CloudSender(target, redis_client, clock, http, sleep=sleeper, **options)
         if open_window:
             ServiceWindow(redis_client, clock).record_inbound(CONV)
         senders.append(sender)
@@ -62,13 +68,15 @@ async def test_sends_with_bearer_token_and_returns_the_wamid(make_sender, redis_
     assert record["body"]["text"]["body"] == "Hola"
 
 
-def test_target_reads_a_config_object_without_leaking_the_token():
-    from connector.cloudapi.config import WhatsAppConfig
-
-    config = WhatsAppConfig("v", "s", "secret-token", "42", "v23.0", "http://127.0.0.1:5080")
-    target = GraphTarget.of(config)
+def test_the_whatsapp_config_is_the_graph_target_and_hides_the_token():
+    config = WhatsAppConfig.load(env={"WHATSAPP_VERIFY_TOKEN": "v", "WHATSAPP_APP_SECRET": "s",
+                                      "WHATSAPP_ACCESS_TOKEN": "secret-token", "WHATSAPP_PHONE_NUMBER_ID": "42",
+                                      "WHATSAPP_GRAPH_URL": "http://127.0.0.1:5080/"})
+    assert isinstance(config, GraphTarget)
+    assert config.messages_url == "http://127.0.0.1:5080/v23.0/42/messages"
+    target = GraphTarget("secret-token", "42", graph_url="http://127.0.0.1:5080")
     assert target.messages_url == config.messages_url
-    assert "secret-token" not in repr(target)
+    assert "secret-token" not in repr(target) and "secret-token" not in repr(config)
 
 
 async def test_free_form_refused_when_the_window_is_closed(make_sender, redis_client):
@@ -272,9 +280,7 @@ def real_graph():
 
 async def test_real_server_success_and_slow_answer(make_sender, real_graph, redis_client):
     handler, url = real_graph
-    config = dict(CONFIG, graph_url=url)
-    sender = make_sender(open_window=True, timeout=httpx.Timeout(0.3))
-    sender.target = GraphTarget.of(config)
+    sender = make_sender(open_window=True, target=replace(CONFIG, graph_url=url), timeout=httpx.Timeout(0.3))
     assert await sender.send(CONV, text()) == "wamid.REAL"
     handler.delay = 1.0
     with pytest.raises(errors.UnknownOutcomeError):
@@ -287,9 +293,128 @@ async def test_real_connection_refused_is_retried_then_given_up(make_sender, sle
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # closed once the block ends: nothing listens there
-    sender = make_sender(retry=RetryPolicy(attempts=3))
-    sender.target = GraphTarget.of(dict(CONFIG, graph_url=f"http://127.0.0.1:{port}"))
+    sender = make_sender(target=replace(CONFIG, graph_url=f"http://127.0.0.1:{port}"), retry=RetryPolicy(attempts=3))
     with pytest.raises(errors.NetworkError):
         await sender.send(CONV, text())
     assert len(sleeper.delays) == 2
     await sender.aclose()
+
+
+# --- the 24 h window is checked again right before every attempt ----------------------------
+
+def window_closing_in(redis_client, clock, seconds):
+    """An inbound dated so that our window (24 h minus the safety margin) closes `seconds` from now."""
+    from connector.policy.window import SAFETY_MARGIN, WINDOW
+
+    last = clock.now() - WINDOW + SAFETY_MARGIN + dt.timedelta(seconds=seconds)
+    ServiceWindow(redis_client, clock).record_inbound(CONV, at=last)
+
+
+async def test_window_closing_during_the_pacing_wait_refuses_the_send(make_sender, redis_client, clock, sleeper):
+    window_closing_in(redis_client, clock, 30)
+    graph = FakeGraph()
+    sender = make_sender(graph, open_window=False, pacing=PacingPolicy(interval=40.0, burst=1, max_wait=90))
+    await sender.send(CONV, text("primero"))
+    with pytest.raises(errors.WindowClosedError):
+        await sender.send(CONV, text("segundo"))  # paced 40 s: the window closed meanwhile
+    assert sleeper.delays == [40.0]
+    assert [r["body"]["text"]["body"] for r in graph.requests] == ["primero"]
+    (failure,) = failures(redis_client)
+    assert failure["kind"] == "refused" and failure["code"] == "window_closed"
+    assert failure["body"]["text"]["body"] == "segundo"
+
+
+async def test_window_closing_during_a_retry_backoff_refuses_the_retry(make_sender, redis_client, clock, sleeper):
+    window_closing_in(redis_client, clock, 30)
+    graph = FakeGraph(graph_error(131000, "Something went wrong", status=500))
+    sender = make_sender(graph, open_window=False, retry=RetryPolicy(base_delay=40.0, max_delay=40.0))
+    with pytest.raises(errors.WindowClosedError):
+        await sender.send(CONV, text())
+    assert sleeper.delays == [40.0]
+    assert len(graph.requests) == 1 and graph.accepted == []
+    (failure,) = failures(redis_client)  # one refusal, not also a "retries exhausted"
+    assert failure["kind"] == "refused" and failure["code"] == "window_closed"
+
+
+async def test_a_window_closed_refusal_is_logged_as_a_warning_not_an_error(make_sender, caplog):
+    sender = make_sender(FakeGraph(), open_window=False)
+    with caplog.at_level(logging.INFO, logger="connector.cloudapi.sender"):
+        with pytest.raises(errors.WindowClosedError):
+            await sender.send(CONV, text())
+    levels = [r.levelno for r in caplog.records if r.name == "connector.cloudapi.sender"]
+    assert levels == [logging.WARNING]
+
+
+# --- Redis goes away between Meta's answer and our delivery record ---------------------------
+
+@pytest.fixture
+def own_redis(tmp_path):
+    """A Redis server of this test's own, so it can be stopped and started again."""
+    server = EmbeddedRedis(tmp_path / "redis", port=free_port())
+    server.start()
+    client = get_redis(server.url, socket_connect_timeout=1, socket_timeout=1)
+    yield server, client
+    client.close()
+    server.stop()
+
+
+class _RedisStopsOnPost(FakeGraph):
+    """Meta accepts the message; the Redis server stops while the answer is on its way."""
+
+    def __init__(self, server, *script):
+        super().__init__(*script)
+        self.server = server
+
+    def _handle(self, request):
+        self.server.stop()
+        return super()._handle(request)
+
+
+class _RedisBackOnSleep(Sleeper):
+    """The sender's backoff: the first wait is as long as the Redis restart takes."""
+
+    def __init__(self, clock, server):
+        super().__init__(clock)
+        self.server = server
+
+    async def __call__(self, seconds):
+        await super().__call__(seconds)
+        if self.server.process is None:
+            self.server.start()
+
+
+async def test_redis_restart_while_recording_a_sent_message_returns_the_wamid_and_records_it(own_redis, clock):
+    server, client = own_redis
+    ServiceWindow(client, clock).record_inbound(CONV)
+    graph = _RedisStopsOnPost(server)
+    sender = CloudSender(CONFIG, client, clock, graph.client(), sleep=_RedisBackOnSleep(clock, server))
+    wamid = await sender.send(CONV, text("una vez"), agent="ana")
+    assert wamid == "wamid.TEST1" and len(graph.requests) == 1
+    record = DeliveryLog(client, clock).get(wamid)
+    assert record["conv"] == CONV and record["agent"] == "ana" and record["status"] == "accepted"
+
+
+async def test_redis_down_for_good_after_meta_accepted_returns_the_wamid_and_logs_it(own_redis, clock, caplog):
+    server, client = own_redis
+    ServiceWindow(client, clock).record_inbound(CONV)
+    graph = _RedisStopsOnPost(server)
+    sleeper = Sleeper(clock)
+    sender = CloudSender(CONFIG, client, clock, graph.client(), sleep=sleeper)
+    with caplog.at_level(logging.ERROR, logger="connector.cloudapi.sender"):
+        assert await sender.send(CONV, text()) == "wamid.TEST1"
+    assert len(graph.requests) == 1
+    assert sleeper.delays and sum(sleeper.delays) <= 30  # bounded: Redis restarts take seconds
+    assert any("wamid.TEST1" in r.getMessage() and r.levelno >= logging.ERROR for r in caplog.records)
+
+
+async def test_redis_down_after_a_send_that_may_have_arrived_raises_the_send_error_not_redis(own_redis, clock):
+    # WhatsAppOutput absorbs SendErrors; a Redis error would abort the Rasa turn and resend.
+    server, client = own_redis
+    ServiceWindow(client, clock).record_inbound(CONV)
+    graph = _RedisStopsOnPost(server, httpx.ReadTimeout("no answer"))
+    sender = CloudSender(CONFIG, client, clock, graph.client(), sleep=_RedisBackOnSleep(clock, server))
+    with pytest.raises(errors.UnknownOutcomeError):
+        await sender.send(CONV, text("¿Llegó?"))
+    assert len(graph.accepted) == 1
+    (failure,) = DeliveryLog(client, clock).failures(CONV)
+    assert failure["kind"] == "unknown_outcome" and failure["body"]["text"]["body"] == "¿Llegó?"

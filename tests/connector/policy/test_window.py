@@ -1,7 +1,7 @@
 import datetime as dt
 
 from core.clock import FixedClock
-from connector.policy.window import ServiceWindow
+from connector.policy.window import WINDOW_CLOSED_CODE, ServiceWindow, closes_window
 from tests.connector.fake_graph import NOON
 
 
@@ -77,3 +77,18 @@ def test_an_older_close_does_not_undo_a_newer_one(redis_client):
     window.close("c1", "131047")  # Meta refused a send just now
     window.close("c1", "131047", at=NOON + dt.timedelta(hours=28))  # a stale status arrives after
     assert window.status("c1").reason == "131047"
+
+
+def test_only_the_window_closed_code_closes_the_window(redis_client):
+    # The one rule "Meta said 131047, so the window is closed", used by the sender (a refused
+    # send) and the webhook intake (a failed status).
+    assert closes_window([131047]) and closes_window((131026, 131047)) and closes_window(["131047"])
+    assert not closes_window([131026]) and not closes_window([]) and not closes_window([None, "network"])
+    clock = FixedClock(NOON)
+    window = ServiceWindow(redis_client, clock)
+    window.record_inbound("c1")
+    clock.advance(minutes=1)
+    assert window.note_error("c1", [131026]) is False
+    assert window.status("c1").open
+    assert window.note_error("c1", [WINDOW_CLOSED_CODE], at=clock.now()) is True
+    assert window.status("c1").reason == str(WINDOW_CLOSED_CODE) == "131047"
