@@ -94,3 +94,28 @@ async def test_a_dead_process_is_taken_over_once_its_lease_expires(redis_client)
         await second.stop()
     assert turns.handled == [("first", "wamid.a1"), ("second", "wamid.a1"), ("second", "wamid.a2")]
     assert Ingest(redis_client).pending("a") == 0
+
+
+async def test_a_worker_that_finds_its_lease_gone_stops_the_turn_and_touches_nothing(redis_client):
+    # E.g. its event loop was blocked past the TTL and another process took the conversation.
+    put(Ingest(redis_client), "a", "wamid.a1")
+    stopped = []
+
+    async def handle(item):
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            stopped.append(item.wamid)
+            raise
+
+    pool = WorkerPool(Ingest(redis_client, lease_seconds=LEASE), handle, size=1, poll_seconds=0.02)
+    await pool.start()
+    try:
+        assert await until(lambda: redis_client.exists(lease_key("a")))
+        redis_client.set(lease_key("a"), "other-process:0")
+        assert await until(lambda: stopped)
+    finally:
+        await pool.stop()
+    assert stopped == ["wamid.a1"]
+    assert redis_client.get(lease_key("a")) == "other-process:0"
+    assert Ingest(redis_client).pending("a") == 1 and Ingest(redis_client).state("wamid.a1") == "s"
