@@ -160,7 +160,7 @@ class WorkerPool:
             except Exception as exc:
                 logger.warning("conversation %s: cannot renew the lease (%s); retrying", conv, exc)
                 continue
-            if not held:
+            if not held and not serving.done():  # once done, the lease was let go on purpose
                 logger.error("conversation %s: lease expired mid-turn; stopping, its next holder takes over", conv)
                 serving.cancel()
                 return
