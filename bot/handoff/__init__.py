@@ -2,22 +2,12 @@
 
 Redis is the only source of truth, so every console page, the connector and the actions see
 the same state. Each transition is one Lua script (bot/handoff/lua/) that checks the current
-state, moves the conversation, appends to ``handoff:history:{conv}`` and publishes a JSON event
-on ``handoff:events``, all at once, so two agents clicking "claim" together get exactly one
-winner and nobody ever sees half a transition.
+state, moves the conversation, appends to its history and publishes a JSON event on
+core/channels.py's HANDOFF_EVENTS, all at once, so two agents clicking "claim" together get
+exactly one winner and nobody ever sees half a transition.
 
-Keys (all owned here):
-  handoff:conv:{conv}     hash: state, agent, reason, language, name, last_message, priority,
-                          queued_at, enqueued_at, assigned_at, score, previous_agent, ...
-  handoff:queue           zset conv -> score (-priority * 1e10 + request sequence number)
-  handoff:seq             counter behind the score (first come, first served)
-  handoff:assigned        zset conv -> assigned_at, every chat a person holds
-  handoff:chats:{agent}   zset conv -> assigned_at, one agent's chats
-  handoff:online          set of agents who said they are online
-  handoff:seen            zset agent -> last heartbeat / action
-  handoff:agent:{agent}   hash: online, online_since, offline_at
-  handoff:waits           list of recent "seconds waited per queue place" samples
-  handoff:history:{conv}  list of JSON transitions (last HISTORY_MAX kept)
+Keys: all ``handoff:*``, owned here and named in one place, bot/handoff/keys.py (what each
+holds is written there), which also generates the names the Lua scripts use.
 
 Decisions:
 * ``resolve`` goes assigned → resolved → bot in one step (two history entries, two events): the
@@ -50,11 +40,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from core.channels import HANDOFF_EVENTS
+from bot.handoff.keys import KEYS, HandoffKeys
 from core.clock import SYSTEM_CLOCK, Clock
 
-PREFIX = "handoff:"
-EVENTS_CHANNEL = HANDOFF_EVENTS
 HISTORY_MAX = 200
 MIN_WAIT_SAMPLES = 3
 MAX_PRIORITY = 100
@@ -161,11 +149,11 @@ class Conversation:
         )
 
 
-@functools.lru_cache(maxsize=1)
-def _script_sources() -> dict[str, str]:
-    """Each script with the shared lib prepended, read from disk once per process: actions and
-    the connector build a Handoff per use, and the files never change while running."""
-    lib = (_LUA_DIR / "lib.lua").read_text()
+@functools.lru_cache(maxsize=4)
+def _script_sources(keys: HandoffKeys) -> dict[str, str]:
+    """Each script after the key layout's prelude and the shared lib, read from disk once per
+    process: actions and the connector build a Handoff per use, and the files never change."""
+    lib = keys.lua_prelude() + (_LUA_DIR / "lib.lua").read_text()
     return {name: lib + "\n" + (_LUA_DIR / f"{name}.lua").read_text() for name in _SCRIPTS}
 
 
@@ -176,14 +164,16 @@ class Handoff:
         clock: Clock = SYSTEM_CLOCK,
         avg_handle_seconds: float = 300,
         agent_timeout_seconds: float | None = None,
+        keys: HandoffKeys = KEYS,
     ) -> None:
         self.redis = redis
+        self.keys = keys
         self.clock = clock
         self.avg_handle_seconds = avg_handle_seconds
         if agent_timeout_seconds is None:
             agent_timeout_seconds = float(os.environ.get("HANDOFF_AGENT_TIMEOUT") or DEFAULT_AGENT_TIMEOUT)
         self.agent_timeout_seconds = agent_timeout_seconds
-        self._scripts = {name: redis.register_script(source) for name, source in _script_sources().items()}
+        self._scripts = {name: redis.register_script(source) for name, source in _script_sources(keys).items()}
 
     # ---- customer side -------------------------------------------------------------------
 
@@ -225,10 +215,10 @@ class Handoff:
 
     def state(self, conv: str) -> Conversation:
         """Always a Conversation; state "bot" when the chat was never handed off."""
-        return Conversation.from_hash(conv, self.redis.hgetall(PREFIX + "conv:" + conv))
+        return Conversation.from_hash(conv, self.redis.hgetall(self.keys.conv(conv)))
 
     def position(self, conv: str) -> int | None:
-        rank = self.redis.zrank(PREFIX + "queue", conv)
+        rank = self.redis.zrank(self.keys.queue, conv)
         return None if rank is None else rank + 1
 
     def eta(self, conv: str) -> int | None:
@@ -248,7 +238,7 @@ class Handoff:
         agents = len(self.online_agents())
         if agents == 0:
             return None
-        samples = [float(s) for s in self.redis.lrange(PREFIX + "waits", 0, -1)]
+        samples = [float(s) for s in self.redis.lrange(self.keys.waits, 0, -1)]
         if len(samples) >= MIN_WAIT_SAMPLES:
             return int(round(sum(samples) / len(samples) * position))
         return int(math.ceil(self.avg_handle_seconds * position / agents))
@@ -257,18 +247,18 @@ class Handoff:
         """The queue in serving order (priority, then arrival), with positions from 1."""
         return [
             Conversation.from_hash(conv, h, position=i)
-            for i, (conv, h) in enumerate(self._read_many(PREFIX + "queue"), start=1)
+            for i, (conv, h) in enumerate(self._read_many(self.keys.queue), start=1)
         ]
 
     def assigned(self) -> list[Conversation]:
         """Every chat a person holds, oldest assignment first (the supervisor's view)."""
-        return [Conversation.from_hash(conv, h) for conv, h in self._read_many(PREFIX + "assigned")]
+        return [Conversation.from_hash(conv, h) for conv, h in self._read_many(self.keys.assigned)]
 
     def assigned_to(self, agent: str) -> list[Conversation]:
-        return [Conversation.from_hash(conv, h) for conv, h in self._read_many(PREFIX + "chats:" + agent)]
+        return [Conversation.from_hash(conv, h) for conv, h in self._read_many(self.keys.chats(agent))]
 
     def history(self, conv: str) -> list[dict[str, Any]]:
-        return [json.loads(item) for item in self.redis.lrange(PREFIX + "history:" + conv, 0, -1)]
+        return [json.loads(item) for item in self.redis.lrange(self.keys.history(conv), 0, -1)]
 
     # ---- agent side ----------------------------------------------------------------------
 
@@ -318,13 +308,13 @@ class Handoff:
         return bool(self._run("set_online", _id(agent, "agent"), "1" if online else "0"))
 
     def heartbeat(self, agent: str) -> None:
-        self.redis.zadd(PREFIX + "seen", {_id(agent, "agent"): self._now()})
+        self.redis.zadd(self.keys.seen, {_id(agent, "agent"): self._now()})
 
     def online_agents(self) -> list[str]:
         """Agents who are online and have been seen within the agent timeout."""
         pipe = self.redis.pipeline(transaction=True)
-        pipe.smembers(PREFIX + "online")
-        pipe.zrangebyscore(PREFIX + "seen", self._now() - self.agent_timeout_seconds, "+inf")
+        pipe.smembers(self.keys.online)
+        pipe.zrangebyscore(self.keys.seen, self._now() - self.agent_timeout_seconds, "+inf")
         online, fresh = pipe.execute()
         return sorted(set(online) & set(fresh))
 
@@ -348,11 +338,11 @@ class Handoff:
         call can be missed.
         """
         pubsub = self.redis.pubsub()
-        pubsub.subscribe(EVENTS_CHANNEL)
+        pubsub.subscribe(self.keys.events)
         message = pubsub.get_message(timeout=timeout)
         if not message or message.get("type") != "subscribe":
             pubsub.close()
-            raise TimeoutError(f"Redis did not confirm the subscription to {EVENTS_CHANNEL}")
+            raise TimeoutError(f"Redis did not confirm the subscription to {self.keys.events}")
         pubsub.ignore_subscribe_messages = True
         return pubsub
 
@@ -362,7 +352,7 @@ class Handoff:
         return self.clock.now().timestamp()
 
     def _run(self, name: str, *args: Any, keys: list[str] | None = None):
-        return self._scripts[name](keys=keys or [], args=[PREFIX, repr(self._now()), HISTORY_MAX, *args])
+        return self._scripts[name](keys=keys or [], args=[repr(self._now()), HISTORY_MAX, *args])
 
     def _read_many(self, zset: str) -> list[tuple[str, dict[str, str]]]:
         flat = self._run("read_many", keys=[zset])

@@ -190,6 +190,8 @@ class WhatsAppInput(InputChannel):
         self.pool = WorkerPool(
             self.ingest, handler, size=self.workers, poll_seconds=self.poll_seconds,
             already_handled=_tracker_check(app),
+            on_dead_letter=lambda conv, wamid, raw, reason: self.intake.delivery.record_failure(
+                conv, None, None, "Customer message not answered", reason, kind="dead_letter", wamid=wamid),
         )
         await self.pool.start()
 

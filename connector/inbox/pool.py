@@ -1,26 +1,41 @@
 """Workers that take conversations from the inbox, one customer at a time.
 
-A worker claims a conversation from wa:ready (connector/inbox/queue.py guarantees nobody else
-holds it), hands the head of its inbox to a handler (connector/channel/turns.py), and gives the
-conversation back. So one customer's messages are answered in the order they were sent, while
-several customers are served concurrently.
+A worker claims a conversation under a lease (connector/inbox/queue.py: nobody else, in this
+process or another, holds it meanwhile), renews the lease while it hands the head of the inbox
+to a handler (connector/channel/turns.py), and gives the conversation back. So one customer's
+messages are answered in the order they were sent, while several customers are served
+concurrently by several workers and several processes.
+
+A process that dies stops renewing; once its leases expire, the recovery that every pool runs
+at boot and then periodically schedules those conversations again, and the next holder sees
+the "started" mark and asks the tracker (already_handled) before answering again. A message
+whose handling began max_attempts times without finishing (the handler raised, or the process
+died mid-turn) is dead-lettered, and so is, at once, an item that cannot even be decoded.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
+import uuid
 from typing import Awaitable, Callable, Optional
 
 import redis
 
-from connector.inbox.queue import DONE, STARTED, Ingest, QueuedItem
+from connector.inbox.queue import DONE, STARTED, Ingest, QueuedItem, Undecodable, raw_text
 
 logger = logging.getLogger(__name__)
 
-# Redis going away (failover, restart, network) in the middle of a turn.
+MAX_ATTEMPTS = 3
+
+# Redis going away (failover, restart, network) in the middle of a turn: says nothing about the
+# message, so it is retried with backoff and does not count as an attempt.
 _TRANSIENT = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 
 AlreadyHandled = Callable[[str, str], Awaitable[bool]]    # (conv, wamid)
+# (conv, wamid, raw item as text, reason); called in a worker thread, after the item is in wa:dead.
+OnDeadLetter = Callable[[str, str, str, str], None]
 
 
 class WorkerPool:
@@ -31,41 +46,60 @@ class WorkerPool:
         size: int = 4,
         poll_seconds: float = 1.0,
         already_handled: Optional[AlreadyHandled] = None,
+        on_dead_letter: Optional[OnDeadLetter] = None,
+        max_attempts: int = MAX_ATTEMPTS,
     ) -> None:
         self.ingest = ingest
         self.handle = handle
         self.size = size
         self.poll_seconds = poll_seconds
         self.already_handled = already_handled
+        self.on_dead_letter = on_dead_letter
+        self.max_attempts = max_attempts
+        # Lease owners are "<this>:<worker>": unique per process and per pool, so two pools on
+        # one Redis (replicas, or the old and new process of a rolling restart) never match.
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._tasks: list[asyncio.Task] = []
+        self._workers: list[asyncio.Task] = []
         self._wake: asyncio.Event | None = None
         self._stopping = False
 
-    async def start(self, recover: bool = True) -> None:
+    async def start(self) -> None:
         if self._tasks:
             return
         self._wake = asyncio.Event()
         self._stopping = False
         # Booting in a task lets the server come up even while Redis is briefly unreachable.
-        self._tasks = [asyncio.create_task(self._boot(recover), name="wa-worker-boot")]
+        self._tasks = [asyncio.create_task(self._boot(), name="wa-worker-boot")]
 
-    async def _boot(self, recover: bool) -> None:
+    async def _boot(self) -> None:
         delay = self.poll_seconds
-        while recover and not self._stopping:
-            try:
-                count = await asyncio.to_thread(self.ingest.recover)
-                if count:
-                    logger.info("re-scheduled %d conversation(s) queued before the restart", count)
-                break
-            except Exception as exc:
-                logger.warning("queue recovery failed (%s); retrying", exc)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 30)
-        self._tasks += [asyncio.create_task(self._run(i), name=f"wa-worker-{i}") for i in range(self.size)]
+        while not self._stopping and not await self._recover():
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 30)
+        self._workers = [asyncio.create_task(self._run(i), name=f"wa-worker-{i}") for i in range(self.size)]
+        self._tasks += [*self._workers, asyncio.create_task(self._recover_periodically(), name="wa-recovery")]
+
+    async def _recover(self) -> bool:
+        try:
+            count = await asyncio.to_thread(self.ingest.recover)
+        except Exception as exc:
+            logger.warning("queue recovery failed (%s); retrying", exc)
+            return False
+        if count:
+            logger.info("re-scheduled %d conversation(s) whose worker is gone", count)
+            self.wake()
+        return True
+
+    async def _recover_periodically(self) -> None:
+        # Another process may die at any time; its leases expire after lease_seconds.
+        while not self._stopping:
+            await asyncio.sleep(self.ingest.lease_seconds)
+            await self._recover()
 
     @property
     def running(self) -> int:
-        return sum(1 for t in self._tasks if not t.done())
+        return sum(1 for t in self._workers if not t.done())
 
     def wake(self) -> None:
         """New work was queued by this process: no need to wait for the next poll."""
@@ -73,6 +107,8 @@ class WorkerPool:
             self._wake.set()
 
     async def stop(self) -> None:
+        """Stops the workers mid-turn if need be. Their leases are not released but expire,
+        as when a process is killed: the started mark then sends the next holder to the tracker."""
         self._stopping = True
         self.wake()
         await asyncio.sleep(0)  # let a booting task add its workers before they are cancelled
@@ -80,12 +116,13 @@ class WorkerPool:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        self._tasks = []
+        self._tasks, self._workers = [], []
 
     async def _run(self, number: int) -> None:
+        owner = f"{self.owner}:{number}"
         while not self._stopping:
             try:
-                conv = await asyncio.to_thread(self.ingest.claim)
+                conv = await asyncio.to_thread(self.ingest.claim, owner)
             except Exception as exc:
                 logger.warning("worker %d: cannot reach the queue (%s); retrying", number, exc)
                 await asyncio.sleep(self.poll_seconds)
@@ -93,7 +130,7 @@ class WorkerPool:
             if conv is None:
                 await self._idle()
                 continue
-            await self._serve(conv)
+            await self._hold(conv, owner)
 
     async def _idle(self) -> None:
         assert self._wake is not None
@@ -103,13 +140,38 @@ class WorkerPool:
             pass
         self._wake.clear()
 
-    async def _serve(self, conv: str) -> None:
-        """Handle one message of a held conversation. Holds on through Redis outages (nobody
-        else may take the conversation meanwhile); a restart's recover() frees it otherwise."""
+    async def _hold(self, conv: str, owner: str) -> None:
+        """Serve one message of a leased conversation while renewing the lease. A lease found
+        lost stops the turn: the conversation may already be someone else's."""
+        serving = asyncio.create_task(self._serve(conv, owner))
+        renewing = asyncio.create_task(self._renew(conv, owner, serving))
+        try:
+            await asyncio.wait({serving})
+        finally:
+            renewing.cancel()
+            serving.cancel()  # a no-op once it finished; when the pool stops, the turn stops too
+            await asyncio.gather(serving, renewing, return_exceptions=True)
+
+    async def _renew(self, conv: str, owner: str, serving: asyncio.Task) -> None:
+        while True:
+            await asyncio.sleep(self.ingest.lease_seconds / 3)
+            try:
+                held = await asyncio.to_thread(self.ingest.renew, conv, owner)
+            except Exception as exc:
+                logger.warning("conversation %s: cannot renew the lease (%s); retrying", conv, exc)
+                continue
+            if not held and not serving.done():  # once done, the lease was let go on purpose
+                logger.error("conversation %s: lease expired mid-turn; stopping, its next holder takes over", conv)
+                serving.cancel()
+                return
+
+    async def _serve(self, conv: str, owner: str) -> None:
+        """Holds on through Redis outages, with backoff; the lease keeps others away meanwhile."""
+        started: dict[bytes, int] = {}  # items this holder started → attempt number
         delay = self.poll_seconds
         while not self._stopping:
             try:
-                await self._serve_once(conv)
+                await self._serve_once(conv, owner, started)
                 return
             except asyncio.CancelledError:
                 raise
@@ -118,35 +180,75 @@ class WorkerPool:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 30)
 
-    async def _serve_once(self, conv: str) -> None:
-        item = await asyncio.to_thread(self.ingest.head, conv)
-        if item is None:
-            await asyncio.to_thread(self.ingest.complete, conv, "")
+    async def _serve_once(self, conv: str, owner: str, started: dict[bytes, int]) -> None:
+        try:
+            item = await asyncio.to_thread(self.ingest.head, conv)
+        except Undecodable as bad:
+            await self._dead_letter(conv, owner, bad.raw, "", bad.reason, 0)
             return
-        if await self._should_handle(item):
-            await asyncio.to_thread(self.ingest.mark_started, item.wamid)
-            try:
-                await self.handle(item)
-            except (asyncio.CancelledError, *_TRANSIENT):
-                # An outage says nothing about the message: _serve retries it with backoff, and
-                # the "started" mark makes the retry ask the tracker first.
-                raise
-            except Exception:
-                # Handing it back would block this customer forever on a poison message.
-                logger.exception("conversation %s: handling %s failed; moving on", conv, item.wamid)
-        if await asyncio.to_thread(self.ingest.complete, conv, item.wamid):
-            self.wake()
-
-    async def _should_handle(self, item: QueuedItem) -> bool:
+        if item is None:
+            self._after(conv, await asyncio.to_thread(self.ingest.give_back, conv, owner))
+            return
         state = await asyncio.to_thread(self.ingest.state, item.wamid)
-        if state == DONE:
-            return False  # handled, then the process stopped before the item was removed
-        if state == STARTED and self.already_handled is not None:
-            # Interrupted mid-turn: ask the tracker whether Rasa got as far as logging it.
+        if state == DONE:  # handled, then the process stopped before the item was removed
+            self._after(conv, await asyncio.to_thread(self.ingest.complete, conv, owner, item))
+            return
+        if state == STARTED:
+            # Interrupted mid-turn (a crash, a failed turn, or our own outage): ask the tracker
+            # whether Rasa got as far as logging it.
+            if await self._in_tracker(item):
+                logger.info("conversation %s: %s was already answered", conv, item.wamid)
+                self._after(conv, await asyncio.to_thread(self.ingest.complete, conv, owner, item))
+                return
+            if item.raw not in started:
+                attempts = await asyncio.to_thread(self.ingest.attempts, item.wamid)
+                if attempts >= self.max_attempts:
+                    await self._dead_letter(conv, owner, item.raw, item.wamid,
+                                            f"interrupted mid-turn {attempts} times", attempts)
+                    return
+        if item.raw not in started:  # after an outage, the retry continues the same attempt
+            started[item.raw] = await asyncio.to_thread(self.ingest.mark_started, item.wamid)
+        attempt = started[item.raw]
+        try:
+            await self.handle(item)
+        except (asyncio.CancelledError, *_TRANSIENT):
+            raise
+        except Exception as exc:
+            if attempt >= self.max_attempts:
+                logger.exception("conversation %s: handling %s failed, attempt %d", conv, item.wamid, attempt)
+                await self._dead_letter(conv, owner, item.raw, item.wamid, f"handler failed: {exc!r}", attempt)
+            else:
+                # Behind the other customers, so a failing message does not hog a worker.
+                logger.exception("conversation %s: handling %s failed, attempt %d of %d; retrying later",
+                                 conv, item.wamid, attempt, self.max_attempts)
+                self._after(conv, await asyncio.to_thread(self.ingest.give_back, conv, owner))
+            return
+        self._after(conv, await asyncio.to_thread(self.ingest.complete, conv, owner, item))
+
+    async def _in_tracker(self, item: QueuedItem) -> bool:
+        if self.already_handled is None:
+            return False
+        try:
+            return await self.already_handled(item.conv, item.wamid)
+        except Exception as exc:
+            logger.warning("could not check the tracker for %s: %s", item.wamid, exc)
+            return False
+
+    async def _dead_letter(self, conv: str, owner: str, raw: bytes, wamid: str, reason: str, attempts: int) -> None:
+        verdict = await asyncio.to_thread(self.ingest.dead_letter, conv, owner, raw, wamid, reason, attempts)
+        self._after(conv, verdict)
+        if verdict == -1:
+            return
+        logger.error("conversation %s: message %s dead-lettered: %s", conv, wamid or "(unreadable)", reason)
+        if self.on_dead_letter is not None:
             try:
-                if await self.already_handled(item.conv, item.wamid):
-                    logger.info("conversation %s: %s was answered before the restart", item.conv, item.wamid)
-                    return False
-            except Exception as exc:
-                logger.warning("could not check the tracker for %s: %s", item.wamid, exc)
-        return True
+                await asyncio.to_thread(self.on_dead_letter, conv, wamid, raw_text(raw), reason)
+            except Exception:
+                logger.exception("conversation %s: reporting the dead letter failed (it is in wa:dead)", conv)
+
+    def _after(self, conv: str, verdict: int) -> None:
+        """What letting go of a conversation did (queue.py: 1 re-queued, 0 released, -1 not ours)."""
+        if verdict == 1:
+            self.wake()
+        elif verdict == -1:
+            logger.warning("conversation %s: the lease had expired; its next holder decides", conv)

@@ -38,7 +38,7 @@ class Intake:
                 conv = self.identity.change_number(message.sender, message.new_wa_id, message.new_user_id)
             else:
                 conv = self.identity.resolve(message.sender)
-            if self.ingest.enqueue(conv, message):
+            if self.ingest.enqueue(conv, message.wamid, message.envelope):
                 queued += 1
             else:
                 logger.info("duplicate delivery of %s ignored", message.wamid)

@@ -7,15 +7,16 @@ import threading
 
 import pytest
 
+from core.channels import HANDOFF_EVENTS
 from core.clock import FixedClock
 from bot.handoff import (
-    EVENTS_CHANNEL,
     AgentOffline,
     Handoff,
     InvalidTransition,
     NotYourChat,
     Ticket,
 )
+from bot.handoff.keys import KEYS, HandoffKeys
 from core.redis_conn import get_redis
 
 T0 = dt.datetime(2026, 1, 5, 12, 0, tzinfo=dt.timezone.utc)
@@ -370,7 +371,7 @@ def test_events_published_for_every_transition(h, redis_url):
             message = listener.get_message(timeout=0.3)
             if message is None:
                 break
-            assert message["channel"] == EVENTS_CHANNEL
+            assert message["channel"] == HANDOFF_EVENTS
             received.append(json.loads(message["data"]))
     finally:
         listener.close()
@@ -383,6 +384,53 @@ def test_events_published_for_every_transition(h, redis_url):
     # The history holds exactly the transitions that were broadcast.
     transitions = [e for e in received if e.get("conv") == "a" and e["type"] != "updated"]
     assert h.history("a") == transitions
+
+
+def test_every_key_and_channel_the_scripts_use_comes_from_the_layout(redis_client, clock):
+    # A layout unlike the real one (a quote even, for the generated Lua literals): any name a
+    # script or a read spelled itself would show up outside it.
+    layout = HandoffKeys(prefix="other'ns:", events="other-events")
+    h = Handoff(redis_client, clock, avg_handle_seconds=300, agent_timeout_seconds=120, keys=layout)
+    spy = redis_client.pubsub()
+    spy.psubscribe("*")
+    assert spy.get_message(timeout=5)["type"] == "psubscribe"
+    queue(h, "a", "b", "c", "d")
+    h.set_online("ana", True)
+    h.set_online("beto", True)
+    h.heartbeat("ana")
+    h.claim("a", "ana")
+    h.update_last_message("a", "hola")
+    h.transfer("a", "ana", "beto")
+    h.transfer("a", "beto", None)
+    assert h.claim_next("ana") == "a"
+    h.resolve("a", "ana")
+    h.cancel("b")
+    h.claim("c", "beto")
+    h.set_online("beto", False)
+    clock.advance(seconds=121)
+    h.heartbeat("ana")
+    assert h.requeue_abandoned() == ["c"]
+    assert [c.conv for c in h.waiting()] == ["c", "d"] and h.assigned() == [] and h.assigned_to("beto") == []
+    assert h.history("a") and h.state("c").previous_agent == "beto" and h.position("d") == 2
+    assert h.estimate_wait(1) is not None and h.online_agents() == ["ana"]
+
+    expected = {layout.queue, layout.seq, layout.assigned, layout.online, layout.seen, layout.waits}
+    expected |= {key(conv) for conv in "abcd" for key in (layout.conv, layout.history)}
+    expected |= {key(agent) for agent in ("ana", "beto") for key in (layout.chats, layout.agent)}
+    written = set(redis_client.keys("*"))
+    assert written <= expected, written - expected
+    assert {layout.queue, layout.seq, layout.online, layout.seen, layout.waits, layout.conv("a"),
+            layout.history("a"), layout.agent("beto")} <= written
+    channels = set()
+    while (message := spy.get_message(timeout=0.3)) is not None:
+        channels.add(message["channel"])
+    spy.close()
+    assert channels == {"other-events"}
+
+
+def test_the_layout_publishes_on_the_channel_core_names():
+    assert KEYS.events == HANDOFF_EVENTS
+    assert KEYS.conv("34600") == "handoff:conv:34600"  # the names stored in Redis stay as they were
 
 
 def test_a_fresh_client_sees_the_same_state(h, redis_url):

@@ -1,5 +1,5 @@
--- ARGV: 4 conv. The customer went back to the bot while waiting.
-local conv = ARGV[4]
+-- ARGV: 3 conv. The customer went back to the bot while waiting.
+local conv = ARGV[3]
 local state = state_of(conv)
 if state == 'bot' then return {'noop', state} end
 if state ~= 'queued' then return {'invalid', state} end

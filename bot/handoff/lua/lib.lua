@@ -1,21 +1,13 @@
--- Shared prelude, prepended to every handoff script by bot/handoff.py.
--- ARGV[1] key prefix, ARGV[2] now (epoch seconds from the Python clock, so tests can fix time),
--- ARGV[3] history length cap; script arguments start at ARGV[4].
--- Keys other than the conversation's are derived here because which agent's keys are touched
+-- Shared prelude, prepended to every handoff script by bot/handoff/__init__.py after the key
+-- layout's locals (QUEUE, SEQ, ASSIGNED, ONLINE, SEEN, WAITS, EVENTS, conv_key, chats_key,
+-- agent_key, history_key), which bot/handoff/keys.py generates: no script spells a key name.
+-- ARGV[1] now (epoch seconds from the Python clock, so tests can fix time), ARGV[2] history
+-- length cap; script arguments start at ARGV[3].
+-- Keys other than the conversation's are named here because which agent's keys are touched
 -- is only known after reading the conversation (single-node Redis, so this is allowed).
-local P = ARGV[1]
-local NOW = ARGV[2]
-local HISTORY_MAX = tonumber(ARGV[3])
-local QUEUE = P .. 'queue'
-local ASSIGNED = P .. 'assigned'
-local ONLINE = P .. 'online'
-local SEEN = P .. 'seen'
-local WAITS = P .. 'waits'
+local NOW = ARGV[1]
+local HISTORY_MAX = tonumber(ARGV[2])
 local WAITS_MAX = 20
-
-local function conv_key(conv) return P .. 'conv:' .. conv end
-local function chats_key(agent) return P .. 'chats:' .. agent end
-local function agent_key(agent) return P .. 'agent:' .. agent end
 
 local function get(conv, field)
   local v = redis.call('HGET', conv_key(conv), field)
@@ -34,10 +26,10 @@ local function record(conv, event)
   event.conv = conv
   event.at = tonumber(NOW)
   local msg = cjson.encode(event)
-  local hkey = P .. 'history:' .. conv
+  local hkey = history_key(conv)
   redis.call('RPUSH', hkey, msg)
   redis.call('LTRIM', hkey, -HISTORY_MAX, -1)
-  redis.call('PUBLISH', P .. 'events', msg)
+  redis.call('PUBLISH', EVENTS, msg)
 end
 
 local function touch_agent(agent)
@@ -57,7 +49,7 @@ local function assign(conv, agent)
   if redis.call('SADD', ONLINE, agent) == 1 then
     redis.call('HSET', agent_key(agent), 'online', '1', 'online_since', NOW)
     redis.call('HDEL', agent_key(agent), 'offline_at')
-    redis.call('PUBLISH', P .. 'events', cjson.encode({type = 'agent_online', agent = agent, at = tonumber(NOW)}))
+    redis.call('PUBLISH', EVENTS, cjson.encode({type = 'agent_online', agent = agent, at = tonumber(NOW)}))
   end
   -- Seconds of waiting per queue place: the measured pace behind the ETA.
   if enqueued and place and place > 0 then

@@ -1,6 +1,6 @@
--- ARGV: 4 conv, 5 reason, 6 language, 7 name, 8 last_message, 9 priority
+-- ARGV: 3 conv, 4 reason, 5 language, 6 name, 7 last_message, 8 priority
 -- Returns {state, position, created(0/1)}.
-local conv = ARGV[4]
+local conv = ARGV[3]
 local state = state_of(conv)
 if state == 'queued' then
   return {'queued', redis.call('ZRANK', QUEUE, conv) + 1, 0}
@@ -8,19 +8,19 @@ end
 if state == 'assigned' then
   return {'assigned', 0, 0}
 end
-local priority = tonumber(ARGV[9])
-local seq = redis.call('INCR', P .. 'seq')
+local priority = tonumber(ARGV[8])
+local seq = redis.call('INCR', SEQ)
 -- Higher priority first, then first come first served; exact while seq < 1e10.
 local score = string.format('%.0f', -priority * 1e10 + seq)
 local key = conv_key(conv)
 redis.call('DEL', key)
-redis.call('HSET', key, 'state', 'queued', 'reason', ARGV[5], 'language', ARGV[6],
-           'name', ARGV[7], 'last_message', ARGV[8], 'priority', ARGV[9], 'seq', seq,
+redis.call('HSET', key, 'state', 'queued', 'reason', ARGV[4], 'language', ARGV[5],
+           'name', ARGV[6], 'last_message', ARGV[7], 'priority', ARGV[8], 'seq', seq,
            'score', score, 'queued_at', NOW, 'enqueued_at', NOW, 'updated_at', NOW,
            'transfers', 0)
 redis.call('ZADD', QUEUE, score, conv)
 local place = redis.call('ZRANK', QUEUE, conv) + 1
 redis.call('HSET', key, 'enqueue_place', place)
-record(conv, {type = 'queued', from = state, to = 'queued', reason = ARGV[5],
+record(conv, {type = 'queued', from = state, to = 'queued', reason = ARGV[4],
               priority = priority, position = place})
 return {'queued', place, 1}

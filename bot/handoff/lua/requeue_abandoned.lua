@@ -1,6 +1,6 @@
--- ARGV: 4 timeout seconds. An agent is gone since they set themselves offline, or since their
+-- ARGV: 3 timeout seconds. An agent is gone since they set themselves offline, or since their
 -- last heartbeat while nominally online; after `timeout` their chats go back to the queue.
-local timeout = tonumber(ARGV[4])
+local timeout = tonumber(ARGV[3])
 local now = tonumber(NOW)
 local moved = {}
 for _, conv in ipairs(redis.call('ZRANGE', ASSIGNED, 0, -1)) do

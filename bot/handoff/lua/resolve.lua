@@ -1,5 +1,5 @@
--- ARGV: 4 conv, 5 by agent, 6 is_lead. assigned -> resolved -> bot, in one step.
-local conv, by, lead = ARGV[4], ARGV[5], ARGV[6] == '1'
+-- ARGV: 3 conv, 4 by agent, 5 is_lead. assigned -> resolved -> bot, in one step.
+local conv, by, lead = ARGV[3], ARGV[4], ARGV[5] == '1'
 local state = state_of(conv)
 if state ~= 'assigned' then return {'invalid', state} end
 local agent = get(conv, 'agent')

@@ -1,7 +1,7 @@
--- ARGV: 4 conv, 5 by agent, 6 to agent ('' = back to the queue), 7 is_lead ('1'/'0'),
--- 8 agent timeout: the receiving agent must be online and recently seen, as online_agents() says.
+-- ARGV: 3 conv, 4 by agent, 5 to agent ('' = back to the queue), 6 is_lead ('1'/'0'),
+-- 7 agent timeout: the receiving agent must be online and recently seen, as online_agents() says.
 -- Returns {'ok', position-or-agent} or {error code, detail}.
-local conv, by, to, lead = ARGV[4], ARGV[5], ARGV[6], ARGV[7] == '1'
+local conv, by, to, lead = ARGV[3], ARGV[4], ARGV[5], ARGV[6] == '1'
 local state = state_of(conv)
 if state ~= 'assigned' then return {'invalid', state} end
 local agent = get(conv, 'agent')
@@ -12,7 +12,7 @@ end
 if to == agent then return {'same_agent', agent} end
 local seen = tonumber(redis.call('ZSCORE', SEEN, to) or '')
 if redis.call('SISMEMBER', ONLINE, to) == 0 or not seen
-   or tonumber(NOW) - seen > tonumber(ARGV[8]) then
+   or tonumber(NOW) - seen > tonumber(ARGV[7]) then
   return {'offline', to}
 end
 redis.call('ZREM', chats_key(agent), conv)

@@ -125,7 +125,8 @@ async def test_after_restart_pending_is_answered_and_done_is_not(config, redis_c
     from connector.webhook.inbound import parse_webhook
     from connector.inbox.queue import Ingest
 
-    Ingest(redis_client).enqueue("34600", parse_webhook(text_webhook("34600", "wamid.r2", "dos")).messages[0])
+    queued = parse_webhook(text_webhook("34600", "wamid.r2", "dos")).messages[0]
+    Ingest(redis_client).enqueue("34600", queued.wamid, queued.envelope)
     redis_client.delete(READY)
     second = make_channel(config, redis_client, recorder)
     async with serve(second, recorder) as client:

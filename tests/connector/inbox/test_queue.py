@@ -7,35 +7,19 @@ from core.clock import FixedClock
 from connector.policy.window import ServiceWindow
 from connector.webhook.identity import Identity
 from connector.webhook.inbound import parse_webhook
-from connector.inbox.queue import ACTIVE, READY, Ingest, inbox_key, seen_key
+from connector.inbox.queue import ACTIVE, READY, Ingest, inbox_key, lease_key, seen_key
 from connector.webhook.intake import Intake
 from connector.inbox.pool import WorkerPool
 
 from tests.connector.conftest import text_webhook
+from tests.connector.inbox.support import put, run_pool_until
 
-
-def message(wa_id="34600", wamid="wamid.1", body="hola", ts=1750000000):
-    return parse_webhook(text_webhook(wa_id, wamid, body, ts)).messages[0]
-
-
-
-async def run_pool_until(pool, done, steps: int = 100, settle: float = 0.0) -> None:
-    """Run the workers until done() holds (or ~2 s per 100 steps), then stop them."""
-    await pool.start()
-    try:
-        for _ in range(steps):
-            if done():
-                break
-            await asyncio.sleep(0.02)
-        await asyncio.sleep(settle)  # room for a wrong extra turn to show up
-    finally:
-        await pool.stop()
 
 def test_enqueue_dedupes_and_schedules_once(redis_client):
     ingest = Ingest(redis_client)
-    assert ingest.enqueue("34600", message(wamid="wamid.1"))
-    assert not ingest.enqueue("34600", message(wamid="wamid.1"))
-    assert ingest.enqueue("34600", message(wamid="wamid.2"))
+    assert put(ingest, "34600", "wamid.1")
+    assert not put(ingest, "34600", "wamid.1")
+    assert put(ingest, "34600", "wamid.2")
     assert redis_client.lrange(READY, 0, -1) == ["34600"]
     assert redis_client.llen(inbox_key("34600")) == 2
     ttl = redis_client.ttl(seen_key("wamid.1"))
@@ -44,27 +28,43 @@ def test_enqueue_dedupes_and_schedules_once(redis_client):
 
 def test_claim_complete_release(redis_client):
     ingest = Ingest(redis_client)
-    ingest.enqueue("a", message("a", "wamid.a1"))
-    ingest.enqueue("a", message("a", "wamid.a2"))
-    assert ingest.claim() == "a" and ingest.claim() is None
-    ingest.enqueue("a", message("a", "wamid.a3"))  # held: must not be scheduled twice
+    put(ingest, "a", "wamid.a1")
+    put(ingest, "a", "wamid.a2")
+    assert ingest.claim("w1") == "a" and ingest.claim("w2") is None
+    assert redis_client.get(lease_key("a")) == "w1"
+    put(ingest, "a", "wamid.a3")  # held: must not be scheduled twice
     assert redis_client.llen(READY) == 0
-    assert ingest.head("a").wamid == "wamid.a1"
-    assert ingest.complete("a", "wamid.a1") is True  # more to do: back in line
-    assert ingest.claim() == "a"
-    assert ingest.complete("a", "wamid.a2") and ingest.claim() == "a"
-    assert ingest.complete("a", "wamid.a3") is False
+    item = ingest.head("a")
+    assert item.wamid == "wamid.a1"
+    assert ingest.complete("a", "w1", item) == 1  # more to do: back in line
+    assert not redis_client.exists(lease_key("a"))
+    assert ingest.claim("w2") == "a"
+    assert ingest.complete("a", "w2", ingest.head("a")) == 1 and ingest.claim("w1") == "a"
+    item = ingest.head("a")
+    assert ingest.complete("a", "w1", item) == 0
     assert not redis_client.sismember(ACTIVE, "a") and ingest.state("wamid.a3") == "d"
-    ingest.enqueue("a", message("a", "wamid.a4"))
-    assert ingest.claim() == "a"
+    put(ingest, "a", "wamid.a4")
+    assert ingest.claim("w1") == "a"
+
+
+def test_only_the_lease_owner_can_let_go(redis_client):
+    ingest = Ingest(redis_client)
+    put(ingest, "a", "wamid.a1")
+    assert ingest.claim("w1") == "a"
+    item = ingest.head("a")
+    assert ingest.complete("a", "w2", item) == -1 and ingest.give_back("a", "w2") == -1
+    assert ingest.renew("a", "w1") and not ingest.renew("a", "w2")
+    assert ingest.pending("a") == 1 and redis_client.get(lease_key("a")) == "w1"
+    assert ingest.complete("a", "w1", item) == 0 and ingest.pending("a") == 0
 
 
 def test_releasing_an_empty_conversation(redis_client):
     ingest = Ingest(redis_client)
     redis_client.sadd(ACTIVE, "ghost")  # held, but its inbox is already empty
+    redis_client.set(lease_key("ghost"), "w1")
     assert ingest.head("ghost") is None
-    assert ingest.complete("ghost", "") is False
-    assert not redis_client.sismember(ACTIVE, "ghost") and not redis_client.exists(seen_key(""))
+    assert ingest.give_back("ghost", "w1") == 0
+    assert not redis_client.sismember(ACTIVE, "ghost") and not redis_client.exists(lease_key("ghost"))
 
 
 def test_concurrent_identical_deliveries_queue_one_item(redis_url, redis_client):
@@ -73,7 +73,7 @@ def test_concurrent_identical_deliveries_queue_one_item(redis_url, redis_client)
     from core.redis_conn import get_redis
 
     def deliver(_):
-        return Ingest(get_redis(redis_url)).enqueue("34600", message(wamid="wamid.same"))
+        return put(Ingest(get_redis(redis_url)), "34600", "wamid.same")
 
     with ThreadPoolExecutor(20) as pool:
         results = list(pool.map(deliver, range(20)))
@@ -83,18 +83,20 @@ def test_concurrent_identical_deliveries_queue_one_item(redis_url, redis_client)
 
 def test_restart_requeues_pending_and_does_not_repeat_done(redis_client):
     first = Ingest(redis_client)
-    first.enqueue("a", message("a", "wamid.a1"))
-    first.enqueue("b", message("b", "wamid.b1"))
-    assert first.claim() == "a"
-    first.complete("a", "wamid.a1")  # handled before the crash
-    assert first.claim() == "b"       # taken, then the process died
-    redis_client.delete(READY)        # and even the ready list is gone
-    # "Restart": a new instance on the same Redis.
+    put(first, "a", "wamid.a1")
+    put(first, "b", "wamid.b1")
+    assert first.claim("old:0") == "a"
+    first.complete("a", "old:0", first.head("a"))  # handled before the crash
+    assert first.claim("old:0") == "b"              # taken, then the process died
+    redis_client.delete(READY)                      # and even the ready list is gone
+    # "Restart": a new instance on the same Redis. The dead worker's lease still runs.
     second = Ingest(redis_client)
-    assert not second.enqueue("a", message("a", "wamid.a1"))  # Meta's retry of a handled one
+    assert not put(second, "a", "wamid.a1")  # Meta's retry of a handled one
+    assert second.recover() == 0 and second.claim("new:0") is None
+    redis_client.delete(lease_key("b"))      # what its TTL does
     assert second.recover() == 1
-    assert second.claim() == "b" and second.head("b").wamid == "wamid.b1"
-    assert second.claim() is None
+    assert second.claim("new:0") == "b" and second.head("b").wamid == "wamid.b1"
+    assert second.claim("new:0") is None
 
 
 def test_statuses_are_recorded_and_131047_closes_the_window(redis_client):
@@ -143,7 +145,7 @@ async def test_order_per_customer_with_several_workers(redis_client):
     customers = [f"3460000{i}" for i in range(5)]
     for n in range(6):
         for c in customers:
-            ingest.enqueue(c, message(c, f"wamid.{c}.{n}", f"{n}"))
+            put(ingest, c, f"wamid.{c}.{n}", f"{n}")
     handled: list[tuple[str, int]] = []
     busy: set[str] = set()
     overlap = []
@@ -166,8 +168,8 @@ async def test_order_per_customer_with_several_workers(redis_client):
 
 async def test_interrupted_turn_is_checked_against_the_tracker(redis_client):
     ingest = Ingest(redis_client)
-    ingest.enqueue("a", message("a", "wamid.a1"))
-    ingest.enqueue("a", message("a", "wamid.a2"))
+    put(ingest, "a", "wamid.a1")
+    put(ingest, "a", "wamid.a2")
     ingest.mark_started("wamid.a1")  # the previous process died in the middle of this turn
     handled = []
 
@@ -184,8 +186,8 @@ async def test_interrupted_turn_is_checked_against_the_tracker(redis_client):
 
 async def test_a_failing_turn_does_not_block_the_customer(redis_client):
     ingest = Ingest(redis_client)
-    ingest.enqueue("a", message("a", "wamid.bad"))
-    ingest.enqueue("a", message("a", "wamid.good"))
+    put(ingest, "a", "wamid.bad")
+    put(ingest, "a", "wamid.good")
     handled = []
 
     async def handle(item):
@@ -221,8 +223,8 @@ async def test_a_turn_cut_short_by_a_redis_outage_is_retried_not_dropped(redis_c
     import redis as redis_lib
 
     ingest = Ingest(redis_client)
-    ingest.enqueue("a", message("a", "wamid.a1"))
-    ingest.enqueue("a", message("a", "wamid.a2"))
+    put(ingest, "a", "wamid.a1")
+    put(ingest, "a", "wamid.a2")
     attempts: list[str] = []
     handled: list[str] = []
 
