@@ -80,3 +80,49 @@ async def test_a_chat_resolved_while_its_message_is_handled_is_not_left_paused(
 
     replies = await channel.says(SHIPPING, "wamid.after")
     assert text_of(replies[0]) == load_catalog().get("shipping_cost").answer("es")
+
+
+async def test_a_handed_off_chat_stays_paused_when_rasa_starts_a_new_session(rasa_agent, redis_client):
+    # Rasa starts a new session after session_expiration_time (60 min) without a user message,
+    # and SessionStarted clears the pause: a customer waiting in the queue overnight, or
+    # answering an agent an hour later, would get the bot talking over the agent.
+    channel = wire(rasa_agent, redis_client)
+    channel.handoff.request(CONV, "asked for a person", "es", "Cliente", "quiero un asesor")
+    two_hours_ago = time.time() - 7200
+    async with rasa_agent.lock_store.lock(CONV):
+        tracker = await rasa_agent.processor.get_tracker(CONV)
+        tracker.update(UserUttered("quiero un asesor", timestamp=two_hours_ago))
+        tracker.update(ActionExecuted("action_handoff", timestamp=two_hours_ago))
+        tracker.update(ConversationPaused(timestamp=two_hours_ago))
+        await rasa_agent.tracker_store.save(tracker)
+
+    assert await channel.says("¿siguen ahí?", "wamid.late") == []
+    tracker = await channel.tracker()
+    assert tracker.is_paused() and tracker.latest_message.text == "¿siguen ahí?"
+    assert any(e.type_name == "session_started" for e in tracker.events)
+
+
+async def test_handled_finds_the_customer_message_by_wamid_and_language_reads_the_slot(rasa_agent, redis_client):
+    channel = wire(rasa_agent, redis_client)
+    assert not await channel.trackers.handled(CONV, "wamid.en") and await channel.trackers.language(CONV) is None
+    await channel.says("what are your opening hours?", "wamid.en")
+    assert await channel.trackers.handled(CONV, "wamid.en")
+    assert not await channel.trackers.handled(CONV, "wamid.other")
+    assert not await channel.trackers.handled("34611", "wamid.en")
+    assert await channel.trackers.language(CONV) == "en"
+
+
+async def test_a_waiting_customer_who_goes_back_to_the_bot_is_answered_by_it(rasa_agent, redis_client):
+    channel = wire(rasa_agent, redis_client)
+    channel.handoff.request(CONV, "asked for a person", "es", "Cliente", "quiero un asesor")
+    await hand_to_ana_tracker_only(rasa_agent)
+    (menu,) = await channel.says("menu", "wamid.back")
+    assert menu["interactive"]["type"] == "list" and channel.handoff.state(CONV).state == "bot"
+    assert not (await channel.tracker()).is_paused()
+
+
+async def hand_to_ana_tracker_only(agent, conv: str = CONV) -> None:
+    async with agent.lock_store.lock(conv):
+        tracker = await agent.processor.fetch_tracker_and_update_session(conv)
+        tracker.update(ConversationPaused())
+        await agent.tracker_store.save(tracker)
