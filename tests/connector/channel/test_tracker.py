@@ -23,15 +23,20 @@ def text_of(body: dict) -> str:
     return body["text"]["body"] if body["type"] == "text" else body["interactive"]["body"]["text"]
 
 
-async def hand_to_ana(agent, handoff: Handoff, conv: str = CONV) -> None:
-    """Where action_handoff and a claim leave a chat: queued then assigned, the tracker paused."""
-    handoff.request(conv, "asked for a person", "es", "Cliente", "quiero un asesor")
-    assert handoff.claim(conv, "ana")
+async def pause_tracker(agent, conv: str = CONV) -> None:
+    """What action_handoff leaves in Rasa: the customer's request, then the pause."""
     async with agent.lock_store.lock(conv):
         tracker = await agent.processor.fetch_tracker_and_update_session(conv)
         tracker.update(UserUttered("quiero un asesor", message_id="wamid.ask"))
         tracker.update(ConversationPaused())
         await agent.tracker_store.save(tracker)
+
+
+async def hand_to_ana(agent, handoff: Handoff, conv: str = CONV) -> None:
+    """Where action_handoff and a claim leave a chat: queued then assigned, the tracker paused."""
+    handoff.request(conv, "asked for a person", "es", "Cliente", "quiero un asesor")
+    assert handoff.claim(conv, "ana")
+    await pause_tracker(agent, conv)
 
 
 async def console_resume(agent, conv: str = CONV) -> None:
@@ -115,14 +120,8 @@ async def test_handled_finds_the_customer_message_by_wamid_and_language_reads_th
 async def test_a_waiting_customer_who_goes_back_to_the_bot_is_answered_by_it(rasa_agent, redis_client):
     channel = wire(rasa_agent, redis_client)
     channel.handoff.request(CONV, "asked for a person", "es", "Cliente", "quiero un asesor")
-    await hand_to_ana_tracker_only(rasa_agent)
+    await pause_tracker(rasa_agent)
     (menu,) = await channel.says("menu", "wamid.back")
     assert menu["interactive"]["type"] == "list" and channel.handoff.state(CONV).state == "bot"
     assert not (await channel.tracker()).is_paused()
 
-
-async def hand_to_ana_tracker_only(agent, conv: str = CONV) -> None:
-    async with agent.lock_store.lock(conv):
-        tracker = await agent.processor.fetch_tracker_and_update_session(conv)
-        tracker.update(ConversationPaused())
-        await agent.tracker_store.save(tracker)
