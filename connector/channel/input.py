@@ -4,8 +4,8 @@ get_output_channel), but strict where Rasa's Facebook channel is lax: SHA-256 si
 compared in constant time, and a rejected request is answered with an error status, never 200.
 
 POST /webhooks/whatsapp/webhook answers 200 only once every message in it is stored in Redis;
-the bot's answer is produced later by the workers (connector/worker.py), so Meta never waits
-on NLU and never times out into a redelivery.
+the bot's answer is produced later by the workers (connector/inbox/pool.py running
+connector/channel/turns.py), so Meta never waits on NLU and never times out into a redelivery.
 """
 from __future__ import annotations
 
@@ -18,8 +18,6 @@ from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 import redis
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
-from rasa.shared.core.constants import ACTION_LISTEN_NAME
-from rasa.shared.core.events import ActionExecuted, ConversationPaused, ConversationResumed
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -37,6 +35,7 @@ from connector.inbox.queue import Ingest
 from connector.webhook.intake import Intake
 from connector.channel.output import WhatsAppOutput
 from connector.cloudapi.sender import build_sender
+from connector.channel.tracker import RasaTrackers
 from connector.channel.turns import TurnHandler
 from connector.inbox.pool import WorkerPool
 
@@ -95,18 +94,12 @@ class WhatsAppInput(InputChannel):
         """The one WhatsAppOutput of this process: used by the workers and by Rasa's
         `POST /conversations/{id}/tracker/events?output_channel=whatsapp` (agent replies)."""
         if self._output is None:
-            self._output = WhatsAppOutput(self._sender(), self.identity.recipient)
+            self._output = WhatsAppOutput(self._sender(), self.identity.recipient, handoff=self.handoff)
         return self._output
 
     def _sender(self) -> Any:
         options = {"http": self._http} if self._http is not None else {}
         return build_sender(self.config, self.redis, self.clock, window=self.window, **options)
-
-    async def mark_read(self, wamid: str, typing: bool) -> None:
-        """Blue ticks, plus "typing…" when the bot is about to answer (goes through the sender:
-        no window check or pacing, retried, failures only logged)."""
-        output = self.get_output_channel()
-        await output.sender.mark_read(wamid, typing=typing)
 
     # --- inbound -------------------------------------------------------------------------
 
@@ -174,22 +167,15 @@ class WhatsAppInput(InputChannel):
             self.pool.wake()
         return response.text("ok", status=200)
 
-    async def start_workers(self, on_new_message: Callable[[UserMessage], Awaitable[Any]], app: Any = None) -> None:
+    async def start_workers(self, on_new_message: Callable[[UserMessage], Awaitable[Any]], app: Any) -> None:
         if self.pool is not None:
             return
-        handler = TurnHandler(
-            on_new_message,
-            self.get_output_channel,
-            self.redis,
-            window=self.window,
-            handoff=self.handoff,
-            mark_read=self.mark_read,
-            resume_bot=_tracker_resumer(app),
-            keep_paused=_tracker_pauser(app),
-        )
+        trackers = RasaTrackers(lambda: app.ctx.agent, self.handoff)
+        handler = TurnHandler(on_new_message, trackers, self.get_output_channel(), self.handoff,
+                              self.window, self.redis)
         self.pool = WorkerPool(
             self.ingest, handler, size=self.workers, poll_seconds=self.poll_seconds,
-            already_handled=_tracker_check(app),
+            already_handled=trackers.handled,
             on_dead_letter=lambda conv, wamid, raw, reason: self.intake.delivery.record_failure(
                 conv, None, None, "Customer message not answered", reason, kind="dead_letter", wamid=wamid),
         )
@@ -214,59 +200,3 @@ def _for_number(batch: WebhookBatch, phone_number_id: str) -> WebhookBatch:
             Ignored(MESSAGES_FIELD, f"{e.wamid} is for phone number id {e.phone_number_id}, not ours")
             for e in foreign),
     )
-
-
-def _tracker_resumer(app: Any) -> Optional[Callable[[str], Awaitable[None]]]:
-    """Un-pause a conversation in Rasa (the customer left the queue before an agent took it)."""
-    if app is None:
-        return None
-
-    async def resume(conv: str) -> None:
-        agent = getattr(app.ctx, "agent", None)
-        if agent is None or agent.processor is None:
-            return
-        async with agent.lock_store.lock(conv):
-            tracker = await agent.processor.fetch_tracker_with_initial_session(conv)
-            tracker.update(ConversationResumed())
-            # "Waiting for the user" again, so the rules match the very next message.
-            tracker.update(ActionExecuted(ACTION_LISTEN_NAME))
-            await agent.tracker_store.save(tracker)
-
-    return resume
-
-
-def _tracker_pauser(app: Any) -> Optional[Callable[[str, Any, dict], Awaitable[None]]]:
-    """Before a handed-off message reaches Rasa: start the new session Rasa would start
-    anyway (its SessionStarted clears the pause) and pause it again, so the bot stays quiet."""
-    if app is None:
-        return None
-
-    async def keep_paused(conv: str, output_channel: Any, metadata: dict) -> None:
-        agent = getattr(app.ctx, "agent", None)
-        if agent is None or agent.processor is None:
-            return
-        async with agent.lock_store.lock(conv):
-            tracker = await agent.processor.fetch_tracker_and_update_session(conv, output_channel, metadata)
-            if not tracker.is_paused():
-                tracker.update(ConversationPaused())
-                await agent.tracker_store.save(tracker)
-
-    return keep_paused
-
-
-def _tracker_check(app: Any) -> Optional[Callable[[str, str], Awaitable[bool]]]:
-    """Whether Rasa's tracker already holds the user message with this wamid (as message_id)."""
-    if app is None:
-        return None
-
-    async def already_handled(conv: str, wamid: str) -> bool:
-        agent = getattr(app.ctx, "agent", None)
-        store = getattr(agent, "tracker_store", None)
-        if store is None:
-            return False
-        tracker = await store.retrieve(conv)
-        if tracker is None:
-            return False
-        return any(getattr(event, "message_id", None) == wamid for event in tracker.events)
-
-    return already_handled

@@ -1,8 +1,11 @@
 """Rasa's OutputChannel for WhatsApp: bot responses and agent replies → Cloud API sends.
 
-One instance serves the whole process (the input channel's get_output_channel, the workers,
-and Rasa's `tracker/events?output_channel=whatsapp` for agent replies), so nothing here is
-per-conversation state.
+One instance serves the whole process (the input channel's get_output_channel and Rasa's
+`tracker/events?output_channel=whatsapp` for agent replies), so nothing on it is per-conversation
+state. The bot's turn for one inbound message goes through `for_turn(wamid)` instead, a view that
+numbers the turn's sends, so a turn run again (cut short by a Redis outage before Rasa saved the
+tracker) skips what already went out, and that holds the rest of the turn after an unknown
+outcome so the customer never sees a later reply before an earlier one.
 
 Send failures never propagate into Rasa: an exception from an output channel aborts the turn
 before the tracker is saved, which loses the customer's message and, if the turn is replayed,
@@ -13,13 +16,16 @@ from __future__ import annotations
 
 import inspect
 import logging
+from collections import OrderedDict
 from typing import Any, Callable, Dict, List, Mapping, Optional, Text
 
+import redis
 from rasa.core.channels.channel import OutputChannel
 
+from bot.handoff import Handoff
 from core.clock import SYSTEM_CLOCK, Clock
 from connector.cloudapi import messages
-from connector.cloudapi.errors import SendError
+from connector.cloudapi.errors import SendError, UnknownOutcomeError
 from connector.cloudapi.limits import LimitError
 from connector.cloudapi.sender import CloudSender
 
@@ -29,6 +35,52 @@ logger = logging.getLogger(__name__)
 # .fields() (connector.webhook.identity.Recipient); sync or async.
 RecipientLookup = Callable[[str], Any]
 LanguageLookup = Callable[[str], Optional[str]]
+
+TURN_TTL_SECONDS = 3 * 24 * 3600  # a turn is re-run within minutes; days cover a long outage
+UNKNOWN = "?"  # in a turn record: this send may or may not have reached the customer
+HELD = "held after an unknown outcome"
+UNKNOWN_OUTCOME_REASON = "delivery_unknown"
+
+
+def turn_key(turn_id: str) -> str:
+    return f"wa:turn:{turn_id}"
+
+
+class TurnLog:
+    """Which numbered sends of a bot turn went out: `wa:turn:{inbound wamid}`, a hash of
+    send number → outbound wamid (or UNKNOWN), TTL TURN_TTL_SECONDS.
+
+    A record Redis cannot take right now (the outage that will make the turn run again) is
+    kept in this process, whose worker is the one that re-runs the turn, until a later
+    record of the same turn reaches Redis.
+    """
+
+    def __init__(self, redis_client: Any, keep: int = 10_000) -> None:
+        self.redis = redis_client
+        self.keep = keep
+        self._unsaved: "OrderedDict[str, dict[str, str]]" = OrderedDict()
+
+    def sent(self, turn_id: str) -> dict[str, str]:
+        try:
+            stored = self.redis.hgetall(turn_key(turn_id))
+        except redis.RedisError as exc:
+            logger.warning("turn %s: record not readable (%s); using this process's", turn_id, exc)
+            stored = {}
+        return {**stored, **self._unsaved.get(turn_id, {})}
+
+    def record(self, turn_id: str, number: int, wamid: str) -> None:
+        entry = {**self._unsaved.pop(turn_id, {}), str(number): wamid}
+        try:
+            pipe = self.redis.pipeline()
+            pipe.hset(turn_key(turn_id), mapping=entry)
+            pipe.expire(turn_key(turn_id), TURN_TTL_SECONDS)
+            pipe.execute()
+        except redis.RedisError as exc:
+            logger.warning("turn %s: send %d not recorded in Redis (%s); kept in this process",
+                           turn_id, number, exc)
+            self._unsaved[turn_id] = entry
+            while len(self._unsaved) > self.keep:
+                self._unsaved.popitem(last=False)
 
 
 class WhatsAppOutput(OutputChannel):
@@ -43,11 +95,16 @@ class WhatsAppOutput(OutputChannel):
         *,
         language_for: LanguageLookup | None = None,
         raise_errors: bool = False,
+        handoff: Handoff | None = None,
+        turn_log: TurnLog | None = None,
     ) -> None:
+        """`handoff` is needed by `for_turn` views (an unknown outcome queues the chat)."""
         self.sender = sender
         self.recipient_for = recipient_for
         self.language_for = language_for
         self.raise_errors = raise_errors
+        self.handoff = handoff
+        self.turn_log = turn_log or TurnLog(sender.delivery.redis)
 
     @classmethod
     def from_config(cls, config: Any, redis, clock: Clock = SYSTEM_CLOCK, *, http=None,
@@ -56,6 +113,19 @@ class WhatsAppOutput(OutputChannel):
         sender_options = {k: options.pop(k) for k in list(options)
                           if k in ("retry", "pacing", "timeout", "sleep", "rng", "window")}
         return cls(CloudSender(config, redis, clock, http, **sender_options), recipient_for, **options)
+
+    def for_turn(self, turn_id: str, *, name: str = "", last_message: str = "") -> "TurnOutput":
+        """The output channel for the bot's turn answering inbound message `turn_id` (its
+        wamid); `name` and `last_message` describe the customer for the queue, should an
+        unknown outcome hand the chat to a person."""
+        if self.handoff is None:
+            raise ValueError("for_turn needs the handoff: build WhatsAppOutput with handoff=")
+        return TurnOutput(self, turn_id, self.handoff, name=name, last_message=last_message)
+
+    async def mark_read(self, wamid: str, typing: bool) -> None:
+        """Blue ticks, plus "typing…" when the bot is about to answer (no window check or
+        pacing; failures only logged)."""
+        await self.sender.mark_read(wamid, typing=typing)
 
     # --- Rasa's entry point ------------------------------------------------------------
 
@@ -131,12 +201,19 @@ class WhatsAppOutput(OutputChannel):
         wamids = []
         for body in bodies:
             try:
-                wamids.append(await self.sender.send(conversation_id, body, agent=agent))
+                wamid = await self._deliver(conversation_id, body, agent, kwargs.get("language"))
             except SendError:
                 if self.raise_errors:
                     raise
                 break  # recorded and logged by the sender
+            if wamid:
+                wamids.append(wamid)
         return wamids
+
+    async def _deliver(self, conversation_id: str, body: Mapping[str, Any], agent: Optional[str],
+                       language: Optional[str]) -> Optional[str]:
+        """One body to the sender; the wamid, or None when nothing was sent."""
+        return await self.sender.send(conversation_id, body, agent=agent)
 
     async def _address(self, conversation_id: str) -> Any:
         if self.recipient_for is None:
@@ -159,8 +236,56 @@ class WhatsAppOutput(OutputChannel):
 
     def _refuse(self, conversation_id: str, body: Mapping[str, Any], reason: str,
                 agent: Optional[str], code: str = "unsupported") -> None:
-        logger.error("not sent to %s: %s", conversation_id, reason)
+        # Expected behaviour (a closed window, a response WhatsApp cannot show), recorded for
+        # people in wa:failures: not an error of this process.
+        logger.warning("not sent to %s: %s", conversation_id, reason)
         self.sender.delivery.record_failure(conversation_id, body, code, reason, kind="refused", agent=agent)
+
+
+class TurnOutput(WhatsAppOutput):
+    """The bot's replies to one inbound message, numbered in the order Rasa sends them."""
+
+    def __init__(self, parent: WhatsAppOutput, turn_id: str, handoff: Handoff, *,
+                 name: str = "", last_message: str = "") -> None:
+        super().__init__(parent.sender, parent.recipient_for, language_for=parent.language_for,
+                         raise_errors=parent.raise_errors, handoff=handoff, turn_log=parent.turn_log)
+        self.turn_id = turn_id
+        self.customer_name = name  # not `name`: Rasa calls the channel's name()
+        self.last_message = last_message
+        self._next = 0
+        self._before: dict[str, str] | None = None  # what an earlier run of this turn sent
+        self._held = False
+
+    async def _deliver(self, conversation_id: str, body: Mapping[str, Any], agent: Optional[str],
+                       language: Optional[str]) -> Optional[str]:
+        number, self._next = self._next, self._next + 1
+        if self._before is None:
+            self._before = self.turn_log.sent(self.turn_id)
+        earlier = self._before.get(str(number))
+        if earlier == UNKNOWN:  # an earlier run could not tell: do not send it again
+            self._hold(conversation_id, language)
+            return None
+        if self._held:
+            self._refuse(conversation_id, body, HELD, agent, code="held")
+            return None
+        if earlier:
+            logger.info("turn %s: send %d already went out as %s", self.turn_id, number, earlier)
+            return earlier
+        try:
+            wamid = await super()._deliver(conversation_id, body, agent, language)
+        except UnknownOutcomeError:
+            self.turn_log.record(self.turn_id, number, UNKNOWN)
+            self._hold(conversation_id, language)
+            raise
+        self.turn_log.record(self.turn_id, number, wamid)
+        return wamid
+
+    def _hold(self, conversation_id: str, language: Optional[str]) -> None:
+        """Stop the turn's later sends (they would arrive before, or instead of, the one that
+        may be lost) and queue the chat for a person to check with the customer."""
+        self._held = True
+        self.handoff.request(conversation_id, UNKNOWN_OUTCOME_REASON, language or "es",
+                             self.customer_name, self.last_message)
 
 
 def _meta(message: Mapping[str, Any], key: str) -> Any:

@@ -13,19 +13,23 @@ import json
 import logging
 import re
 from dataclasses import asdict
-from typing import Any, Awaitable, Callable, Optional
+from typing import Any, Awaitable, Callable
 
-from rasa.core.channels.channel import OutputChannel, UserMessage
+from rasa.core.channels.channel import UserMessage
 
-from connector.webhook.inbound import MEDIA_KINDS, InboundMessage, PayloadError, parse_envelope
+from bot.handoff import Handoff
+from connector.channel.output import WhatsAppOutput
+from connector.channel.tracker import RasaTrackers
+from connector.inbox.pool import TRANSIENT  # the pool retries exactly these
 from connector.inbox.queue import QueuedItem
+from connector.policy.window import ServiceWindow
+from connector.webhook.inbound import MEDIA_KINDS, InboundMessage, PayloadError, parse_envelope
 from core.channels import CUSTOMER_MESSAGES
 
 logger = logging.getLogger(__name__)
 
 CHANNEL_NAME = "whatsapp"
 HANDOFF_CHANNEL = CUSTOMER_MESSAGES
-HANDED_OFF = ("queued", "assigned")
 # What a waiting customer types or taps to stop waiting and talk to the bot again.
 BACK_TO_BOT_PAYLOAD = "/back_to_bot"
 BACK_TO_BOT_WORDS = {"menu", "menú", "bot", "volver", "volver al menu", "volver al menú", "back", "back to bot"}
@@ -99,7 +103,16 @@ def _typed(text: str | None) -> str | None:
 
 _LEADING_SLASHES = re.compile(r"^[\s/]+")
 
-MarkRead = Callable[[str, bool], Awaitable[Any]]           # (wamid, show_typing)
+# Offered when the bot's turn failed: the customer is not left without an answer, and the
+# payload is the domain's own way of asking for a person (domain.yml, intent human_handoff).
+HUMAN_HANDOFF_PAYLOAD = "/human_handoff"
+MAIN_MENU_PAYLOAD = "/main_menu"
+TURN_FAILED_REPLY = {
+    "es": ("Perdón, tuve un problema al procesar tu mensaje 😓. ¿Quieres que te atienda una persona?",
+           [("Hablar con persona", HUMAN_HANDOFF_PAYLOAD), ("Ver menú", MAIN_MENU_PAYLOAD)]),
+    "en": ("Sorry, something went wrong with your message 😓. Would you like a person to help you?",
+           [("Talk to a person", HUMAN_HANDOFF_PAYLOAD), ("See the menu", MAIN_MENU_PAYLOAD)]),
+}
 
 
 class TurnHandler:
@@ -108,22 +121,20 @@ class TurnHandler:
     def __init__(
         self,
         on_new_message: Callable[[UserMessage], Awaitable[Any]],
-        output_channel: Callable[[], OutputChannel],
+        trackers: RasaTrackers,
+        output: WhatsAppOutput,
+        handoff: Handoff,
+        window: ServiceWindow,
         redis_client: Any,
-        window: Any = None,
-        handoff: Any = None,
-        mark_read: Optional[MarkRead] = None,
-        resume_bot: Optional[Callable[[str], Awaitable[None]]] = None,
-        keep_paused: Optional[Callable[[str, OutputChannel, dict], Awaitable[None]]] = None,
     ) -> None:
+        """`on_new_message` is Rasa's (the channel's blueprint argument); `redis_client` carries
+        a handed-off chat's messages to the console (pub/sub)."""
         self.on_new_message = on_new_message
-        self.resume_bot = resume_bot
-        self.keep_paused = keep_paused
-        self.output_channel = output_channel
-        self.redis = redis_client
-        self.window = window
+        self.trackers = trackers
+        self.output = output
         self.handoff = handoff
-        self.mark_read = mark_read
+        self.window = window
+        self.redis = redis_client
 
     async def __call__(self, item: QueuedItem) -> None:
         try:
@@ -136,45 +147,66 @@ class TurnHandler:
             logger.info("conversation %s: system message %s (%s)", conv, message.system_type, message.text)
             return
         text = rasa_text(message)
-        handed_off = await self._handed_off(conv)
+        facts = describe(message, conv)
+        metadata = {"whatsapp": facts}
+        handed_off = (await asyncio.to_thread(self.handoff.state, conv)).with_person
         if handed_off and text is not None and await self._back_to_bot(conv, text):
             handed_off = False
+        output = self.output.for_turn(message.wamid, name=message.sender.name or "",
+                                      last_message=message.text or "")
+        if text is not None:
+            # The handoff state as it is under Rasa's lock (an agent may have resolved since
+            # the read above); the tracker is paused or resumed to match it.
+            handed_off = await self.trackers.follow_handoff(conv, output, metadata)
         await self._acknowledge(message, typing=text is not None and not handed_off)
-        if self.window is not None and message.kind != "reaction":
+        if message.kind != "reaction":
             # Reactions are not counted as opening the 24 h window: if Meta disagrees we only
             # lose window time, whereas the opposite error costs a refused send (131047).
             await asyncio.to_thread(self.window.record_inbound, conv, message.timestamp)
-        facts = describe(message, conv)
         if handed_off:
             await asyncio.to_thread(self.redis.publish, HANDOFF_CHANNEL, json.dumps(facts, ensure_ascii=False))
             if text is not None and not text.startswith("/"):
                 await asyncio.to_thread(self.handoff.update_last_message, conv, text)
         if text is None:
             return
-        output = self.output_channel()
-        metadata = {"whatsapp": facts}
-        if handed_off and self.keep_paused is not None:
-            # A customer who waits more than Rasa's session expiry starts a new session, and
-            # SessionStarted un-pauses the tracker: the bot would answer over the agent.
-            await self.keep_paused(conv, output, metadata)
         # While handed off the tracker is paused: Rasa logs the message and the bot stays quiet.
-        await self.on_new_message(UserMessage(
-            text=text,
-            output_channel=output,
-            sender_id=conv,
-            input_channel=CHANNEL_NAME,
-            message_id=message.wamid,
-            metadata=metadata,
-        ))
+        try:
+            await self.on_new_message(UserMessage(
+                text=text,
+                output_channel=output,
+                sender_id=conv,
+                input_channel=CHANNEL_NAME,
+                message_id=message.wamid,
+                metadata=metadata,
+            ))
+        except TRANSIENT:
+            raise  # says nothing about the message: the pool runs the turn again
+        except Exception as exc:
+            await self._turn_failed(conv, facts, output, exc, apologise=not handed_off)
 
-    async def _handed_off(self, conv: str) -> bool:
-        if self.handoff is None:
-            return False
-        state = await asyncio.to_thread(self.handoff.state, conv)
-        return getattr(state, "state", None) in HANDED_OFF
+    async def _turn_failed(self, conv: str, facts: dict[str, Any], output: WhatsAppOutput,
+                           exc: Exception, apologise: bool) -> None:
+        """The turn raised (a bug, a broken component): on the failure stream for people, and
+        the customer is told and offered a person rather than left unanswered."""
+        logger.exception("conversation %s: the bot's turn for %s failed", conv, facts["wamid"])
+        await asyncio.to_thread(
+            self.output.sender.delivery.record_failure, conv, facts, type(exc).__name__,
+            "the bot's turn failed; the customer was offered a person", str(exc), kind="turn_failed")
+        if not apologise:
+            return
+        try:
+            language = await self.trackers.language(conv)
+        except Exception as lookup:  # the tracker may be what broke; the apology still goes out
+            logger.warning("conversation %s: language unknown (%s)", conv, lookup)
+            language = None
+        text, buttons = TURN_FAILED_REPLY.get(language or "es", TURN_FAILED_REPLY["es"])
+        await output.send_text_with_buttons(
+            conv, text, [{"title": title, "payload": payload} for title, payload in buttons],
+            language=language)
 
     async def _back_to_bot(self, conv: str, text: str) -> bool:
-        """A customer still in the queue may go back to the bot; once an agent has them, not."""
+        """A customer still in the queue may go back to the bot; once an agent has them, not.
+        The tracker is resumed by RasaTrackers.follow_handoff, which sees the state "bot"."""
         if text.strip() != BACK_TO_BOT_PAYLOAD and text.strip().lower() not in BACK_TO_BOT_WORDS:
             return False
         try:
@@ -182,16 +214,10 @@ class TurnHandler:
         except Exception as exc:  # an agent already holds the chat: the message goes to them
             logger.info("conversation %s: stays with the agent (%s)", conv, exc)
             return False
-        if cancelled and self.resume_bot is not None:
-            await self.resume_bot(conv)
         return bool(cancelled)
 
     async def _acknowledge(self, message: InboundMessage, typing: bool) -> None:
-        if self.mark_read is None:
-            return
         try:
-            await self.mark_read(message.wamid, typing)
+            await self.output.mark_read(message.wamid, typing)
         except Exception as exc:  # blue ticks are a courtesy; never lose the answer over them
             logger.warning("read receipt for %s failed: %s", message.wamid, exc)
-
-

@@ -31,7 +31,7 @@ MAX_ATTEMPTS = 3
 
 # Redis going away (failover, restart, network) in the middle of a turn: says nothing about the
 # message, so it is retried with backoff and does not count as an attempt.
-_TRANSIENT = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+TRANSIENT = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 
 AlreadyHandled = Callable[[str, str], Awaitable[bool]]    # (conv, wamid)
 # (conv, wamid, raw item as text, reason); called in a worker thread, after the item is in wa:dead.
@@ -211,7 +211,7 @@ class WorkerPool:
         attempt = started[item.raw]
         try:
             await self.handle(item)
-        except (asyncio.CancelledError, *_TRANSIENT):
+        except (asyncio.CancelledError, *TRANSIENT):
             raise
         except Exception as exc:
             if attempt >= self.max_attempts:

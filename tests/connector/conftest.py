@@ -37,17 +37,22 @@ def config() -> WhatsAppConfig:
 
 
 class Recorder:
-    """Stands in for Rasa (on_new_message), the output channel and the read receipts."""
+    """Stands in for Rasa's turn (on_new_message); Meta, for the read receipts, is a FakeGraph."""
 
     def __init__(self) -> None:
+        from tests.connector.fake_graph import FakeGraph
+
         self.messages: list = []
-        self.reads: list[tuple[str, bool]] = []
+        self.graph = FakeGraph()
 
     async def on_new_message(self, message) -> None:
         self.messages.append(message)
 
-    async def mark_read(self, wamid: str, typing: bool) -> None:
-        self.reads.append((wamid, typing))
+    @property
+    def reads(self) -> list[tuple[str, bool]]:
+        """(wamid, with "typing…") for each read receipt sent to Meta."""
+        return [(r["body"]["message_id"], "typing_indicator" in r["body"])
+                for r in self.graph.requests if r["body"].get("status") == "read"]
 
 
 @pytest.fixture
@@ -61,16 +66,17 @@ def channel(config, redis_client, recorder) -> WhatsAppInput:
 
 
 def make_channel(config, redis_client, recorder, workers: int = 4) -> WhatsAppInput:
-    ch = WhatsAppInput(config, redis_client, workers=workers, poll_seconds=0.05)
-    ch.get_output_channel = lambda: None  # the outbound half is tested on its own
-    ch.mark_read = recorder.mark_read
-    return ch
+    return WhatsAppInput(config, redis_client, workers=workers, poll_seconds=0.05, http=recorder.graph.client())
 
 
 @contextlib.asynccontextmanager
 async def serve(channel: WhatsAppInput, recorder: Recorder):
     """The channel's blueprint in a real Sanic server, as Rasa mounts it; yields an httpx client."""
+    from rasa.core.agent import Agent
+
     app = Sanic(f"t{uuid.uuid4().hex[:10]}")
+    # Rasa's agent with no model loaded (as after DELETE /model): the recorder answers instead.
+    app.ctx.agent = Agent()
     app.blueprint(channel.blueprint(recorder.on_new_message), url_prefix="/webhooks/whatsapp")
     port = free_port()
     server = await app.create_server(

@@ -246,7 +246,7 @@ async def test_read_receipt_goes_through_the_sender(config, redis_client):
 
     async with httpx.AsyncClient(transport=httpx.MockTransport(graph)) as http:
         channel = WhatsAppInput(config, redis_client, http=http)
-        await channel.mark_read("wamid.X", typing=True)
+        await channel.get_output_channel().mark_read("wamid.X", typing=True)
     assert seen == [(config.messages_url, {"messaging_product": "whatsapp", "status": "read",
                                            "message_id": "wamid.X", "typing_indicator": {"type": "text"}})]
 

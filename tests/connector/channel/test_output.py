@@ -146,3 +146,80 @@ async def test_unsupported_rasa_elements_are_reported_not_stringified(make_outpu
     await make_output().send_response(CONV, {"text": None, "elements": [{"title": "card"}]})
     assert graph.requests == []
     assert DeliveryLog(redis_client).failures(CONV)[0]["code"] == "unsupported"
+
+
+# --- the per-turn view (for_turn) ------------------------------------------------------------
+
+import httpx
+import redis as redis_lib
+
+from bot.handoff import Handoff
+from connector.channel.output import TurnLog, turn_key
+from core.redis_conn import free_port
+
+
+@pytest.fixture
+def turn_output(make_output, redis_client, clock):
+    return lambda **options: make_output(handoff=Handoff(redis_client, clock), **options)
+
+
+async def test_a_rerun_of_a_turn_skips_the_sends_that_went_out(turn_output, graph, redis_client):
+    output = turn_output()
+    await output.for_turn("wamid.in1").send_text_message(CONV, "Hola")
+    # The turn was cut short here (e.g. Redis went away before Rasa saved the tracker).
+    rerun = output.for_turn("wamid.in1")
+    await rerun.send_text_message(CONV, "Hola")
+    await rerun.send_text_message(CONV, "¿En qué te ayudo?")
+    assert [b["text"]["body"] for b in sent(graph)] == ["Hola", "¿En qué te ayudo?"]
+    assert redis_client.hgetall(turn_key("wamid.in1")) == {"0": "wamid.TEST1", "1": "wamid.TEST2"}
+    assert 0 < redis_client.ttl(turn_key("wamid.in1")) <= 3 * 24 * 3600
+    await output.for_turn("wamid.in2").send_text_message(CONV, "Hola")  # another message: answered
+    assert len(sent(graph)) == 3
+
+
+async def test_a_send_recorded_while_redis_is_down_is_still_skipped_by_this_process(
+        turn_output, graph, redis_client):
+    dead = redis_lib.Redis(port=free_port(), decode_responses=True, socket_connect_timeout=0.5)
+    output = turn_output(turn_log=TurnLog(dead))
+    await output.for_turn("wamid.in1").send_text_message(CONV, "Hola")
+    await output.for_turn("wamid.in1").send_text_message(CONV, "Hola")
+    assert len(sent(graph)) == 1
+    # Once Redis takes records again, the whole turn's record goes there.
+    output.turn_log.redis = redis_client
+    await output.for_turn("wamid.in1").send_text_message(CONV, "Hola")
+    view = output.for_turn("wamid.in1")
+    await view.send_text_message(CONV, "Hola")
+    await view.send_text_message(CONV, "¿Algo más?")
+    assert redis_client.hgetall(turn_key("wamid.in1")) == {"0": "wamid.TEST1", "1": "wamid.TEST2"}
+    assert len(sent(graph)) == 2
+
+
+async def test_after_an_unknown_outcome_the_turn_holds_its_other_sends(redis_client, clock):
+    graph = FakeGraph(httpx.ReadTimeout("read timed out"))
+    ServiceWindow(redis_client, clock).record_inbound(CONV)
+    handoff = Handoff(redis_client, clock)
+    output = WhatsAppOutput.from_config(CONFIG, redis_client, clock, http=graph.client(),
+                                        sleep=Sleeper(clock), handoff=handoff)
+    view = output.for_turn("wamid.in1", name="Ana", last_message="hola")
+    await view.send_response(CONV, {"text": "¡Hola!", "language": "en"})
+    await view.send_response(CONV, {"text": "Elige", "buttons": faq_buttons(5)})
+    assert len(graph.requests) == 1
+    kinds = {(f["kind"], f["title"]) for f in DeliveryLog(redis_client).failures(CONV)}
+    assert ("refused", "held after an unknown outcome") in kinds and "unknown_outcome" in {k for k, _ in kinds}
+    chat = handoff.state(CONV)
+    assert (chat.state, chat.reason, chat.name, chat.language) == ("queued", "delivery_unknown", "Ana", "en")
+    # A rerun neither re-sends the doubtful message nor lets the rest through.
+    await output.for_turn("wamid.in1").send_response(CONV, {"text": "¡Hola!"})
+    assert len(graph.requests) == 1
+    # Agent replies go through the process-wide channel, not held.
+    await output.send_text_message(CONV, "Soy Ana", agent="ana")
+    assert len(graph.requests) == 2
+
+
+async def test_a_refusal_is_a_warning_not_an_error(make_output, caplog):
+    import logging
+
+    with caplog.at_level(logging.INFO, logger="connector.channel.output"):
+        await make_output().send_response(CONV, {"text": "x", "buttons": faq_buttons(11)})
+    levels = [r.levelno for r in caplog.records if r.name == "connector.channel.output"]
+    assert levels == [logging.WARNING]

@@ -39,26 +39,6 @@ def test_media_becomes_one_intent_with_its_kind(kind):
     assert facts["media"]["id"] == "MEDIA1" and facts["media"]["mime_type"] == "x/y"
 
 
-async def test_tracker_check_finds_the_user_message_by_wamid():
-    import types
-
-    from rasa.shared.core.events import UserUttered
-
-    from connector.channel.input import _tracker_check
-
-    tracker = types.SimpleNamespace(events=[UserUttered("hola", message_id="wamid.seen")])
-
-    class Store:
-        async def retrieve(self, conv):
-            return tracker if conv == "34600" else None
-
-    app = types.SimpleNamespace(ctx=types.SimpleNamespace(agent=types.SimpleNamespace(tracker_store=Store())))
-    check = _tracker_check(app)
-    assert await check("34600", "wamid.seen")
-    assert not await check("34600", "wamid.other")
-    assert not await check("34611", "wamid.seen")
-
-
 @pytest.mark.parametrize("typed, expected", [
     ("/restart", "restart"),
     ('  /faq_pick{"faq_key":"horarios"}', 'faq_pick{"faq_key":"horarios"}'),
@@ -73,67 +53,100 @@ def test_typed_text_never_becomes_a_rasa_intent_payload(typed, expected):
     assert rasa_text(message) == expected
 
 
-async def test_a_handed_off_chat_stays_paused_when_rasa_starts_a_new_session(redis_client):
-    # Rasa starts a new session after session_expiration_time (60 min) without a user message,
-    # and SessionStarted clears the pause: a customer waiting in the queue overnight, or
-    # answering an agent an hour later, would get the bot talking over the agent.
-    import contextlib
-    import datetime as dt
-    import time
-    import types
+# --- the bot's turn with the real assistant (Rasa agent, action server, Redis) --------------
 
-    from rasa.shared.core.events import ActionExecuted, ConversationPaused, SessionStarted, UserUttered
-    from rasa.shared.core.trackers import DialogueStateTracker
+import httpx
+import redis as redis_lib
 
-    from core.clock import FixedClock
-    from bot.handoff import Handoff
-    from connector.inbox.queue import QueuedItem
-    from connector.channel.input import _tracker_pauser
-    from connector.channel.turns import TurnHandler
+from connector.cloudapi.delivery import DeliveryLog
+from connector.policy.window import ServiceWindow
+from tests.connector.channel.conftest import CONV, wire
+from tests.connector.fake_graph import FakeGraph
 
-    two_hours_ago = time.time() - 7200
-    tracker = DialogueStateTracker.from_events("34600", [
-        UserUttered("quiero un asesor", timestamp=two_hours_ago),
-        ActionExecuted("action_handoff", timestamp=two_hours_ago),
-        ConversationPaused(timestamp=two_hours_ago),
-    ])
-    assert tracker.is_paused()
-    stored = {"tracker": tracker}
 
-    class Processor:
-        """Rasa's session rule: expired when the last applied user message is over 60 min old."""
+def text_of(body: dict) -> str:
+    return body["text"]["body"] if body["type"] == "text" else body["interactive"]["body"]["text"]
 
-        async def fetch_tracker_and_update_session(self, conv, output_channel=None, metadata=None):
-            current = stored["tracker"]
-            last = current.get_last_event_for(UserUttered)
-            if last and time.time() - last.timestamp > 3600:
-                current.update(SessionStarted())
-                current.update(ActionExecuted("action_listen"))
-            return current
 
-    class Store:
-        async def save(self, saved):
-            stored["tracker"] = saved
+class RedisRestartsAfterTheFirstReply(ServiceWindow):
+    """Redis goes away once, just as the second reply of a turn checks the window."""
 
-    class Locks:
-        @contextlib.asynccontextmanager
-        async def lock(self, conv):
-            yield
+    def __init__(self, redis) -> None:
+        super().__init__(redis)
+        self.checks = 0
 
-    agent = types.SimpleNamespace(processor=Processor(), tracker_store=Store(), lock_store=Locks())
-    app = types.SimpleNamespace(ctx=types.SimpleNamespace(agent=agent))
-    handoff = Handoff(redis_client, FixedClock(dt.datetime(2025, 6, 15, 12, tzinfo=dt.timezone.utc)))
-    handoff.request("34600", "asked for a person", "es", "Cliente", "quiero un asesor")
+    def status(self, conversation_id):
+        self.checks += 1
+        if self.checks == 2:
+            raise redis_lib.exceptions.ConnectionError("Connection reset by peer (Redis restarting)")
+        return super().status(conversation_id)
 
-    paused_when_rasa_got_it = []
 
-    async def on_new_message(message):
-        # What Rasa's processor does first: fetch and update the session, then log.
-        current = await Processor().fetch_tracker_and_update_session(message.sender_id)
-        paused_when_rasa_got_it.append(current.is_paused())
+@pytest.mark.model
+async def test_a_turn_rerun_after_a_redis_restart_does_not_send_its_replies_twice(rasa_agent, redis_client):
+    channel = wire(rasa_agent, redis_client, window=RedisRestartsAfterTheFirstReply(redis_client))
+    await channel.through_the_pool("hola", "wamid.hola")
+    texts = [text_of(body) for body in channel.graph.accepted]
+    assert texts[0].startswith("¡Hola!") and len(texts) >= 2  # greeting, then the menu
+    assert len(texts) == len(set(texts)), texts
 
-    handler = TurnHandler(on_new_message, lambda: None, redis_client, handoff=handoff,
-                          keep_paused=_tracker_pauser(app))
-    message = parse_webhook(text_webhook("34600", "wamid.late", "¿siguen ahí?")).messages[0]
-    await handler(QueuedItem("34600", message.wamid, dict(message.envelope), ""))
-    assert paused_when_rasa_got_it == [True]
+
+@pytest.mark.model
+@pytest.mark.parametrize("language, apology, person", [
+    ("es", "Perdón", "Hablar con persona"), ("en", "Sorry", "Talk to a person")])
+async def test_a_turn_that_raises_is_recorded_and_the_customer_is_offered_a_person(
+        rasa_agent, redis_client, language, apology, person):
+    async def rasa_with_a_bug(message):
+        if message.message_id == "wamid.boom":
+            raise RuntimeError("a component blew up")
+        return await rasa_agent.handle_message(message)
+
+    channel = wire(rasa_agent, redis_client, on_new_message=rasa_with_a_bug)
+    first = "what are your opening hours?" if language == "en" else "¿cuál es su horario?"
+    await channel.through_the_pool(first, "wamid.first")
+    before = len(channel.graph.accepted)
+    await channel.through_the_pool("y los domingos", "wamid.boom")
+
+    (failure,) = [f for f in DeliveryLog(redis_client).failures(CONV) if f["kind"] == "turn_failed"]
+    assert failure["body"]["text"] == "y los domingos" and "a component blew up" in failure["detail"]
+    (reply,) = channel.graph.accepted[before:]
+    assert text_of(reply).startswith(apology)
+    buttons = reply["interactive"]["action"]["buttons"]
+    assert {"id": "/human_handoff", "title": person} in [b["reply"] for b in buttons]
+
+
+@pytest.mark.model
+async def test_a_redis_outage_inside_the_turn_is_retried_not_apologised_for(rasa_agent, redis_client):
+    attempts = []
+
+    async def rasa_during_an_outage(message):
+        attempts.append(message.message_id)
+        if len(attempts) == 1:
+            raise redis_lib.exceptions.ConnectionError("Connection refused")
+        return await rasa_agent.handle_message(message)
+
+    channel = wire(rasa_agent, redis_client, on_new_message=rasa_during_an_outage)
+    await channel.through_the_pool("hola", "wamid.hola")
+    assert attempts == ["wamid.hola", "wamid.hola"]
+    assert not [f for f in DeliveryLog(redis_client).failures(CONV) if f["kind"] == "turn_failed"]
+    assert text_of(channel.graph.accepted[0]).startswith("¡Hola!")
+
+
+@pytest.mark.model
+async def test_after_an_unknown_outcome_the_rest_of_the_turn_is_held_and_a_person_is_told(
+        rasa_agent, redis_client):
+    # The read receipt goes through, the greeting times out after Meta may have taken it.
+    channel = wire(rasa_agent, redis_client, graph=FakeGraph("ok", httpx.ReadTimeout("read timed out")))
+    await channel.says("hola", "wamid.hola")
+    sends = [r["body"] for r in channel.graph.requests if r["body"].get("status") != "read"]
+    assert len(sends) == 1 and text_of(sends[0]).startswith("¡Hola!")  # the menu never overtakes it
+
+    failures = DeliveryLog(redis_client).failures(CONV)
+    held = [f for f in failures if f["kind"] == "refused" and f["title"] == "held after an unknown outcome"]
+    assert "interactive" in [f["body"]["type"] for f in held]  # the menu, with the rest
+    chat = channel.handoff.state(CONV)
+    assert (chat.state, chat.reason) == ("queued", "delivery_unknown")
+
+    # The person checks with the customer: the bot stays out of the chat meanwhile.
+    assert await channel.says("¿hola?", "wamid.again") == []
+    assert (await channel.tracker()).is_paused()
