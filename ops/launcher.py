@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import shlex
 import sys
 import threading
 import time
@@ -39,6 +38,7 @@ def _local_secrets() -> dict[str, str]:
         "WHATSAPP_ACCESS_TOKEN": "EMULATOR-" + secrets.token_urlsafe(24),
         "WHATSAPP_PHONE_NUMBER_ID": "100000000000001",
         "RASA_TOKEN": secrets.token_urlsafe(24),
+        "ACTION_SERVER_TOKEN": secrets.token_urlsafe(24),
         "CONSOLE_SECRET_KEY": secrets.token_hex(32),
     }
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -72,6 +72,7 @@ def build_environment(env: dict[str, str]) -> tuple[dict[str, str], EmbeddedRedi
         env["WHATSAPP_GRAPH_URL"] = f"http://127.0.0.1:{EMULATOR_PORT}"
         env.setdefault("EMULATOR_BUSINESS_NAME", "Calzado y Moda Alba")
     env.setdefault("RASA_TOKEN", local["RASA_TOKEN"])
+    env.setdefault("ACTION_SERVER_TOKEN", local["ACTION_SERVER_TOKEN"])
     env.setdefault("CONSOLE_SECRET_KEY", local["CONSOLE_SECRET_KEY"])
     env.setdefault("RASA_URL", f"http://127.0.0.1:{RASA_PORT}")
     env.setdefault("ACTION_ENDPOINT_URL", f"http://127.0.0.1:{ACTIONS_PORT}/webhook")
@@ -88,19 +89,17 @@ def build_environment(env: dict[str, str]) -> tuple[dict[str, str], EmbeddedRedi
 
 
 def processes(env: dict[str, str], emulator_mode: bool) -> dict[str, str]:
-    rasa = Path(PY).with_name("rasa")
+    """Shell commands for honcho. No secret on any of them: argv is readable by every local user
+    (/proc/PID/cmdline), so tokens reach the processes through the environment only."""
     procs = {
         "rasa": (
-            # "=" form: a random token may start with "-", which argparse would take for an option.
-            f"{rasa} run --enable-api --auth-token={shlex.quote(env['RASA_TOKEN'])} "
+            f"{PY} -m ops.rasa_server run --enable-api "
             f"--interface {env['BIND_HOST']} --port {RASA_PORT} "
             f"--credentials {'credentials.local.yml' if emulator_mode else 'credentials.yml'} "
             f"--endpoints endpoints.yml --model models "
             f"--cors '' --log-file var/rasa.log"
         ),
-        # rasa_sdk has no --interface and binds 0.0.0.0 unless SANIC_HOST says otherwise; its
-        # /webhook is unauthenticated, so it must listen only where BIND_HOST allows.
-        "actions": f"SANIC_HOST={env['BIND_HOST']} {rasa} run actions --actions actions --port {ACTIONS_PORT}",
+        "actions": f"{PY} -m actions.server --interface {env['BIND_HOST']} --port {ACTIONS_PORT}",
         "console": f"{PY} -m console",
     }
     if emulator_mode:
