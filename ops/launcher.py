@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import stat
 import sys
 import threading
 import time
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import httpx
 
-from core.redis_conn import EmbeddedRedis, RedisAddress
+from core.redis_conn import EmbeddedRedis, RedisAddress, redacted
 
 ROOT = Path(__file__).resolve().parents[1]
 VAR = ROOT / "var"
@@ -28,32 +29,41 @@ CONSOLE_PORT = int(os.environ.get("CONSOLE_PORT", 5090))
 
 
 def _local_secrets() -> dict[str, str]:
-    """Secrets for the local emulator mode, made once and kept, so restarts keep working."""
+    """Secrets for the local mode, made once and kept, so restarts keep working. A file from an
+    older version gets the secrets it lacks; one left readable by others is made owner-only."""
     path = VAR / "local-secrets.json"
-    if path.exists():
-        return json.loads(path.read_text())
-    values = {
+    stored = json.loads(path.read_text()) if path.exists() else {}
+    if stored and stat.S_IMODE(path.stat().st_mode) & 0o077:
+        os.chmod(path, 0o600)
+    fresh = {
         "WHATSAPP_APP_SECRET": secrets.token_hex(16),
         "WHATSAPP_VERIFY_TOKEN": secrets.token_urlsafe(12),
         "WHATSAPP_ACCESS_TOKEN": "EMULATOR-" + secrets.token_urlsafe(24),
         "WHATSAPP_PHONE_NUMBER_ID": "100000000000001",
         "RASA_TOKEN": secrets.token_urlsafe(24),
         "ACTION_SERVER_TOKEN": secrets.token_urlsafe(24),
+        "REDIS_PASSWORD": secrets.token_urlsafe(24),
         "CONSOLE_SECRET_KEY": secrets.token_hex(32),
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Created owner-only from the start, not chmod-ed after being readable for a moment.
-    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as handle:
-        handle.write(json.dumps(values, indent=2))
+    values = {**fresh, **stored}
+    if values != stored:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Created owner-only from the start, not chmod-ed after being readable for a moment.
+        draft = path.with_suffix(".new")
+        draft.unlink(missing_ok=True)
+        with os.fdopen(os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as handle:
+            handle.write(json.dumps(values, indent=2))
+        os.replace(draft, path)
     return values
 
 
 def build_environment(env: dict[str, str]) -> tuple[dict[str, str], EmbeddedRedis | None, bool]:
     """The environment every process gets. Returns (env, embedded redis or None, emulator mode)."""
     env = dict(env)
+    local = _local_secrets()
     embedded = None
     if not env.get("REDIS_URL"):
-        embedded = EmbeddedRedis(VAR / "redis")
+        embedded = EmbeddedRedis(VAR / "redis", password=local["REDIS_PASSWORD"])
         env["REDIS_URL"] = embedded.start()
     address = RedisAddress.parse(env["REDIS_URL"])
     env.update(
@@ -63,7 +73,6 @@ def build_environment(env: dict[str, str]) -> tuple[dict[str, str], EmbeddedRedi
         REDIS_PASSWORD=address.password or "",
     )
 
-    local = _local_secrets()
     emulator_mode = not env.get("WHATSAPP_ACCESS_TOKEN")
     if emulator_mode:
         for key in ("WHATSAPP_APP_SECRET", "WHATSAPP_VERIFY_TOKEN", "WHATSAPP_ACCESS_TOKEN",
@@ -112,7 +121,7 @@ def main() -> int:
 
     env, embedded, emulator_mode = build_environment(dict(os.environ))
     os.environ.update(env)
-    print(f"Redis: {env['REDIS_URL']}{' (embedded)' if embedded else ''}", flush=True)
+    print(f"Redis: {redacted(env['REDIS_URL'])}{' (embedded)' if embedded else ''}", flush=True)
 
     from bot.content import training
 

@@ -1,7 +1,16 @@
 """ops/launcher.py: what `make run` starts (no process is started here)."""
+import json
+import os
+import stat
 from pathlib import Path
 
-from ops.launcher import processes
+import pytest
+import redis
+
+from core import redis_conn
+from core.redis_conn import RedisAddress, get_redis
+from ops import launcher
+from ops.launcher import ROOT, processes
 from tests.stack import Stack
 
 SECRETS = {"RASA_TOKEN": "rasa-secret-Zq9", "ACTION_SERVER_TOKEN": "actions-secret-Xw4"}
@@ -28,3 +37,38 @@ def test_no_token_is_on_a_command_line_of_the_launcher_or_the_test_stack(tmp_pat
     for command in commands:
         for secret in SECRETS.values():
             assert secret not in command, command
+
+
+@pytest.fixture
+def var(tmp_path, monkeypatch):
+    monkeypatch.setattr(launcher, "VAR", tmp_path / "var")
+    monkeypatch.setattr(redis_conn, "DEFAULT_EMBEDDED_PORT", redis_conn.free_port())
+    return tmp_path / "var"
+
+
+def test_the_launchers_embedded_redis_has_a_password_every_process_gets(var):
+    env, embedded, _ = launcher.build_environment({})
+    try:
+        stored = json.loads((var / "local-secrets.json").read_text())
+        assert stored["REDIS_PASSWORD"]
+        assert RedisAddress.parse(env["REDIS_URL"]).password == stored["REDIS_PASSWORD"]
+        # endpoints.yml gives Rasa's tracker and lock stores ${REDIS_PASSWORD}.
+        assert env["REDIS_PASSWORD"] == stored["REDIS_PASSWORD"]
+        assert "${REDIS_PASSWORD}" in (ROOT / "endpoints.yml").read_text()
+        with pytest.raises(redis.AuthenticationError):
+            redis.Redis(port=embedded.port).ping()
+        assert get_redis(env["REDIS_URL"]).ping()
+    finally:
+        embedded.stop()
+
+
+def test_an_existing_secrets_file_is_made_owner_only_and_completed(var):
+    var.mkdir()
+    path = var / "local-secrets.json"
+    path.write_text(json.dumps({"RASA_TOKEN": "kept", "CONSOLE_SECRET_KEY": "kept-too"}))
+    os.chmod(path, 0o644)
+    values = launcher._local_secrets()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert values["RASA_TOKEN"] == "kept" and values["CONSOLE_SECRET_KEY"] == "kept-too"
+    assert values["ACTION_SERVER_TOKEN"] and values["REDIS_PASSWORD"]
+    assert json.loads(path.read_text()) == values
