@@ -17,6 +17,7 @@ from typing import Any, Awaitable, Callable, Optional
 
 from rasa.core.channels.channel import OutputChannel, UserMessage
 
+from connector.cloudapi import reply_ids
 from connector.webhook.inbound import MEDIA_KINDS, InboundMessage, PayloadError, parse_envelope
 from connector.inbox.queue import QueuedItem
 from core.channels import CUSTOMER_MESSAGES
@@ -43,12 +44,7 @@ def rasa_text(message: InboundMessage) -> str | None:
     if kind == "text":
         return _typed(message.text) or None
     if kind in ("button_reply", "list_reply", "template_button"):
-        # Our own buttons carry Rasa payloads ("/faq_pick{...}") as their ids. Anything else
-        # (a template's quick reply, an id someone else chose) means nothing to Rasa as an id,
-        # so the customer-visible title goes through NLU instead.
-        if message.payload and message.payload.startswith("/"):
-            return message.payload
-        return message.text or message.payload
+        return _reply_payload(message) or _typed(message.text or message.payload) or None
     if kind in MEDIA_KINDS:
         return "/media_received" + json.dumps({"media_kind": kind}, separators=(",", ":"))
     if kind == "location":
@@ -60,6 +56,15 @@ def rasa_text(message: InboundMessage) -> str | None:
     if kind in SILENT_KINDS:
         return None
     return "/unsupported_message"  # "unsupported" (131051) and types we do not know yet
+
+
+def _reply_payload(message: InboundMessage) -> str | None:
+    """The Rasa payload of a reply to one of our own buttons. Any other id (a template's quick
+    reply, one a modified client made up) is not trusted: the caller reads the customer-visible
+    title as typed text instead."""
+    if not message.payload:
+        return None
+    return reply_ids.untag(message.payload, reply_ids.key())
 
 
 def describe(message: InboundMessage, conv: str) -> dict[str, Any]:
