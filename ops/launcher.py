@@ -80,6 +80,8 @@ def build_environment(env: dict[str, str]) -> tuple[dict[str, str], EmbeddedRedi
             env[key] = local[key]
         env["WHATSAPP_GRAPH_URL"] = f"http://127.0.0.1:{EMULATOR_PORT}"
         env.setdefault("EMULATOR_BUSINESS_NAME", "Calzado y Moda Alba")
+        # Remembers who wrote when, so a second `make run` can still answer them (no 131047).
+        env.setdefault("EMULATOR_STATE_DIR", str(VAR / "emulator"))
     env.setdefault("RASA_TOKEN", local["RASA_TOKEN"])
     env.setdefault("ACTION_SERVER_TOKEN", local["ACTION_SERVER_TOKEN"])
     env.setdefault("CONSOLE_SECRET_KEY", local["CONSOLE_SECRET_KEY"])

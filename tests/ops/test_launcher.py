@@ -72,3 +72,9 @@ def test_an_existing_secrets_file_is_made_owner_only_and_completed(var):
     assert values["RASA_TOKEN"] == "kept" and values["CONSOLE_SECRET_KEY"] == "kept-too"
     assert values["ACTION_SERVER_TOKEN"] and values["REDIS_PASSWORD"]
     assert json.loads(path.read_text()) == values
+
+
+def test_the_launchers_emulator_keeps_its_state_under_var(var):
+    env, embedded, emulator_mode = launcher.build_environment({})
+    embedded.stop()
+    assert emulator_mode and env["EMULATOR_STATE_DIR"] == str(var / "emulator")
