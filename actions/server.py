@@ -13,11 +13,15 @@ import logging
 import os
 import sys
 
-from rasa_sdk import utils
-from rasa_sdk.constants import DEFAULT_SERVER_PORT
-from rasa_sdk.endpoint import create_app
-from sanic import response
-from sanic.request import Request
+from core.quiet import library_deprecations_off
+
+library_deprecations_off()  # before rasa_sdk's imports, which raise most of them
+
+from rasa_sdk import utils  # noqa: E402
+from rasa_sdk.constants import DEFAULT_SERVER_PORT  # noqa: E402
+from rasa_sdk.endpoint import create_app  # noqa: E402
+from sanic import response  # noqa: E402
+from sanic.request import Request  # noqa: E402
 
 TOKEN_ENV = "ACTION_SERVER_TOKEN"
 TOKEN_PARAM = "token"  # Rasa's EndpointConfig.token_name default

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import httpx
 
+from core.quiet import library_deprecations_off
 from core.redis_conn import EmbeddedRedis, RedisAddress, redacted
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -123,6 +124,7 @@ def main() -> int:
 
     env, embedded, emulator_mode = build_environment(dict(os.environ))
     os.environ.update(env)
+    library_deprecations_off()  # training runs in this process
     print(f"Redis: {redacted(env['REDIS_URL'])}{' (embedded)' if embedded else ''}", flush=True)
 
     from bot.content import training

@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 import sys
 
+from core.quiet import library_deprecations_off
+
 TOKEN_ENV = "RASA_TOKEN"
 
 
@@ -18,6 +20,7 @@ def main() -> None:
         raise SystemExit(f"{TOKEN_ENV} is not set; Rasa's HTTP API must not run without a token.")
     # "=" form: a random token may start with "-", which argparse would take for an option.
     sys.argv = ["rasa", *sys.argv[1:], f"--auth-token={token}"]
+    library_deprecations_off()
     from rasa.__main__ import main as rasa_main
 
     rasa_main()
