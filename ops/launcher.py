@@ -48,7 +48,6 @@ def _local_secrets() -> dict[str, str]:
     }
     values = {**fresh, **stored}
     if values != stored:
-        path.parent.mkdir(parents=True, exist_ok=True)
         # Created owner-only from the start, not chmod-ed after being readable for a moment.
         draft = path.with_suffix(".new")
         draft.unlink(missing_ok=True)
@@ -61,6 +60,9 @@ def _local_secrets() -> dict[str, str]:
 def build_environment(env: dict[str, str]) -> tuple[dict[str, str], EmbeddedRedis | None, bool]:
     """The environment every process gets. Returns (env, embedded redis or None, emulator mode)."""
     env = dict(env)
+    # var/ holds the secrets, Redis's data, the emulator's chats and Rasa's log: owner-only.
+    VAR.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(VAR, 0o700)
     local = _local_secrets()
     embedded = None
     if not env.get("REDIS_URL"):

@@ -6,6 +6,7 @@ added to sys.argv only here, inside the process, before Rasa parses it.
 """
 from __future__ import annotations
 
+import logging
 import os
 import sys
 
@@ -21,6 +22,8 @@ def main() -> None:
     # "=" form: a random token may start with "-", which argparse would take for an option.
     sys.argv = ["rasa", *sys.argv[1:], f"--auth-token={token}"]
     library_deprecations_off()
+    # One INFO line per Cloud API request; the sender logs the failures that matter itself.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     from rasa.__main__ import main as rasa_main
 
     rasa_main()

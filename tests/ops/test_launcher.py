@@ -58,6 +58,7 @@ def test_the_launchers_embedded_redis_has_a_password_every_process_gets(var):
         with pytest.raises(redis.AuthenticationError):
             redis.Redis(port=embedded.port).ping()
         assert get_redis(env["REDIS_URL"]).ping()
+        assert stat.S_IMODE(var.stat().st_mode) == 0o700
     finally:
         embedded.stop()
 
