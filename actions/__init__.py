@@ -1,1 +1,1 @@
-"""Custom actions run by Rasa's action server (`rasa run actions --actions actions`)."""
+"""Custom actions run by our action server (`python -m actions.server`, see actions/server.py)."""

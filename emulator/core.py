@@ -15,6 +15,7 @@ from . import rules
 from .dispatch import Scheduler, WebhookSender
 from .errors import ApiError, CODE_FOR_HTTP, bad_param, invalid, status_error
 from .settings import Settings
+from .state import StateStore, restore, snapshot
 
 WINDOW_SECONDS = 24 * 3600
 TYPING_SECONDS = 25  # Meta drops the typing indicator after 25 s or at the next message
@@ -90,6 +91,9 @@ class Emulator:
             attempts=settings.webhook_attempts, backoff=settings.webhook_backoff,
             timeout=settings.webhook_timeout, on_result=self._log_webhook)
         self._reset_state()
+        self.store = StateStore(settings.state_dir) if settings.state_dir else None
+        if self.store is not None:
+            restore(self, self.store)
 
     # ------------------------------------------------------------------ state
     def _reset_state(self) -> None:
@@ -106,7 +110,9 @@ class Emulator:
             self._reset_state()
             self.webhook_log.clear()
             self.clock.offset = 0.0
-            self.rev += 1
+            if self.store is not None:
+                self.store.forget_media()
+            self._touch()
 
     def close(self) -> None:
         self.scheduler.stop()
@@ -119,6 +125,8 @@ class Emulator:
 
     def _touch(self) -> None:
         self.rev += 1
+        if self.store is not None:
+            self.store.save(snapshot(self))
 
     def customer(self, wa_id: str, name: str | None = None) -> dict:
         with self.lock:
@@ -310,6 +318,8 @@ class Emulator:
                 "sha256": base64.b64encode(hashlib.sha256(data).digest()).decode(),
                 "file_size": len(data),
             }
+            if self.store is not None:
+                self.store.save_media(media_id, data)
         return media_id
 
     # -------------------------------------------------------------- customers

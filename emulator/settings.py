@@ -40,6 +40,8 @@ class Settings:
     webhook_backoff: float = 1.0
     webhook_timeout: float = 10.0
     webhook_workers: int = 4
+    # Where customers, chats and media are kept across restarts; None = memory only (tests).
+    state_dir: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -62,4 +64,5 @@ class Settings:
             webhook_attempts=int(env.get("EMULATOR_WEBHOOK_ATTEMPTS") or d.webhook_attempts),
             webhook_backoff=_float(env, "EMULATOR_WEBHOOK_BACKOFF", d.webhook_backoff),
             webhook_timeout=_float(env, "EMULATOR_WEBHOOK_TIMEOUT", d.webhook_timeout),
+            state_dir=env.get("EMULATOR_STATE_DIR") or d.state_dir,
         )

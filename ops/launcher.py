@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import shlex
+import stat
 import sys
 import threading
 import time
@@ -16,7 +16,8 @@ from pathlib import Path
 
 import httpx
 
-from core.redis_conn import EmbeddedRedis, RedisAddress
+from core.quiet import library_deprecations_off
+from core.redis_conn import EmbeddedRedis, RedisAddress, redacted
 
 ROOT = Path(__file__).resolve().parents[1]
 VAR = ROOT / "var"
@@ -29,31 +30,43 @@ CONSOLE_PORT = int(os.environ.get("CONSOLE_PORT", 5090))
 
 
 def _local_secrets() -> dict[str, str]:
-    """Secrets for the local emulator mode, made once and kept, so restarts keep working."""
+    """Secrets for the local mode, made once and kept, so restarts keep working. A file from an
+    older version gets the secrets it lacks; one left readable by others is made owner-only."""
     path = VAR / "local-secrets.json"
-    if path.exists():
-        return json.loads(path.read_text())
-    values = {
+    stored = json.loads(path.read_text()) if path.exists() else {}
+    if stored and stat.S_IMODE(path.stat().st_mode) & 0o077:
+        os.chmod(path, 0o600)
+    fresh = {
         "WHATSAPP_APP_SECRET": secrets.token_hex(16),
         "WHATSAPP_VERIFY_TOKEN": secrets.token_urlsafe(12),
         "WHATSAPP_ACCESS_TOKEN": "EMULATOR-" + secrets.token_urlsafe(24),
         "WHATSAPP_PHONE_NUMBER_ID": "100000000000001",
         "RASA_TOKEN": secrets.token_urlsafe(24),
+        "ACTION_SERVER_TOKEN": secrets.token_urlsafe(24),
+        "REDIS_PASSWORD": secrets.token_urlsafe(24),
         "CONSOLE_SECRET_KEY": secrets.token_hex(32),
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Created owner-only from the start, not chmod-ed after being readable for a moment.
-    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as handle:
-        handle.write(json.dumps(values, indent=2))
+    values = {**fresh, **stored}
+    if values != stored:
+        # Created owner-only from the start, not chmod-ed after being readable for a moment.
+        draft = path.with_suffix(".new")
+        draft.unlink(missing_ok=True)
+        with os.fdopen(os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as handle:
+            handle.write(json.dumps(values, indent=2))
+        os.replace(draft, path)
     return values
 
 
 def build_environment(env: dict[str, str]) -> tuple[dict[str, str], EmbeddedRedis | None, bool]:
     """The environment every process gets. Returns (env, embedded redis or None, emulator mode)."""
     env = dict(env)
+    # var/ holds the secrets, Redis's data, the emulator's chats and Rasa's log: owner-only.
+    VAR.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(VAR, 0o700)
+    local = _local_secrets()
     embedded = None
     if not env.get("REDIS_URL"):
-        embedded = EmbeddedRedis(VAR / "redis")
+        embedded = EmbeddedRedis(VAR / "redis", password=local["REDIS_PASSWORD"])
         env["REDIS_URL"] = embedded.start()
     address = RedisAddress.parse(env["REDIS_URL"])
     env.update(
@@ -63,7 +76,6 @@ def build_environment(env: dict[str, str]) -> tuple[dict[str, str], EmbeddedRedi
         REDIS_PASSWORD=address.password or "",
     )
 
-    local = _local_secrets()
     emulator_mode = not env.get("WHATSAPP_ACCESS_TOKEN")
     if emulator_mode:
         for key in ("WHATSAPP_APP_SECRET", "WHATSAPP_VERIFY_TOKEN", "WHATSAPP_ACCESS_TOKEN",
@@ -71,7 +83,10 @@ def build_environment(env: dict[str, str]) -> tuple[dict[str, str], EmbeddedRedi
             env[key] = local[key]
         env["WHATSAPP_GRAPH_URL"] = f"http://127.0.0.1:{EMULATOR_PORT}"
         env.setdefault("EMULATOR_BUSINESS_NAME", "Calzado y Moda Alba")
+        # Remembers who wrote when, so a second `make run` can still answer them (no 131047).
+        env.setdefault("EMULATOR_STATE_DIR", str(VAR / "emulator"))
     env.setdefault("RASA_TOKEN", local["RASA_TOKEN"])
+    env.setdefault("ACTION_SERVER_TOKEN", local["ACTION_SERVER_TOKEN"])
     env.setdefault("CONSOLE_SECRET_KEY", local["CONSOLE_SECRET_KEY"])
     env.setdefault("RASA_URL", f"http://127.0.0.1:{RASA_PORT}")
     env.setdefault("ACTION_ENDPOINT_URL", f"http://127.0.0.1:{ACTIONS_PORT}/webhook")
@@ -88,19 +103,17 @@ def build_environment(env: dict[str, str]) -> tuple[dict[str, str], EmbeddedRedi
 
 
 def processes(env: dict[str, str], emulator_mode: bool) -> dict[str, str]:
-    rasa = Path(PY).with_name("rasa")
+    """Shell commands for honcho. No secret on any of them: argv is readable by every local user
+    (/proc/PID/cmdline), so tokens reach the processes through the environment only."""
     procs = {
         "rasa": (
-            # "=" form: a random token may start with "-", which argparse would take for an option.
-            f"{rasa} run --enable-api --auth-token={shlex.quote(env['RASA_TOKEN'])} "
+            f"{PY} -m ops.rasa_server run --enable-api "
             f"--interface {env['BIND_HOST']} --port {RASA_PORT} "
             f"--credentials {'credentials.local.yml' if emulator_mode else 'credentials.yml'} "
             f"--endpoints endpoints.yml --model models "
             f"--cors '' --log-file var/rasa.log"
         ),
-        # rasa_sdk has no --interface and binds 0.0.0.0 unless SANIC_HOST says otherwise; its
-        # /webhook is unauthenticated, so it must listen only where BIND_HOST allows.
-        "actions": f"SANIC_HOST={env['BIND_HOST']} {rasa} run actions --actions actions --port {ACTIONS_PORT}",
+        "actions": f"{PY} -m actions.server --interface {env['BIND_HOST']} --port {ACTIONS_PORT}",
         "console": f"{PY} -m console",
     }
     if emulator_mode:
@@ -113,7 +126,8 @@ def main() -> int:
 
     env, embedded, emulator_mode = build_environment(dict(os.environ))
     os.environ.update(env)
-    print(f"Redis: {env['REDIS_URL']}{' (embedded)' if embedded else ''}", flush=True)
+    library_deprecations_off()  # training runs in this process
+    print(f"Redis: {redacted(env['REDIS_URL'])}{' (embedded)' if embedded else ''}", flush=True)
 
     from bot.content import training
 

@@ -19,13 +19,12 @@ from core.redis_conn import RedisAddress, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable
-RASA = str(Path(PY).with_name("rasa"))
 
 
 @dataclass
 class Stack:
     redis_url: str
-    model: Path
+    model: Path | None
     log_dir: Path
     with_emulator: bool = True
     extra_env: dict = field(default_factory=dict)
@@ -46,6 +45,7 @@ class Stack:
             "REDIS_DB": str(address.db),
             "REDIS_PASSWORD": address.password or "",
             "RASA_TOKEN": secrets.token_urlsafe(16),
+            "ACTION_SERVER_TOKEN": secrets.token_urlsafe(16),
             "RASA_URL": f"http://127.0.0.1:{self.rasa_port}",
             "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{self.actions_port}/webhook",
             "WHATSAPP_APP_SECRET": secrets.token_hex(16),
@@ -71,6 +71,22 @@ class Stack:
     def webhook_url(self) -> str:
         return self.env["CONNECTOR_WEBHOOK_URL"]
 
+    @property
+    def actions_url(self) -> str:
+        return f"http://127.0.0.1:{self.actions_port}"
+
+    def commands(self) -> dict[str, list[str]]:
+        """The argv of each process, as ops/launcher.py builds them; secrets go by environment."""
+        return {
+            "emulator": [PY, "-m", "emulator"],
+            "actions": [PY, "-m", "actions.server", "--interface", "127.0.0.1", "--port", str(self.actions_port)],
+            "rasa": [
+                PY, "-m", "ops.rasa_server", "run", "--enable-api",
+                "--port", str(self.rasa_port), "--credentials", "credentials.local.yml",
+                "--endpoints", "endpoints.yml", "--model", str(self.model),
+            ],
+        }
+
     def _spawn(self, name: str, args: list[str]) -> None:
         log = open(self.log_dir / f"{name}.log", "wb")
         self.procs[name] = subprocess.Popen(args, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
@@ -88,23 +104,22 @@ class Stack:
             time.sleep(0.5)
         raise RuntimeError(f"{name} did not come up in {timeout}s; see {self.log_dir / (name + '.log')}")
 
-    def start(self) -> "Stack":
+    def start(self, only: tuple[str, ...] = ("emulator", "actions", "rasa")) -> "Stack":
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        if self.with_emulator:
-            self._spawn("emulator", [PY, "-m", "emulator"])
-        self._spawn("actions", [RASA, "run", "actions", "--actions", "actions", "--port", str(self.actions_port)])
-        self._spawn("rasa", [
-            RASA, "run", "--enable-api", f"--auth-token={self.env['RASA_TOKEN']}",
-            "--port", str(self.rasa_port), "--credentials", "credentials.local.yml",
-            "--endpoints", "endpoints.yml", "--model", str(self.model),
-        ])
-        if self.with_emulator:
-            self._wait("emulator", f"{self.emulator_url}/_emulator/health", 30)
-        self._wait("actions", f"http://127.0.0.1:{self.actions_port}/health", 90)
-        self._wait(
-            "rasa", f"{self.rasa_url}/status?token={self.env['RASA_TOKEN']}", 180,
-            ok=lambda r: r.status_code == 200 and r.json().get("model_file"),
-        )
+        names = [n for n in only if n != "emulator" or self.with_emulator]
+        commands = self.commands()
+        for name in names:
+            self._spawn(name, commands[name])
+        ready = {
+            "emulator": lambda: self._wait("emulator", f"{self.emulator_url}/_emulator/health", 30),
+            "actions": lambda: self._wait("actions", f"{self.actions_url}/health", 90),
+            "rasa": lambda: self._wait(
+                "rasa", f"{self.rasa_url}/status?token={self.env['RASA_TOKEN']}", 180,
+                ok=lambda r: r.status_code == 200 and r.json().get("model_file"),
+            ),
+        }
+        for name in names:
+            ready[name]()
         return self
 
     def stop(self) -> None:

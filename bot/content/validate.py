@@ -49,7 +49,8 @@ ANSWER_MAX = 1024
 JACCARD_MIN = 0.9
 RATIO_MIN = 0.95
 
-FAQ_PICK = re.compile(r'^/faq_pick(\{.*\})$')
+# Written with doubled braces in responses (domain.yml says why); Rasa sends `/faq_pick{json}`.
+FAQ_PICK = re.compile(r'^/faq_pick\{(\{.*\})\}$')
 
 
 @dataclass(frozen=True)
@@ -251,13 +252,20 @@ def check_response_limits(
 
 
 def check_button_targets(sources: Iterable[Source], catalog: Catalog, root: Path) -> list[Problem]:
-    """A menu row `/faq_pick{"faq_key": ...}` must name an FAQ that exists."""
+    """A menu row `/faq_pick{{"faq_key": ...}}` must name an FAQ that exists."""
     keys = set(catalog.keys())
     problems = []
     for source, name, n, variation in iter_variations(sources):
         for button in variation.get("buttons") or []:
-            match = FAQ_PICK.match(str(button.get("payload") or ""))
+            payload = str(button.get("payload") or "")
+            match = FAQ_PICK.match(payload)
             if not match:
+                if payload.startswith("/faq_pick{"):
+                    problems.append(Problem(
+                        relative(source.path, root), response_label(name),
+                        f"{name} variation {n}: button {button.get('title')!r}: write the payload as "
+                        f"/faq_pick{{{{...}}}} (Rasa reads single braces as a slot template)",
+                    ))
                 continue
             try:
                 key = json.loads(match.group(1)).get("faq_key")

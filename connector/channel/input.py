@@ -28,6 +28,7 @@ from core.redis_conn import get_redis
 from connector.policy.window import ServiceWindow
 from connector.webhook import signature
 from connector.cloudapi.config import ConfigError, WhatsAppConfig
+from connector.cloudapi import reply_ids
 from connector.cloudapi.delivery import DeliveryLog
 from connector.webhook.identity import Identity
 from connector.webhook.inbound import MESSAGES_FIELD, Ignored, PayloadError, WebhookBatch, parse_webhook
@@ -94,7 +95,8 @@ class WhatsAppInput(InputChannel):
         """The one WhatsAppOutput of this process: used by the workers and by Rasa's
         `POST /conversations/{id}/tracker/events?output_channel=whatsapp` (agent replies)."""
         if self._output is None:
-            self._output = WhatsAppOutput(self._sender(), self.identity.recipient, handoff=self.handoff)
+            self._output = WhatsAppOutput(self._sender(), self.identity.recipient, handoff=self.handoff,
+                                          id_key=reply_ids.key(self.config.app_secret))
         return self._output
 
     def _sender(self) -> Any:

@@ -97,13 +97,16 @@ class WhatsAppOutput(OutputChannel):
         raise_errors: bool = False,
         handoff: Handoff | None = None,
         turn_log: TurnLog | None = None,
+        id_key: bytes | None = None,
     ) -> None:
-        """`handoff` is needed by `for_turn` views (an unknown outcome queues the chat)."""
+        """`handoff` is needed by `for_turn` views (an unknown outcome queues the chat); `id_key`
+        tags reply ids (connector/cloudapi/reply_ids.py), None = from the environment."""
         self.sender = sender
         self.recipient_for = recipient_for
         self.language_for = language_for
         self.raise_errors = raise_errors
         self.handoff = handoff
+        self.id_key = id_key
         self.turn_log = turn_log or TurnLog(sender.delivery.redis)
 
     @classmethod
@@ -162,7 +165,7 @@ class WhatsAppOutput(OutputChannel):
         language = kwargs.get("language") or self._language_of(recipient_id)
         await self._send(recipient_id, kwargs, lambda to: [messages.buttons_body(
             to, text, buttons, language=language, header=kwargs.get("header"),
-            footer=kwargs.get("footer"), list_button=kwargs.get("list_button"))],
+            footer=kwargs.get("footer"), list_button=kwargs.get("list_button"), id_key=self.id_key)],
             {"text": text, "buttons": buttons})
 
     async def send_quick_replies(self, recipient_id: Text, text: Text,

@@ -20,6 +20,7 @@ from rasa.core.channels.channel import UserMessage
 from bot.handoff import Handoff
 from connector.channel.output import WhatsAppOutput
 from connector.channel.tracker import RasaTrackers
+from connector.cloudapi import reply_ids
 from connector.inbox.pool import TRANSIENT  # the pool retries exactly these
 from connector.inbox.queue import QueuedItem
 from connector.policy.window import ServiceWindow
@@ -39,7 +40,7 @@ BACK_TO_BOT_WORDS = {"menu", "menú", "bot", "volver", "volver al menu", "volver
 SILENT_KINDS = ("reaction", "system")
 
 
-def rasa_text(message: InboundMessage) -> str | None:
+def rasa_text(message: InboundMessage, id_key: bytes | None = None) -> str | None:
     """What Rasa sees for this message; None = no bot turn. The intents named here must be
     in the domain: media_received (entity media_kind), shared_location, shared_contacts,
     order_received, unsupported_message."""
@@ -47,12 +48,7 @@ def rasa_text(message: InboundMessage) -> str | None:
     if kind == "text":
         return _typed(message.text) or None
     if kind in ("button_reply", "list_reply", "template_button"):
-        # Our own buttons carry Rasa payloads ("/faq_pick{...}") as their ids. Anything else
-        # (a template's quick reply, an id someone else chose) means nothing to Rasa as an id,
-        # so the customer-visible title goes through NLU instead.
-        if message.payload and message.payload.startswith("/"):
-            return message.payload
-        return message.text or message.payload
+        return _reply_payload(message, id_key) or _typed(message.text or message.payload) or None
     if kind in MEDIA_KINDS:
         return "/media_received" + json.dumps({"media_kind": kind}, separators=(",", ":"))
     if kind == "location":
@@ -64,6 +60,15 @@ def rasa_text(message: InboundMessage) -> str | None:
     if kind in SILENT_KINDS:
         return None
     return "/unsupported_message"  # "unsupported" (131051) and types we do not know yet
+
+
+def _reply_payload(message: InboundMessage, id_key: bytes | None) -> str | None:
+    """The Rasa payload of a reply to one of our own buttons. Any other id (a template's quick
+    reply, one a modified client made up) is not trusted: the caller reads the customer-visible
+    title as typed text instead."""
+    if not message.payload:
+        return None
+    return reply_ids.untag(message.payload, id_key or reply_ids.key())
 
 
 def describe(message: InboundMessage, conv: str) -> dict[str, Any]:
@@ -146,7 +151,7 @@ class TurnHandler:
         if message.kind == "system":
             logger.info("conversation %s: system message %s (%s)", conv, message.system_type, message.text)
             return
-        text = rasa_text(message)
+        text = rasa_text(message, self.output.id_key)
         facts = describe(message, conv)
         metadata = {"whatsapp": facts}
         handed_off = (await asyncio.to_thread(self.handoff.state, conv)).with_person

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Mapping
 
+from connector.cloudapi import reply_ids
+
 TEXT_MAX = 4096
 INTERACTIVE_BODY_MAX = 1024
 HEADER_MAX = 60
@@ -201,7 +203,8 @@ def check_rasa_buttons(buttons: list[Mapping[str, Any]]) -> list[str]:
         return [f"{len(buttons)} buttons; WhatsApp shows at most {RASA_BUTTONS_MAX} (as a list)"]
     as_reply = len(buttons) <= REPLY_BUTTONS_MAX
     title_max = REPLY_TITLE_MAX if as_reply else ROW_TITLE_MAX
-    id_max = REPLY_ID_MAX if as_reply else ROW_ID_MAX
+    # The id sent is the payload plus its tag (connector/cloudapi/reply_ids.py).
+    id_max = (REPLY_ID_MAX if as_reply else ROW_ID_MAX) - reply_ids.OVERHEAD
     shape = "reply button" if as_reply else "list row"
     for n, button in enumerate(buttons, 1):
         problems += _required(f"{shape} {n} title", button.get("title"), title_max)
@@ -214,7 +217,7 @@ def check_rasa_buttons(buttons: list[Mapping[str, Any]]) -> list[str]:
 
 
 def button_id(button: Mapping[str, Any]) -> Any:
-    """The id WhatsApp echoes back for a Rasa button: its payload (the title when it has none)."""
+    """What a Rasa button's reply id carries back: its payload (the title when it has none)."""
     payload = button.get("payload")
     return payload if payload not in (None, "") else button.get("title")
 

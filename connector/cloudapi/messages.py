@@ -1,7 +1,9 @@
 """Pure builders: Rasa output → Cloud API `/messages` request bodies. No I/O, no state.
 
 Rasa buttons become WhatsApp reply buttons (1–3) or a one-section list (4–10), and the button id
-is the Rasa payload, so the inbound side can hand the reply back to Rasa as that same payload.
+is the Rasa payload tagged as ours (reply_ids.py), so the inbound side can hand the reply back to
+Rasa as that same payload and refuse payloads in ids it did not make. The tagging key is the one
+thing read from the environment (WHATSAPP_APP_SECRET).
 Every body is checked against connector/limits.py before it is returned: a builder either gives
 something Meta will accept or raises LimitError naming every problem.
 """
@@ -10,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping
 
-from connector.cloudapi import limits
+from connector.cloudapi import limits, reply_ids
 from connector.cloudapi.limits import LimitError, button_id, custom_type
 
 DEFAULT_LANGUAGE = "es"
@@ -92,19 +94,23 @@ def buttons_body(
     header: str | None = None,
     footer: str | None = None,
     list_button: str | None = None,
+    id_key: bytes | None = None,
 ) -> dict[str, Any]:
-    """Rasa text + buttons → one interactive message (reply buttons for 1–3, a list for 4–10)."""
+    """Rasa text + buttons → one interactive message (reply buttons for 1–3, a list for 4–10).
+    `id_key` tags the ids (reply_ids.py); None = the key from the environment."""
     problems = limits.check_rasa_buttons(buttons) if buttons else ["no buttons given"]
     limits.enforce(problems, "buttons")
+    key = id_key or reply_ids.key()
     if len(buttons) <= limits.REPLY_BUTTONS_MAX:
         action: dict[str, Any] = {"buttons": [
-            {"type": "reply", "reply": {"id": button_id(b), "title": b["title"]}} for b in buttons
+            {"type": "reply", "reply": {"id": reply_ids.tag(button_id(b), key), "title": b["title"]}}
+            for b in buttons
         ]}
         kind = "button"
     else:
         rows = []
         for b in buttons:
-            row = {"id": button_id(b), "title": b["title"]}
+            row = {"id": reply_ids.tag(button_id(b), key), "title": b["title"]}
             if b.get("description"):
                 row["description"] = b["description"]
             rows.append(row)

@@ -28,6 +28,12 @@ def examples(shared_dir) -> dict[str, dict]:
     return json.loads((shared_dir / "whatsapp" / "webhook_examples.json").read_text())
 
 
+@pytest.fixture(autouse=True)
+def app_secret_in_environment(monkeypatch):
+    """The connector tags its button ids with a key derived from WHATSAPP_APP_SECRET."""
+    monkeypatch.setenv("WHATSAPP_APP_SECRET", SECRET)
+
+
 @pytest.fixture
 def config() -> WhatsAppConfig:
     return WhatsAppConfig(

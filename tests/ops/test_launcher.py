@@ -1,22 +1,81 @@
-"""bot/launcher.py: what `make run` starts (no process is started here)."""
-from ops.launcher import processes
+"""ops/launcher.py: what `make run` starts (no process is started here)."""
+import json
+import os
+import stat
+from pathlib import Path
+
+import pytest
+import redis
+
+from core import redis_conn
+from core.redis_conn import RedisAddress, get_redis
+from ops import launcher
+from ops.launcher import ROOT, processes
+from tests.stack import Stack
+
+SECRETS = {"RASA_TOKEN": "rasa-secret-Zq9", "ACTION_SERVER_TOKEN": "actions-secret-Xw4"}
 
 
 def test_the_action_server_listens_only_where_bind_host_says():
-    # rasa_sdk binds 0.0.0.0 unless SANIC_HOST is set; its /webhook has no authentication, so
-    # anyone on the network could queue fake handoffs with texts agents would read.
-    env = {"RASA_TOKEN": "t", "BIND_HOST": "127.0.0.1"}
-    assert "SANIC_HOST=127.0.0.1 " in processes(env, emulator_mode=True)["actions"]
+    env = {**SECRETS, "BIND_HOST": "127.0.0.1"}
+    assert "--interface 127.0.0.1 " in processes(env, emulator_mode=True)["actions"]
     env["BIND_HOST"] = "0.0.0.0"
-    assert "SANIC_HOST=0.0.0.0 " in processes(env, emulator_mode=False)["actions"]
+    assert "--interface 0.0.0.0 " in processes(env, emulator_mode=False)["actions"]
 
 
 def test_rest_channel_only_in_emulator_mode():
-    env = {"RASA_TOKEN": "t", "BIND_HOST": "127.0.0.1"}
+    env = {**SECRETS, "BIND_HOST": "127.0.0.1"}
     assert "--credentials credentials.local.yml " in processes(env, emulator_mode=True)["rasa"]
     assert "--credentials credentials.yml " in processes(env, emulator_mode=False)["rasa"]
 
 
-def test_a_token_starting_with_a_dash_is_not_taken_for_an_option():
-    env = {"RASA_TOKEN": "-abc", "BIND_HOST": "127.0.0.1"}
-    assert "--auth-token=-abc " in processes(env, emulator_mode=True)["rasa"]
+def test_no_token_is_on_a_command_line_of_the_launcher_or_the_test_stack(tmp_path):
+    # argv is readable by every local user (/proc/PID/cmdline, ps): tokens go by environment.
+    commands = list(processes({**SECRETS, "BIND_HOST": "127.0.0.1"}, emulator_mode=True).values())
+    stack = Stack("redis://127.0.0.1:1/0", Path("model.tar.gz"), tmp_path, extra_env=SECRETS)
+    commands += [" ".join(argv) for argv in stack.commands().values()]
+    for command in commands:
+        for secret in SECRETS.values():
+            assert secret not in command, command
+
+
+@pytest.fixture
+def var(tmp_path, monkeypatch):
+    monkeypatch.setattr(launcher, "VAR", tmp_path / "var")
+    monkeypatch.setattr(redis_conn, "DEFAULT_EMBEDDED_PORT", redis_conn.free_port())
+    return tmp_path / "var"
+
+
+def test_the_launchers_embedded_redis_has_a_password_every_process_gets(var):
+    env, embedded, _ = launcher.build_environment({})
+    try:
+        stored = json.loads((var / "local-secrets.json").read_text())
+        assert stored["REDIS_PASSWORD"]
+        assert RedisAddress.parse(env["REDIS_URL"]).password == stored["REDIS_PASSWORD"]
+        # endpoints.yml gives Rasa's tracker and lock stores ${REDIS_PASSWORD}.
+        assert env["REDIS_PASSWORD"] == stored["REDIS_PASSWORD"]
+        assert "${REDIS_PASSWORD}" in (ROOT / "endpoints.yml").read_text()
+        with pytest.raises(redis.AuthenticationError):
+            redis.Redis(port=embedded.port).ping()
+        assert get_redis(env["REDIS_URL"]).ping()
+        assert stat.S_IMODE(var.stat().st_mode) == 0o700
+    finally:
+        embedded.stop()
+
+
+def test_an_existing_secrets_file_is_made_owner_only_and_completed(var):
+    var.mkdir()
+    path = var / "local-secrets.json"
+    path.write_text(json.dumps({"RASA_TOKEN": "kept", "CONSOLE_SECRET_KEY": "kept-too"}))
+    os.chmod(path, 0o644)
+    values = launcher._local_secrets()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert values["RASA_TOKEN"] == "kept" and values["CONSOLE_SECRET_KEY"] == "kept-too"
+    assert values["ACTION_SERVER_TOKEN"] and values["REDIS_PASSWORD"]
+    assert json.loads(path.read_text()) == values
+
+
+def test_the_launchers_emulator_keeps_its_state_under_var(var):
+    env, embedded, emulator_mode = launcher.build_environment({})
+    embedded.stop()
+    assert emulator_mode and env["EMULATOR_STATE_DIR"] == str(var / "emulator")

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from bot.content.catalog import LANGUAGES, load_catalog, parse_examples, variation_language
-from bot.content.validate import normalise
+from bot.content.validate import FAQ_PICK, normalise
 
 ROOT = Path(__file__).resolve().parents[3]
 CATALOG = load_catalog(ROOT / "data" / "faq")
@@ -96,7 +96,7 @@ def test_main_menu_is_a_list_of_faqs_plus_a_person():
     picks = payloads("utter_main_menu")
     assert picks[-1] == "/human_handoff"
     for payload in picks[:-1]:
-        key = json.loads(payload.removeprefix("/faq_pick"))["faq_key"]
+        key = json.loads(FAQ_PICK.match(payload).group(1))["faq_key"]
         assert CATALOG.get(key) is not None, payload
 
 

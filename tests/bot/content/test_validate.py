@@ -211,13 +211,23 @@ def test_responses_within_limits_pass(tmp_path):
 
 def test_menu_row_picking_an_faq_that_does_not_exist(tmp_path):
     domain = {"version": "3.1", "responses": {"utter_main_menu": [{"text": "Menú", "buttons": [
-        {"title": "Envíos", "payload": '/faq_pick{"faq_key":"shipping_cost"}'},
-        {"title": "Viejo", "payload": '/faq_pick{"faq_key":"deleted_faq"}'},
+        {"title": "Envíos", "payload": '/faq_pick{{"faq_key":"shipping_cost"}}'},
+        {"title": "Viejo", "payload": '/faq_pick{{"faq_key":"deleted_faq"}}'},
         {"title": "Persona", "payload": "/human_handoff"},
     ]}]}}
     root = make_project(tmp_path, {"shipping_cost": good_faq("shipping_cost")}, domain=domain)
     problems = validate.check_button_targets(sources(root), catalog(root), root)
     assert len(problems) == 1 and "'deleted_faq'" in problems[0].message and "Viejo" in problems[0].message
+
+
+def test_menu_row_with_single_braces_is_flagged(tmp_path):
+    # Rasa reads {...} in a response as a slot template and logs an error for every such button.
+    domain = {"version": "3.1", "responses": {"utter_main_menu": [{"text": "Menú", "buttons": [
+        {"title": "Envíos", "payload": '/faq_pick{"faq_key":"shipping_cost"}'},
+    ]}]}}
+    root = make_project(tmp_path, {"shipping_cost": good_faq("shipping_cost")}, domain=domain)
+    (problem,) = validate.check_button_targets(sources(root), catalog(root), root)
+    assert "slot template" in problem.message
 
 
 # --- rasa data validate ----------------------------------------------------------------------

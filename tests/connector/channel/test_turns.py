@@ -1,6 +1,7 @@
 """What Rasa is given for each kind of WhatsApp message."""
 import pytest
 
+from connector.cloudapi import reply_ids
 from connector.webhook.inbound import parse_webhook
 from connector.channel.turns import describe, rasa_text
 
@@ -18,7 +19,8 @@ def interactive(kind: str, reply: dict) -> dict:
 @pytest.mark.parametrize("kind", ["button_reply", "list_reply"])
 def test_our_buttons_carry_rasa_payloads_through(kind):
     payload = '/faq_pick{"faq_key":"horarios"}'
-    message = parse_webhook(interactive(kind, {"id": payload, "title": "Horarios"})).messages[0]
+    our_id = reply_ids.tag(payload, reply_ids.key())
+    message = parse_webhook(interactive(kind, {"id": our_id, "title": "Horarios"})).messages[0]
     assert rasa_text(message) == payload
 
 

@@ -92,7 +92,7 @@ def test_limit_error_lists_every_problem():
      "list row 1 title is 25 characters, limit 24"),
     ({"text": "Elige", "buttons": [{"title": "A", "payload": "/x" * 101}, {"title": "B", "payload": "/b"},
                                    {"title": "C", "payload": "/c"}, {"title": "D", "payload": "/d"}]},
-     "list row 1 payload is 202 characters, limit 200"),
+     "list row 1 payload is 202 characters, limit 187"),
     ({"text": "Elige", "buttons": [{"title": "A", "payload": "/a"}, {"title": "B", "payload": "/a"}]},
      "duplicate reply button payload '/a'"),
     ({"text": "x" * 1025, "buttons": [{"title": "A", "payload": "/a"}]}, "limit 1024"),
