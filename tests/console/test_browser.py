@@ -18,7 +18,7 @@ from core.clock import FixedClock
 from bot.handoff import Handoff
 from connector.policy.window import ServiceWindow
 from console import create_app
-from console.users import UserStore
+from console.auth.users import UserStore
 
 from .conftest import PASSWORDS, ROLES
 from .fake_rasa import FakeRasa
