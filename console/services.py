@@ -60,7 +60,7 @@ def build(config: dict) -> Services:
                                             config.get("RASA_TOKEN", ""))
     return Services(
         redis=r, clock=clock, desk=Desk(handoff), window=window, delivery=delivery, rasa=rasa,
-        users=UserStore(r), sessions=SessionStore(r),
+        users=UserStore(r), sessions=SessionStore(r, config["SESSION_BIND"]),
         throttle=LoginThrottle(r, config.get("LOGIN_LIMIT", 5), config.get("LOGIN_WINDOW_SECONDS", 300)),
         templates=TemplateRegister(r), canned=CannedReplies(r), notes=Notes(r, clock),
     )

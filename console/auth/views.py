@@ -7,6 +7,7 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_login import current_user, login_required, login_user, logout_user
 
 from .. import services
+from .guard import current_client
 
 bp = Blueprint("auth", __name__)
 
@@ -47,7 +48,7 @@ def login():
     svc.throttle.record_success(username, ip)
     # A fresh session on sign-in, so a session id planted before login is worthless.
     session.clear()
-    login_user(svc.sessions.start(user))
+    login_user(svc.sessions.start(user, current_client()))
     session.permanent = True
     return redirect(_safe_next(request.form.get("next")))
 

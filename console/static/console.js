@@ -13,9 +13,16 @@
       credentials: "same-origin",
       headers: { "X-CSRFToken": csrfToken(), "Accept": "application/json" },
     });
+    signedOut(response);
     let payload = {};
     try { payload = await response.json(); } catch (e) { /* non-JSON error page */ }
     return { ok: response.ok, status: response.status, data: payload };
+  }
+
+  // 401: the sign-in ended (signed out elsewhere, or used from another network or browser).
+  // Reloading shows the login page, which says why.
+  function signedOut(response) {
+    if (response.status === 401) window.location.reload();
   }
 
   async function fetchHtml(url) {
@@ -264,6 +271,7 @@
 
     return async function refreshWindow(url) {
       const response = await fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } });
+      signedOut(response);
       if (!response.ok) return;
       const status = await response.json();
       closesAt = Date.parse(status.closes_at);
