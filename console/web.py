@@ -15,6 +15,12 @@ def wants_json() -> bool:
     return request.accept_mimetypes.best == "application/json" or request.is_json
 
 
+def from_script() -> bool:
+    """A fetch or EventSource (or any JSON client), not a page load. Browsers mark page loads
+    `Sec-Fetch-Mode: navigate`; a client that sends no such header is treated as a page."""
+    return wants_json() or request.headers.get("Sec-Fetch-Mode", "navigate") != "navigate"
+
+
 def error(status: int, message: str):
     if wants_json():
         return jsonify(error=message), status

@@ -7,7 +7,7 @@ from flask import Flask, abort, flash, jsonify, redirect, request, session
 from flask_login import LoginManager, current_user, login_url
 
 from .. import services
-from ..web import wants_json
+from ..web import from_script
 from .sessions import Client, SessionMoved
 
 LOGIN_MESSAGE = "Please sign in to use the console."
@@ -36,7 +36,9 @@ def _load_user(user_id: str):
 
 
 def _unauthorized():
-    if wants_json():
+    # Scripts get a status, not the redirect: one following it to the login page would render,
+    # and so use up, the message meant for the page the script then reloads.
+    if from_script():
         return jsonify(error=MOVED_MESSAGE if session.get(MOVED_FLAG) else LOGIN_MESSAGE), 401
     if session.pop(MOVED_FLAG, False):
         flash(MOVED_MESSAGE, "warning")

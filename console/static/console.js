@@ -19,15 +19,20 @@
     return { ok: response.ok, status: response.status, data: payload };
   }
 
-  // 401: the sign-in ended (signed out elsewhere, or used from another network or browser).
-  // Reloading shows the login page, which says why.
+  // The sign-in ended (signed out elsewhere, or used from another network or browser): 401, or a
+  // redirect to the login page from browsers that do not mark fetches. Reloading shows the login
+  // page, which says why.
   function signedOut(response) {
-    if (response.status === 401) window.location.reload();
+    if (response.status === 401 || (response.redirected && response.url.includes("/login"))) {
+      window.location.reload();
+      return true;
+    }
+    return false;
   }
 
   async function fetchHtml(url) {
     const response = await fetch(url, { credentials: "same-origin", headers: { "Accept": "text/html" } });
-    if (response.redirected && response.url.includes("/login")) { window.location.reload(); return null; }
+    if (signedOut(response)) return null;
     return response.ok ? response.text() : null;
   }
 

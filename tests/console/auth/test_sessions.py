@@ -135,3 +135,14 @@ def test_the_record_keeps_the_address_and_a_hash_of_the_browser(redis_client, us
     assert 0 < redis_client.ttl(key) <= 12 * 3600
     store.end(user)
     assert not redis_client.exists(key)
+
+
+def test_scripts_get_401_and_pages_the_login_redirect(app):
+    """A fetch for an HTML fragment or an EventSource must not follow a redirect to the login
+    page: rendering it there would use up the message meant for the page."""
+    anonymous = app.test_client()
+    fragment = anonymous.get("/queue/partial", headers={"Accept": "text/html", "Sec-Fetch-Mode": "cors"})
+    assert fragment.status_code == 401
+    assert anonymous.get("/events", headers={"Accept": "text/event-stream", "Sec-Fetch-Mode": "cors"}).status_code == 401
+    page = anonymous.get("/", headers={"Accept": "text/html", "Sec-Fetch-Mode": "navigate"})
+    assert page.status_code == 302 and page.headers["Location"].startswith("/login")
