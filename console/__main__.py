@@ -12,7 +12,7 @@ from . import config as config_module
 def _create_user(args) -> int:
     from core.redis_conn import get_redis
 
-    from .users import UserStore, generate_password
+    from .auth.users import UserStore, generate_password
 
     password = args.password_stdin and sys.stdin.readline().rstrip("\n")
     generated = False
@@ -38,7 +38,7 @@ def _create_user(args) -> int:
 def _serve() -> int:
     from werkzeug.serving import run_simple
 
-    from . import create_app
+    from .app import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     app = create_app({"START_JANITOR": True})

@@ -30,6 +30,9 @@ def from_env() -> dict:
         # trusted, so the login throttle sees the real client address.
         "TRUSTED_PROXIES": int(os.environ.get("CONSOLE_TRUSTED_PROXIES", "0")),
         "SSE_MAX_SECONDS": float(os.environ.get("CONSOLE_SSE_MAX_SECONDS", "300")),
+        # What a request must share with its sign-in: "ip+ua" (address and browser) or "ua"
+        # (browser only, for agents whose address keeps changing). See console/README.md.
+        "SESSION_BIND": os.environ.get("CONSOLE_SESSION_BIND", "ip+ua").strip().lower(),
     }
 
 

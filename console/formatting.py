@@ -1,8 +1,11 @@
-"""Small display helpers shared by templates."""
+"""Display filters every page uses: durations, times in the business zone, ISO stamps."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone, tzinfo
+from functools import partial
 from zoneinfo import ZoneInfo
+
+from flask import Flask
 
 
 def duration(value: timedelta | float | None) -> str:
@@ -40,40 +43,8 @@ def iso(value: datetime | None) -> str:
     return value.isoformat() if value else ""
 
 
-WINDOW_REASONS = {
-    "open": "open",
-    "expired": "more than 24 h since the customer's last message",
-    "no_inbound": "the customer has not written yet",
-    "131047": "WhatsApp reported the window closed",
-    "closed": "closed",
-}
-
-
-def window_reason(reason: str | None) -> str:
-    return WINDOW_REASONS.get(reason or "", reason or "")
-
-
-def failure_summary(entry, tz: tzinfo = timezone.utc) -> dict:
-    """A delivery-failure record (connector/delivery.py) reduced to what an agent can act on."""
-    if not isinstance(entry, dict):
-        return {"code": "", "title": str(entry), "detail": "", "excerpt": "", "at": ""}
-    body = entry.get("body") if isinstance(entry.get("body"), dict) else {}
-    excerpt = ""
-    if isinstance(body.get("text"), dict):
-        excerpt = str(body["text"].get("body", ""))
-    elif isinstance(body.get("template"), dict):
-        excerpt = f"template {body['template'].get('name', '')}"
-    elif body.get("type"):
-        excerpt = f"{body['type']} message"
-    at = entry.get("at") or ""
-    try:
-        at = hhmm(datetime.fromisoformat(at), tz) if at else ""
-    except ValueError:
-        pass
-    return {
-        "code": str(entry.get("code") or ""),
-        "title": str(entry.get("title") or entry.get("kind") or "Not delivered"),
-        "detail": str(entry.get("detail") or ""),
-        "excerpt": excerpt,
-        "at": at,
-    }
+def init_app(app: Flask) -> None:
+    tz = display_timezone(app.config.get("DISPLAY_TIMEZONE"))
+    app.jinja_env.filters["duration"] = duration
+    app.jinja_env.filters["hhmm"] = partial(hhmm, tz=tz)
+    app.jinja_env.filters["iso"] = iso

@@ -9,10 +9,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from flask import current_app
+from flask import Flask, current_app
 from werkzeug.routing import BaseConverter, ValidationError
 
 TTL_SECONDS = 90 * 24 * 3600
+EXTENSION = "console_refs"
 
 
 class ConversationRefs:
@@ -38,10 +39,21 @@ class ConversationConverter(BaseConverter):
     regex = r"[0-9a-f]{24}"
 
     def to_python(self, value: str) -> str:
-        conversation_id = current_app.extensions["console_refs"].resolve(value)
+        conversation_id = current().resolve(value)
         if conversation_id is None:
             raise ValidationError()
         return conversation_id
 
     def to_url(self, value: str) -> str:
-        return current_app.extensions["console_refs"].ref(value)
+        return current().ref(value)
+
+
+def current() -> ConversationRefs:
+    return current_app.extensions[EXTENSION]
+
+
+def init_app(app: Flask, redis, secret: str) -> None:
+    """`<conv:...>` in routes and `|ref` in templates: both write the reference, never the id."""
+    app.extensions[EXTENSION] = ConversationRefs(redis, secret)
+    app.url_map.converters["conv"] = ConversationConverter
+    app.jinja_env.filters["ref"] = lambda conversation_id: current().ref(conversation_id)

@@ -4,19 +4,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import redis
+from flask import current_app
 
 from core.clock import SYSTEM_CLOCK
 from bot.handoff import Handoff
 from connector.policy.window import ServiceWindow
 from connector.cloudapi.delivery import DeliveryLog
 
-from .canned import CannedReplies
-from .desk import Desk
-from .notes import Notes
-from .rasa_client import RasaClient
-from .throttle import LoginThrottle
-from .users import UserStore
+from .auth.sessions import SessionStore
+from .auth.throttle import LoginThrottle
+from .auth.users import UserStore
+from .desk.canned import CannedReplies
+from .desk.chats import Desk
+from .desk.notes import Notes
+from .desk.rasa_client import RasaClient
 from .wa_templates import TemplateRegister
+
+EXTENSION = "console"
 
 
 @dataclass
@@ -28,10 +32,16 @@ class Services:
     delivery: object
     rasa: RasaClient
     users: UserStore
+    sessions: SessionStore
     throttle: LoginThrottle
     templates: TemplateRegister
     canned: CannedReplies
     notes: Notes
+
+
+def current() -> Services:
+    """The services of the app handling this request."""
+    return current_app.extensions[EXTENSION]
 
 
 def build(config: dict) -> Services:
@@ -50,7 +60,7 @@ def build(config: dict) -> Services:
                                             config.get("RASA_TOKEN", ""))
     return Services(
         redis=r, clock=clock, desk=Desk(handoff), window=window, delivery=delivery, rasa=rasa,
-        users=UserStore(r),
+        users=UserStore(r), sessions=SessionStore(r, config["SESSION_BIND"]),
         throttle=LoginThrottle(r, config.get("LOGIN_LIMIT", 5), config.get("LOGIN_WINDOW_SECONDS", 300)),
         templates=TemplateRegister(r), canned=CannedReplies(r), notes=Notes(r, clock),
     )

@@ -137,7 +137,7 @@ def main() -> int:
             embedded.stop()
         return 1
 
-    from console.users import ensure_demo_users
+    from console.auth.users import ensure_demo_users
 
     created = ensure_demo_users()
     manager = Manager()

@@ -8,7 +8,7 @@ from bot.handoff import Handoff
 from core.redis_conn import get_redis
 from console import create_app
 from console.refs import ConversationRefs
-from console.users import UserStore
+from console.auth.users import UserStore
 from tests.console.conftest import csrf_token, login
 from bot.content.catalog import load_catalog
 from tests.test_end_to_end import Customer, text_of

@@ -13,14 +13,26 @@
       credentials: "same-origin",
       headers: { "X-CSRFToken": csrfToken(), "Accept": "application/json" },
     });
+    signedOut(response);
     let payload = {};
     try { payload = await response.json(); } catch (e) { /* non-JSON error page */ }
     return { ok: response.ok, status: response.status, data: payload };
   }
 
+  // The sign-in ended (signed out elsewhere, or used from another network or browser): 401, or a
+  // redirect to the login page from browsers that do not mark fetches. Reloading shows the login
+  // page, which says why.
+  function signedOut(response) {
+    if (response.status === 401 || (response.redirected && response.url.includes("/login"))) {
+      window.location.reload();
+      return true;
+    }
+    return false;
+  }
+
   async function fetchHtml(url) {
     const response = await fetch(url, { credentials: "same-origin", headers: { "Accept": "text/html" } });
-    if (response.redirected && response.url.includes("/login")) { window.location.reload(); return null; }
+    if (signedOut(response)) return null;
     return response.ok ? response.text() : null;
   }
 
@@ -264,6 +276,7 @@
 
     return async function refreshWindow(url) {
       const response = await fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } });
+      signedOut(response);
       if (!response.ok) return;
       const status = await response.json();
       closesAt = Date.parse(status.closes_at);

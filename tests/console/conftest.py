@@ -11,7 +11,7 @@ from bot.handoff import Handoff
 from connector.policy.window import ServiceWindow
 from console import create_app
 from console.refs import ConversationRefs
-from console.users import UserStore
+from console.auth.users import UserStore
 
 from .fake_rasa import FakeRasa
 

@@ -18,7 +18,7 @@ from core.clock import FixedClock
 from bot.handoff import Handoff
 from connector.policy.window import ServiceWindow
 from console import create_app
-from console.users import UserStore
+from console.auth.users import UserStore
 
 from .conftest import PASSWORDS, ROLES
 from .fake_rasa import FakeRasa
@@ -329,3 +329,16 @@ def test_live_queue_recovers_after_the_event_stream_fails(browser, live):
     live.queue_customer(conv="5215599990000", name="Beto")
     page.wait_for_selector("#waiting-table td:has-text('Beto')", timeout=10_000)
     context.close()
+
+
+def test_a_page_whose_sign_in_moved_reloads_into_the_login_page(browser, live):
+    """A script's request gets a 401 once the sign-in is ended for coming from another client;
+    the page reloads into the login page, which says why, instead of failing silently."""
+    page = sign_in(browser, live, "ana")
+    [key] = live.redis.keys("console:signin:*")
+    live.redis.hset(key, "ip", "198.51.100.20")  # as if ana had signed in from another network
+    page.click("label.switch")  # the online switch posts with fetch
+    page.wait_for_selector("h1:has-text('Sign in')", timeout=10_000)
+    assert "used from another network or browser" in page.inner_text(".flash-warning")
+    assert not live.redis.exists(key)
+    page.context.close()

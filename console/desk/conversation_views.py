@@ -2,29 +2,30 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
 from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from . import services, wants_json
+from .. import services
+from ..wa_templates import TemplateError
+from ..web import wants_json
+from . import delivery, window
+from .chats import ASSIGNED, DeskError
 from .customer import CustomerInfo, mask_number, optin_status
-from .desk import ASSIGNED, DeskError
-from .formatting import window_reason
 from .history import latest_slot, messages_from_tracker
 from .permissions import can_act, require_can_act
 from .rasa_client import RasaError
-from .wa_templates import TemplateError
 
 log = logging.getLogger(__name__)
 bp = Blueprint("conversation", __name__, url_prefix="/c")
+bp.add_app_template_filter(window.reason_text, "window_reason")
 
 # WhatsApp's limit for a text body.
 MAX_TEXT = 4096
 
 
 def _render_template_body(name: str, language: str, params: list[str]) -> str | None:
-    candidates = [t for t in services().templates.all() if t.name == name]
+    candidates = [t for t in services.current().templates.all() if t.name == name]
     # The exact translation first; any language of that name is better than no text at all.
     candidates.sort(key=lambda t: t.language != language)
     for template in candidates:
@@ -36,25 +37,14 @@ def _render_template_body(name: str, language: str, params: list[str]) -> str | 
 def _history(conversation_id: str):
     """(messages, tracker, error): the page still opens when Rasa is down, just without history."""
     try:
-        tracker = services().rasa.tracker(conversation_id)
+        tracker = services.current().rasa.tracker(conversation_id)
     except RasaError as exc:
         return [], {}, f"Could not load the history: {exc}"
     return messages_from_tracker(tracker, _render_template_body), tracker, None
 
 
-def _window(conversation_id: str):
-    return services().window.status(conversation_id)
-
-
-def _sendable_until(status):
-    """closes_at minus ServiceWindow's safety margin: the countdown must hit zero when sends stop."""
-    if not status.closes_at:
-        return None
-    return status.closes_at - getattr(services().window, "margin", timedelta(0))
-
-
 def _page(conversation_id: str, status: int = 200, error: str | None = None, draft: str = ""):
-    svc = services()
+    svc = services.current()
     chat = svc.desk.chat(conversation_id)
     messages, tracker, history_error = _history(conversation_id)
     language = chat.language or latest_slot(tracker, "language") or "es"
@@ -64,20 +54,15 @@ def _page(conversation_id: str, status: int = 200, error: str | None = None, dra
         language=language,
         optin=optin_status(svc.redis, conversation_id),
     )
-    window_status = _window(conversation_id)
+    window_status = window.status(conversation_id)
     others = [a for a in svc.desk.online_agents() if a != current_user.name]
-    try:
-        failures = list(svc.delivery.failures(conversation_id))
-    except Exception:
-        log.exception("could not read delivery failures")
-        failures = []
     return render_template(
         "conversation.html",
         chat=chat, customer=customer, messages=messages, history_error=history_error,
-        window=window_status, sendable_until=_sendable_until(window_status), now=svc.clock.now(),
+        window=window_status, sendable_until=window.sendable_until(window_status), now=svc.clock.now(),
         can_act=can_act(current_user, chat), notes=svc.notes.list(conversation_id),
         canned=svc.canned.for_language(language if language in ("es", "en") else "es"),
-        templates=svc.templates.for_language(language), failures=failures,
+        templates=svc.templates.for_language(language), failures=delivery.failures(conversation_id),
         transfer_targets=others, error=error, draft=draft,
     ), status
 
@@ -109,20 +94,20 @@ def history(conversation_id: str):
     return render_template("_history.html", messages=messages, history_error=history_error)
 
 
-@bp.route("/<conv:conversation_id>/window")
+@bp.route("/<conv:conversation_id>/window", endpoint="window")
 @login_required
-def window(conversation_id: str):
-    status = _window(conversation_id)
-    until = _sendable_until(status)
-    return jsonify(open=bool(status.open), reason=window_reason(status.reason),
+def window_status(conversation_id: str):
+    status = window.status(conversation_id)
+    until = window.sendable_until(status)
+    return jsonify(open=bool(status.open), reason=window.reason_text(status.reason),
                    closes_at=until.isoformat() if until else None,
-                   now=services().clock.now().isoformat())
+                   now=services.current().clock.now().isoformat())
 
 
 @bp.route("/<conv:conversation_id>/reply", methods=["POST"])
 @login_required
 def reply(conversation_id: str):
-    svc = services()
+    svc = services.current()
     text = request.form.get("text", "").strip()
     require_can_act(svc.desk.chat(conversation_id))
     if not text:
@@ -130,7 +115,7 @@ def reply(conversation_id: str):
     if len(text) > MAX_TEXT:
         return _fail(conversation_id, 400, f"WhatsApp messages are limited to {MAX_TEXT} characters.", text)
     # The form may have been rendered while the window was open: decide on the server, now.
-    status = _window(conversation_id)
+    status = window.status(conversation_id)
     if not status.open:
         return _fail(conversation_id, 409,
                      "The 24-hour customer service window is closed, so WhatsApp does not allow "
@@ -146,7 +131,7 @@ def reply(conversation_id: str):
 @bp.route("/<conv:conversation_id>/template", methods=["POST"])
 @login_required
 def send_template(conversation_id: str):
-    svc = services()
+    svc = services.current()
     require_can_act(svc.desk.chat(conversation_id))
     try:
         template = svc.templates.get(request.form.get("template", ""))
@@ -163,7 +148,7 @@ def send_template(conversation_id: str):
 @bp.route("/<conv:conversation_id>/notes", methods=["POST"])
 @login_required
 def add_note(conversation_id: str):
-    svc = services()
+    svc = services.current()
     require_can_act(svc.desk.chat(conversation_id))
     try:
         svc.notes.add(conversation_id, current_user.name, request.form.get("text", ""))
@@ -175,7 +160,7 @@ def add_note(conversation_id: str):
 @bp.route("/<conv:conversation_id>/transfer", methods=["POST"])
 @login_required
 def transfer(conversation_id: str):
-    svc = services()
+    svc = services.current()
     chat = svc.desk.chat(conversation_id)
     require_can_act(chat)
     target = request.form.get("to", "").strip() or None
@@ -195,7 +180,7 @@ def transfer(conversation_id: str):
 @bp.route("/<conv:conversation_id>/resolve", methods=["POST"])
 @login_required
 def resolve(conversation_id: str):
-    svc = services()
+    svc = services.current()
     chat = svc.desk.chat(conversation_id)
     require_can_act(chat)
     if chat.state != ASSIGNED:
@@ -206,7 +191,7 @@ def resolve(conversation_id: str):
         return _fail(conversation_id, 409, f"Could not resolve: {exc}")
     language = chat.language if chat.language in ("es", "en") else "es"
     # A free-form goodbye outside the window would be refused by WhatsApp; resume silently then.
-    closing = current_app.config["CLOSING_MESSAGE"].get(language) if _window(conversation_id).open else None
+    closing = current_app.config["CLOSING_MESSAGE"].get(language) if window.status(conversation_id).open else None
     try:
         svc.rasa.resume_bot(conversation_id, closing, current_user.name)
     except RasaError as exc:

@@ -6,7 +6,8 @@ from urllib.parse import urlsplit
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from . import services
+from .. import services
+from .guard import current_client
 
 bp = Blueprint("auth", __name__)
 
@@ -25,7 +26,7 @@ def login():
     if request.method == "GET":
         return render_template("login.html", next=request.args.get("next", ""))
 
-    svc = services()
+    svc = services.current()
     username = request.form.get("username", "").strip()[:64]
     password = request.form.get("password", "")
     ip = request.remote_addr or "unknown"
@@ -47,7 +48,7 @@ def login():
     svc.throttle.record_success(username, ip)
     # A fresh session on sign-in, so a session id planted before login is worthless.
     session.clear()
-    login_user(svc.users.start_session(user))
+    login_user(svc.sessions.start(user, current_client()))
     session.permanent = True
     return redirect(_safe_next(request.form.get("next")))
 
@@ -56,10 +57,10 @@ def login():
 @login_required
 def logout():
     try:
-        services().desk.set_online(current_user.name, False)
+        services.current().desk.set_online(current_user.name, False)
     except Exception:  # signing out must work even when the handoff store is down
         pass
-    services().users.end_session(current_user)
+    services.current().sessions.end(current_user)
     logout_user()
     session.clear()
     flash("Signed out.", "info")

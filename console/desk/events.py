@@ -16,7 +16,7 @@ from flask_login import login_required
 
 from core.channels import CUSTOMER_MESSAGES, HANDOFF_EVENTS
 
-from . import services
+from .. import refs, services
 
 bp = Blueprint("events", __name__)
 
@@ -94,7 +94,7 @@ def stream(redis_client, max_seconds: float, to_ref=lambda conv: conv):
 @bp.route("/events")
 @login_required
 def events():
-    body = stream(services().redis, float(current_app.config["SSE_MAX_SECONDS"]),
-                  current_app.extensions["console_refs"].compute)
+    body = stream(services.current().redis, float(current_app.config["SSE_MAX_SECONDS"]),
+                  refs.current().compute)
     return Response(body, mimetype="text/event-stream",
                     headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})

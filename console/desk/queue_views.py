@@ -4,13 +4,25 @@ from __future__ import annotations
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from . import services, wants_json
+from .. import services
+from ..web import wants_json
 
 bp = Blueprint("queue", __name__)
 
 
+@bp.app_context_processor
+def agent_status() -> dict:
+    """The online switch in every page's header."""
+    if not current_user.is_authenticated:
+        return {}
+    try:
+        return {"agent_online": services.current().desk.is_online(current_user.name)}
+    except Exception:  # the header must render even if the handoff store hiccups
+        return {"agent_online": None}
+
+
 def _queue_context() -> dict:
-    svc = services()
+    svc = services.current()
     now = svc.clock.now()
     return {
         "waiting": svc.desk.waiting(),
@@ -35,7 +47,7 @@ def partial():
 @bp.route("/claim/<conv:conversation_id>", methods=["POST"])
 @login_required
 def claim(conversation_id: str):
-    svc = services()
+    svc = services.current()
     if svc.desk.claim(conversation_id, current_user.name):
         if wants_json():
             return jsonify(ok=True, url=url_for("conversation.view", conversation_id=conversation_id))
@@ -55,7 +67,7 @@ def claim(conversation_id: str):
 @login_required
 def set_status():
     online = request.form.get("online", "") in ("1", "true", "on")
-    services().desk.set_online(current_user.name, online)
+    services.current().desk.set_online(current_user.name, online)
     if wants_json():
         return jsonify(ok=True, online=online)
     return redirect(url_for("queue.index"), 303)
@@ -64,5 +76,5 @@ def set_status():
 @bp.route("/agent/heartbeat", methods=["POST"])
 @login_required
 def heartbeat():
-    services().desk.heartbeat(current_user.name)
+    services.current().desk.heartbeat(current_user.name)
     return jsonify(ok=True)

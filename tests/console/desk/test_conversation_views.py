@@ -1,11 +1,9 @@
-"""Resolving hands the chat back to the bot: handoff state, resume event, closing message."""
+"""Actions on one conversation: resolve (resume + closing message), notes, transfer."""
 from __future__ import annotations
-
-import time
 
 from console.config import DEFAULT_CLOSING_EN, DEFAULT_CLOSING_ES
 
-from .conftest import cpath
+from ..conftest import cpath
 
 
 def test_resolve_resumes_the_bot_with_a_closing_message(client_for, assigned, fake_rasa, handoff):
@@ -35,7 +33,7 @@ def test_closing_message_follows_the_customer_language(client_for, assigned, fak
 def test_closing_message_is_configurable(redis_client, clock, fake_rasa, users, assigned):
     from console import create_app
 
-    from .conftest import csrf_token, login
+    from ..conftest import csrf_token, login
 
     app = create_app({"REDIS": redis_client, "CLOCK": clock, "RASA_URL": fake_rasa.url,
                       "RASA_TOKEN": fake_rasa.token, "SECRET_KEY": "s",
@@ -81,18 +79,6 @@ def test_resolve_keeps_the_chat_when_rasa_cannot_resume_the_bot(client_for, assi
     assert [p.body[0] for p in fake_rasa.posts(conv)] == [{"event": "resume"}, {"event": "resume"}]
 
 
-def test_claim_race_has_one_winner(client_for, queued, handoff):
-    conv = queued()
-    ana, luis = client_for("ana"), client_for("luis")
-    first = ana.post("/claim/" + cpath(conv)[3:], data={"csrf_token": ana.csrf})
-    second = luis.post("/claim/" + cpath(conv)[3:], data={"csrf_token": luis.csrf}, headers={"Accept": "application/json"})
-    assert first.status_code == 302 and first.headers["Location"] == cpath(conv)
-    assert second.status_code == 409 and second.json["error"] == "Already taken by ana."
-    assert handoff.state(conv).agent == "ana"
-    page = luis.post("/claim/" + cpath(conv)[3:], data={"csrf_token": luis.csrf}, follow_redirects=True)
-    assert "Already taken by ana." in page.get_data(as_text=True)
-
-
 def test_notes_are_kept_per_conversation(client_for, assigned):
     conv = assigned("ana")
     ana = client_for("ana")
@@ -103,31 +89,23 @@ def test_notes_are_kept_per_conversation(client_for, assigned):
     assert ana.post(f"{cpath(conv)}/notes", data={"text": "  ", "csrf_token": ana.csrf}).status_code == 400
 
 
-def test_presence_and_heartbeat(client_for, handoff):
+def test_transfer_to_an_online_agent(client_for, assigned, handoff):
+    conv = assigned("ana")
+    handoff.set_online("luis", True)
     ana = client_for("ana")
-    headers = {"X-CSRFToken": ana.csrf, "Accept": "application/json"}
-    assert ana.post("/agent/status", data={"online": "1"}, headers=headers).json == {"ok": True, "online": True}
-    assert handoff.is_online("ana")
-    assert ana.post("/agent/heartbeat", headers=headers).status_code == 200
-    assert 'id="online-toggle"' in ana.get("/").get_data(as_text=True)
-    ana.post("/agent/status", data={"online": "0"}, headers=headers)
-    assert not handoff.is_online("ana")
+    page = ana.get(cpath(conv)).get_data(as_text=True)
+    assert '<option value="luis">luis (online)</option>' in page
+    response = ana.post(f"{cpath(conv)}/transfer", data={"to": "luis", "csrf_token": ana.csrf})
+    assert response.status_code == 303
+    assert handoff.state(conv).agent == "luis"
+    # Now ana is the outsider.
+    assert ana.post(f"{cpath(conv)}/resolve", data={"csrf_token": ana.csrf}).status_code == 403
 
 
-def test_background_janitor_requeues_abandoned_chats(redis_client, clock, fake_rasa, users, queued):
-    from bot.handoff import Handoff
-    from console import create_app
-
-    handoff = Handoff(redis_client, clock, agent_timeout_seconds=60)
-    app = create_app({"REDIS": redis_client, "CLOCK": clock, "HANDOFF": handoff, "RASA_URL": fake_rasa.url,
-                      "SECRET_KEY": "s", "START_JANITOR": True, "REQUEUE_INTERVAL_SECONDS": 0.05})
-    try:
-        conv = queued()
-        assert handoff.claim(conv, "ana")
-        clock.advance(seconds=61)  # ana's tab stopped sending heartbeats
-        deadline = time.monotonic() + 5
-        while handoff.state(conv).state != "queued" and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert handoff.state(conv).state == "queued"
-    finally:
-        app.extensions["console_janitor"].stop()
+def test_transfer_to_an_offline_agent_is_refused(client_for, assigned, handoff):
+    conv = assigned("ana")
+    ana = client_for("ana")
+    response = ana.post(f"{cpath(conv)}/transfer", data={"to": "luis", "csrf_token": ana.csrf})
+    assert response.status_code == 409
+    assert "luis is not online" in response.get_data(as_text=True)
+    assert handoff.state(conv).agent == "ana"

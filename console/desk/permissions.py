@@ -1,12 +1,10 @@
 """Who may act on a chat: the agent it is assigned to, or any lead."""
 from __future__ import annotations
 
-from functools import wraps
-
 from flask import abort
 from flask_login import current_user
 
-from .desk import ASSIGNED, Chat
+from .chats import ASSIGNED, Chat
 
 
 def can_act(user, chat: Chat) -> bool:
@@ -22,12 +20,3 @@ def require_can_act(chat: Chat) -> None:
             message = f"This chat is assigned to {chat.agent}; only that agent or a lead can act on it."
         abort(403, description=message)
 
-
-def lead_required(view):
-    @wraps(view)
-    def wrapper(*args, **kwargs):
-        if not current_user.is_lead:
-            abort(403, description="Only leads can do that.")
-        return view(*args, **kwargs)
-
-    return wrapper

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from .wa_templates import template_from_event
+from ..wa_templates import template_from_event
 
 MAX_REPLY_BUTTONS = 3
 

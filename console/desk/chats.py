@@ -1,4 +1,4 @@
-"""The console's view of bot/handoff.py: one adapter, so the views never depend on its details.
+"""The console's view of bot.handoff: one adapter, so the views never depend on its details.
 
 Handoff owns the state machine and `handoff:*`; this module only reads and asks it to act, and
 turns its refusals into one error type the views can show.

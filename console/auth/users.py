@@ -13,7 +13,6 @@ ROLES = ("agent", "lead")
 DEMO_USERS = (("ana", "agent"), ("luis", "agent"), ("lucia", "lead"))
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,31}$")
 MIN_PASSWORD = 10
-SESSION_TTL_SECONDS = 12 * 3600
 
 
 @functools.cache
@@ -27,18 +26,13 @@ def _key(name: str) -> str:
     return f"console:user:{name}"
 
 
-def _session_key(sid: str) -> str:
-    return f"console:session:{sid}"
-
-
 @dataclass(frozen=True)
 class User:
     name: str
     role: str
     # Rotated on password change so existing sessions for the old password stop working.
     session_epoch: str
-    # One per sign-in, kept in Redis: the signed cookie alone cannot be revoked, so signing out
-    # deletes this and a copy of the cookie stops working.
+    # The sign-in this cookie belongs to (auth/sessions.py keeps its server-side record).
     session_id: str = ""
 
     @property
@@ -84,26 +78,15 @@ class UserStore:
             return None
         return User(record["name"], record["role"], record["session_epoch"])
 
-    def from_session_id(self, session_id: str) -> User | None:
-        name, _, rest = session_id.partition("|")
+    def from_id(self, user_id: str) -> User | None:
+        """The user a session cookie names, while its password epoch is current. Whether the
+        sign-in itself is still valid is SessionStore's question."""
+        name, _, rest = user_id.partition("|")
         epoch, _, sid = rest.partition("|")
         user = self.get(name)
         if user is None or not secrets.compare_digest(user.session_epoch, epoch):
             return None
-        if not sid or self.redis.get(_session_key(sid)) != user.name:
-            return None
-        # Sliding, like the permanent session cookie that Flask re-issues on every request.
-        self.redis.expire(_session_key(sid), SESSION_TTL_SECONDS)
         return replace(user, session_id=sid)
-
-    def start_session(self, user: User) -> User:
-        sid = secrets.token_urlsafe(24)
-        self.redis.set(_session_key(sid), user.name, ex=SESSION_TTL_SECONDS)
-        return replace(user, session_id=sid)
-
-    def end_session(self, user: User) -> None:
-        if user.session_id:
-            self.redis.delete(_session_key(user.session_id))
 
     def authenticate(self, name: str, password: str) -> User | None:
         record = self.redis.hgetall(_key(normalize(name)))
