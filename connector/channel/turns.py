@@ -17,7 +17,8 @@ from typing import Any, Awaitable, Callable, Optional
 
 from rasa.core.channels.channel import OutputChannel, UserMessage
 
-from connector.webhook.inbound import MEDIA_KINDS, InboundMessage, PayloadError, parse_envelope
+from connector.webhook.inbound import PayloadError, parse_envelope
+from connector.webhook.types import MEDIA_KINDS, InboundMessage
 from connector.inbox.queue import QueuedItem
 from core.channels import CUSTOMER_MESSAGES
 
