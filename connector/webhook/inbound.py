@@ -116,7 +116,7 @@ def parse_webhook(payload: Any) -> WebhookBatch:
                 continue
             _parse_value(value, batch)
             batch["errors"].extend(_errors(value.get("errors")))
-    return WebhookBatch(**{name: tuple(items) for name, items in batch.items()})
+    return WebhookBatch(**{kind: tuple(items) for kind, items in batch.items()})
 
 
 def _parse_value(value: dict, batch: dict[str, list]) -> None:
@@ -128,9 +128,7 @@ def _parse_value(value: dict, batch: dict[str, list]) -> None:
             continue
         envelope = {"message": raw, "contact": _contact_for(raw, contacts), "metadata": metadata}
         try:
-            problem = _unstorable(envelope)
-            if problem:
-                raise PayloadError(problem)
+            _check_storable(envelope)
             batch["messages"].append(parse_envelope(envelope))
         except PayloadError as exc:
             batch["rejected"].append(Rejected(_str(raw.get("id")), str(exc)))
@@ -159,19 +157,18 @@ def _objects(value: dict, name: str, rejected: list) -> Iterator[dict]:
             rejected.append(Rejected(None, f"an item of {name!r} is not an object"))
 
 
-def _unstorable(envelope: dict) -> str | None:
-    """Why this message cannot be queued as JSON that the worker and cjson decode (None: it can)."""
+def _check_storable(envelope: dict) -> None:
+    """Refuse what the queue could not store as JSON that the worker and cjson decode."""
     stack = [(envelope, 1)]
     while stack:
         node, depth = stack.pop()
         if depth > MAX_DEPTH:
-            return f"nested deeper than {MAX_DEPTH} levels"
+            raise PayloadError(f"nested deeper than {MAX_DEPTH} levels")
         for value in node.values() if isinstance(node, dict) else node:
             if isinstance(value, float) and not math.isfinite(value):
-                return "a number too large for JSON (it decodes to infinity)"
+                raise PayloadError("a number too large for JSON (it decodes to infinity)")
             if isinstance(value, (dict, list)):
                 stack.append((value, depth + 1))
-    return None
 
 
 def _contact_for(message: dict, contacts: list[dict]) -> dict | None:

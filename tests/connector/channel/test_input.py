@@ -401,3 +401,13 @@ async def test_chunked_body_within_the_limit_is_accepted(channel, recorder):
         r = await client.post("/webhook", content=pieces(), headers=headers)
         assert r.status_code == 200
         await wait_for(lambda: recorder.messages)
+
+
+async def test_a_megabyte_text_reaches_rasa_cut_to_whatsapps_limit(channel, recorder):
+    from connector.cloudapi.limits import TEXT_MAX
+
+    body, headers = signed(text_webhook("34600", "wamid.mb", "¿" + "a" * (1024 * 1024)))
+    async with serve(channel, recorder) as client:
+        assert (await client.post("/webhook", content=body, headers=headers)).status_code == 200
+        await wait_for(lambda: recorder.messages)
+    assert recorder.messages[0].text == ("¿" + "a" * TEXT_MAX)[:TEXT_MAX]
