@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import json
 import logging
 import os
-from typing import Any, Awaitable, Callable, Dict, Optional, Text
+from typing import Any, Awaitable, Callable, Dict, NamedTuple, Optional, Text
 
 import redis
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
+from sanic.exceptions import PayloadTooLarge
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
@@ -31,7 +31,8 @@ from connector.cloudapi.config import ConfigError, WhatsAppConfig
 from connector.cloudapi import reply_ids
 from connector.cloudapi.delivery import DeliveryLog
 from connector.webhook.identity import Identity
-from connector.webhook.inbound import MESSAGES_FIELD, Ignored, PayloadError, WebhookBatch, parse_webhook
+from connector.webhook.inbound import MESSAGES_FIELD, InvalidJSON, PayloadError, load, parse_webhook
+from connector.webhook.types import Ignored, WebhookBatch
 from connector.inbox.queue import Ingest
 from connector.webhook.intake import Intake
 from connector.channel.output import WhatsAppOutput
@@ -123,7 +124,9 @@ class WhatsAppInput(InputChannel):
             logger.warning("webhook verification refused (wrong mode or verify token)")
             return response.text("forbidden", status=403)
 
-        @bp.route("/webhook", methods=["POST"])
+        # A stream route: the handler runs before the body is read, so it can refuse what is too
+        # large instead of Sanic buffering up to REQUEST_MAX_SIZE (100 MB under Rasa) first.
+        @bp.route("/webhook", methods=["POST"], stream=True)
         async def receive(request: Request) -> HTTPResponse:
             return await self._receive(request)
 
@@ -142,32 +145,39 @@ class WhatsAppInput(InputChannel):
         return bp
 
     async def _receive(self, request: Request) -> HTTPResponse:
-        declared = request.headers.get("content-length")
-        body = request.body or b""
-        if (declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES) or len(body) > MAX_BODY_BYTES:
+        body = await _read_body(request)
+        if body is None:
             return response.text("payload too large", status=413)
-        verdict = signature.verify(body, request.headers.get(signature.HEADER), self.config.app_secret)
+        # Off the event loop: the HMAC, decoding and parsing of up to 3 MB would otherwise hold
+        # up other customers' acks and /health.
+        answer = await asyncio.to_thread(self.handle_webhook, body, request.headers.get(signature.HEADER))
+        if answer.queued and self.pool is not None:
+            self.pool.wake()
+        return response.text(answer.reason, status=answer.status)
+
+    def handle_webhook(self, body: bytes, signature_header: Optional[str]) -> Answer:
+        """A whole webhook body → its HTTP answer (blocking: Redis). Signed input never gets a
+        5xx unless Redis is down: a retry by Meta (for 7 days) brings the same bytes back."""
+        verdict = signature.verify(body, signature_header, self.config.app_secret)
         if verdict is signature.Verdict.MISSING:
             logger.warning("webhook without %s rejected", signature.HEADER)
-            return response.text("missing signature", status=401)
+            return Answer(401, "missing signature")
         if verdict is signature.Verdict.INVALID:
             logger.warning("webhook with a wrong signature rejected (check WHATSAPP_APP_SECRET)")
-            return response.text("invalid signature", status=403)
+            return Answer(403, "invalid signature")
         try:
-            payload = json.loads(body)
-            batch = parse_webhook(payload)
-        except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError and PayloadError
-            reason = f"invalid payload: {exc}" if isinstance(exc, PayloadError) else f"invalid JSON: {exc}"
-            return response.text(reason, status=400)
+            batch = parse_webhook(load(body))
+        except PayloadError as exc:
+            reason = f"invalid JSON: {exc}" if isinstance(exc, InvalidJSON) else f"invalid payload: {exc}"
+            logger.warning("signed webhook refused: %s", reason)
+            return Answer(400, reason)
         batch = _for_number(batch, self.config.phone_number_id)
         try:
-            queued = await asyncio.to_thread(self.intake.accept, batch)
+            queued = self.intake.accept(batch)
         except redis.RedisError as exc:
             logger.error("webhook not stored, Redis unavailable (%s); Meta will retry", exc)
-            return response.text("temporarily unavailable", status=503)
-        if queued and self.pool is not None:
-            self.pool.wake()
-        return response.text("ok", status=200)
+            return Answer(503, "temporarily unavailable")
+        return Answer(200, "ok", queued)
 
     async def start_workers(self, on_new_message: Callable[[UserMessage], Awaitable[Any]], app: Any) -> None:
         if self.pool is not None:
@@ -182,6 +192,27 @@ class WhatsAppInput(InputChannel):
                 conv, None, None, "Customer message not answered", reason, kind="dead_letter", wamid=wamid),
         )
         await self.pool.start()
+
+
+class Answer(NamedTuple):
+    status: int
+    reason: str
+    queued: int = 0
+
+
+async def _read_body(request: Request) -> Optional[bytes]:
+    """The body, or None when it is over MAX_BODY_BYTES: refused from Content-Length before a
+    byte is read (and before Sanic sends a 100 Continue), and while streaming when chunked."""
+    # Sanic lifts its limit for stream routes; ours counts while reading and also caps what
+    # Sanic drains after we answer, so a refused body is not read to its end either.
+    request.stream.request_max_size = MAX_BODY_BYTES
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        return None
+    try:
+        return b"".join([chunk async for chunk in request.stream])
+    except PayloadTooLarge:
+        return None
 
 
 def _for_number(batch: WebhookBatch, phone_number_id: str) -> WebhookBatch:

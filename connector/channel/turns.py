@@ -24,7 +24,8 @@ from connector.cloudapi import reply_ids
 from connector.inbox.pool import TRANSIENT  # the pool retries exactly these
 from connector.inbox.queue import QueuedItem
 from connector.policy.window import ServiceWindow
-from connector.webhook.inbound import MEDIA_KINDS, InboundMessage, PayloadError, parse_envelope
+from connector.webhook.inbound import PayloadError, parse_envelope
+from connector.webhook.types import MEDIA_KINDS, InboundMessage
 from core.channels import CUSTOMER_MESSAGES
 
 logger = logging.getLogger(__name__)

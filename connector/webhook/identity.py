@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import redis
 
-from connector.webhook.inbound import Sender
+from connector.webhook.types import Sender
 
 logger = logging.getLogger(__name__)
 

@@ -1,9 +1,13 @@
-"""Webhook payloads → typed, immutable events. Pure functions: no Redis, no network.
+"""Webhook bodies → typed, immutable events (connector/webhook/types.py). Pure functions: no
+Redis, no network.
 
 Meta's payload is nested (object → entry[] → changes[] → value → messages[]/statuses[]) and
 grows new fields and message types all the time, so parsing is lenient: an unknown message
 type becomes kind "unknown", a change for another field is reported as ignored, and only a
-payload that is not a WhatsApp webhook at all raises PayloadError.
+body that is not a WhatsApp webhook at all raises PayloadError (InvalidJSON: not even JSON).
+A malformed message or status (no id, no sender, a number that overflows, nesting too deep to
+store) is rejected on its own and the rest of its batch accepted: Meta would only redeliver
+the same bytes. Absurd times become None, and customer text is cut to WhatsApp's limit.
 
 Group events (`group_lifecycle_update`, `group_participants_update`, `group_settings_update`,
 and messages carrying a `group_id`) are acknowledged and ignored with a log line: this bot
@@ -16,189 +20,78 @@ which is absent for system messages and must not be assumed for business-scoped 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
-from typing import Any, Mapping
+import json
+import math
+import re
+from typing import Any, Iterator, Mapping
+
+from connector.cloudapi.limits import TEXT_MAX
+from connector.webhook.types import (
+    MEDIA_KINDS, Context, ErrorInfo, Ignored, InboundMessage, Location, Media, Order, OrderItem,
+    Reaction, Referral, Rejected, Sender, SharedContact, StatusUpdate, WebhookBatch,
+)
 
 WABA_OBJECT = "whatsapp_business_account"
 MESSAGES_FIELD = "messages"
 
-MEDIA_KINDS = ("image", "audio", "video", "document", "sticker")
-KINDS = (
-    "text", "button_reply", "list_reply", "template_button", *MEDIA_KINDS, "location",
-    "contacts", "reaction", "order", "system", "unsupported", "unknown",
-)
-UNSUPPORTED_CODE = 131051
+# Meta's messages nest about six levels; Python's json and Redis's cjson (which the queue's Lua
+# scripts decode items with) give up near 1000, so a stored message must stay far below that.
+MAX_DEPTH = 32
+# Unix seconds, [1970, 3000): no real webhook is dated outside, and the bound keeps the date
+# arithmetic done later (24 h window, TTLs) clear of datetime's year-9999 ceiling.
+TIME_RANGE = (0, 32503680000)
+# What a customer typed or tapped, and what NLU reads: WhatsApp sends at most TEXT_MAX
+# characters, and NLU on more would stall the worker's event loop for seconds.
+CUSTOMER_TEXT = ("text", "payload", "description")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 class PayloadError(ValueError):
     """The body is JSON but not a WhatsApp Business webhook we can read."""
 
 
-@dataclass(frozen=True)
-class Sender:
-    """Who wrote. Either id may be missing: business-scoped users (BSUID, "US.…") can hide
-    their phone number, and older payloads have no user_id."""
-
-    wa_id: str | None
-    user_id: str | None = None
-    name: str | None = None
-
-    @property
-    def key(self) -> str:
-        return self.wa_id or self.user_id or ""
+class InvalidJSON(PayloadError):
+    """The body is not JSON (RFC 8259: UTF-8, no NaN/Infinity) that we can decode."""
 
 
-@dataclass(frozen=True)
-class ErrorInfo:
-    code: int | None
-    title: str | None = None
-    message: str | None = None
-    details: str | None = None
+def load(body: bytes) -> Any:
+    """The decoded body, with lone surrogates (only \\u escapes can make them) replaced by U+FFFD:
+    they have no UTF-8 form, so Redis and every later encoder would refuse them."""
+    try:
+        text = body.decode("utf-8")
+        payload = json.loads(text, parse_constant=_no_constant)
+    except RecursionError:
+        raise InvalidJSON("nested too deeply") from None
+    except InvalidJSON:
+        raise
+    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, over-long integers
+        raise InvalidJSON(str(exc)) from None
+    # Strict UTF-8 cannot carry surrogates, so only a body with such an escape needs the walk.
+    return _without_surrogates(payload) if _SURROGATE_ESCAPE.search(text) else payload
 
 
-@dataclass(frozen=True)
-class Media:
-    kind: str
-    id: str | None
-    mime_type: str | None = None
-    sha256: str | None = None
-    caption: str | None = None
-    filename: str | None = None
-    voice: bool = False
-    animated: bool = False
+def _no_constant(name: str) -> Any:
+    raise InvalidJSON(f"{name} is not JSON")
 
 
-@dataclass(frozen=True)
-class Location:
-    latitude: float | None
-    longitude: float | None
-    name: str | None = None
-    address: str | None = None
-    url: str | None = None
-
-
-@dataclass(frozen=True)
-class SharedContact:
-    formatted_name: str | None
-    phones: tuple[str, ...] = ()
-    wa_ids: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Reaction:
-    message_id: str | None
-    emoji: str | None  # None or "" = the customer removed their reaction
-
-    @property
-    def removed(self) -> bool:
-        return not self.emoji
-
-
-@dataclass(frozen=True)
-class OrderItem:
-    product_retailer_id: str | None
-    quantity: int | None
-    item_price: float | None
-    currency: str | None
-
-
-@dataclass(frozen=True)
-class Order:
-    catalog_id: str | None
-    text: str | None
-    items: tuple[OrderItem, ...] = ()
-
-
-@dataclass(frozen=True)
-class Context:
-    """What the message replies to (a bot message, a product, a forwarded message)."""
-
-    message_id: str | None
-    from_: str | None = None
-    product_retailer_id: str | None = None
-    catalog_id: str | None = None
-    forwarded: bool = False
-
-
-@dataclass(frozen=True)
-class Referral:
-    """Set when the chat started from a click-to-WhatsApp ad or post."""
-
-    source_type: str | None
-    source_id: str | None = None
-    source_url: str | None = None
-    headline: str | None = None
-    body: str | None = None
-    ctwa_clid: str | None = None
-
-
-@dataclass(frozen=True)
-class InboundMessage:
-    wamid: str
-    kind: str
-    raw_type: str
-    sender: Sender
-    timestamp: dt.datetime | None
-    phone_number_id: str | None = None
-    text: str | None = None          # text body, button/row title, media caption
-    payload: str | None = None       # reply button / list row id, template button payload
-    description: str | None = None   # list row description
-    media: Media | None = None
-    location: Location | None = None
-    contacts: tuple[SharedContact, ...] = ()
-    reaction: Reaction | None = None
-    order: Order | None = None
-    system_type: str | None = None
-    new_wa_id: str | None = None
-    new_user_id: str | None = None
-    errors: tuple[ErrorInfo, ...] = ()
-    context: Context | None = None
-    referral: Referral | None = None
-    # The original message, matched contact and value metadata: this is what the durable
-    # queue stores, so a restart re-parses exactly what Meta sent (see parse_envelope).
-    envelope: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
-
-
-@dataclass(frozen=True)
-class StatusUpdate:
-    wamid: str
-    status: str  # sent | delivered | read | failed (| played, or whatever Meta adds)
-    timestamp: dt.datetime | None
-    recipient_id: str | None
-    recipient_user_id: str | None = None
-    phone_number_id: str | None = None
-    errors: tuple[ErrorInfo, ...] = ()
-    conversation_id: str | None = None
-    conversation_origin: str | None = None
-    conversation_expires_at: dt.datetime | None = None
-    pricing_billable: bool | None = None
-    pricing_category: str | None = None
-    pricing_model: str | None = None
-    biz_opaque_callback_data: str | None = None
-
-    @property
-    def error_codes(self) -> tuple[int, ...]:
-        return tuple(e.code for e in self.errors if e.code is not None)
-
-    @property
-    def recipient_key(self) -> str:
-        return self.recipient_id or self.recipient_user_id or ""
-
-
-@dataclass(frozen=True)
-class Ignored:
-    """Something acknowledged but not acted on, with the reason for the log."""
-
-    field: str
-    reason: str
-
-
-@dataclass(frozen=True)
-class WebhookBatch:
-    messages: tuple[InboundMessage, ...] = ()
-    statuses: tuple[StatusUpdate, ...] = ()
-    ignored: tuple[Ignored, ...] = ()
-    errors: tuple[ErrorInfo, ...] = ()  # value-level errors Meta reports about the webhook
+def _without_surrogates(root: Any) -> Any:
+    if isinstance(root, str):
+        return _SURROGATE.sub("\ufffd", root)
+    # Iterative: the body may nest as deep as json.loads allows, deeper than we may recurse.
+    stack = [root] if isinstance(root, (dict, list)) else []
+    while stack:
+        node = stack.pop()
+        pairs = list(node.items()) if isinstance(node, dict) else list(enumerate(node))
+        if isinstance(node, dict):
+            node.clear()
+        for key, value in pairs:
+            if isinstance(value, str):
+                value = _SURROGATE.sub("\ufffd", value)
+            elif isinstance(value, (dict, list)):
+                stack.append(value)
+            node[_SURROGATE.sub("\ufffd", key) if isinstance(key, str) else key] = value
+    return root
 
 
 def parse_webhook(payload: Any) -> WebhookBatch:
@@ -206,50 +99,76 @@ def parse_webhook(payload: Any) -> WebhookBatch:
         raise PayloadError("the body must be a JSON object")
     obj = payload.get("object")
     if obj != WABA_OBJECT:
-        return WebhookBatch(ignored=(Ignored("object", f"object {obj!r} is not {WABA_OBJECT}"),))
+        return WebhookBatch(ignored=(Ignored("object", f"object {_short(obj)} is not {WABA_OBJECT}"),))
     entries = payload.get("entry")
     if not isinstance(entries, list):
         raise PayloadError("'entry' must be a list")
-    messages: list[InboundMessage] = []
-    statuses: list[StatusUpdate] = []
-    ignored: list[Ignored] = []
-    errors: list[ErrorInfo] = []
+    batch: dict[str, list] = {"messages": [], "statuses": [], "ignored": [], "rejected": [], "errors": []}
     for entry in entries:
         for change in _dicts(entry.get("changes") if isinstance(entry, dict) else None):
-            name = str(change.get("field"))
+            name = _short(change.get("field"))
             value = change.get("value")
             if name != MESSAGES_FIELD:
-                ignored.append(Ignored(name, f"field {name!r} is not handled by the FAQ bot"))
+                batch["ignored"].append(Ignored(name, f"field {name!r} is not handled by the FAQ bot"))
                 continue
             if not isinstance(value, dict):
-                ignored.append(Ignored(name, "change without a value object"))
+                batch["ignored"].append(Ignored(name, "change without a value object"))
                 continue
-            _parse_value(value, messages, statuses, ignored)
-            errors.extend(_errors(value.get("errors")))
-    return WebhookBatch(tuple(messages), tuple(statuses), tuple(ignored), tuple(errors))
+            _parse_value(value, batch)
+            batch["errors"].extend(_errors(value.get("errors")))
+    return WebhookBatch(**{kind: tuple(items) for kind, items in batch.items()})
 
 
-def _parse_value(value: dict, messages: list, statuses: list, ignored: list) -> None:
+def _parse_value(value: dict, batch: dict[str, list]) -> None:
     metadata = value.get("metadata") if isinstance(value.get("metadata"), dict) else {}
     contacts = list(_dicts(value.get("contacts")))
-    for raw in _dicts(value.get("messages")):
+    for raw in _objects(value, "messages", batch["rejected"]):
         if raw.get("group_id"):
-            ignored.append(Ignored(MESSAGES_FIELD, "group message (the bot only answers 1:1 chats)"))
+            batch["ignored"].append(Ignored(MESSAGES_FIELD, "group message (the bot only answers 1:1 chats)"))
             continue
         envelope = {"message": raw, "contact": _contact_for(raw, contacts), "metadata": metadata}
         try:
-            messages.append(parse_envelope(envelope))
+            _check_storable(envelope)
+            batch["messages"].append(parse_envelope(envelope))
         except PayloadError as exc:
-            ignored.append(Ignored(MESSAGES_FIELD, str(exc)))
-    for raw in _dicts(value.get("statuses")):
+            batch["rejected"].append(Rejected(_str(raw.get("id")), str(exc)))
+    for raw in _objects(value, "statuses", batch["rejected"]):
         if raw.get("recipient_type") == "group" or raw.get("group_id"):
-            ignored.append(Ignored(MESSAGES_FIELD, "status of a group message"))
+            batch["ignored"].append(Ignored(MESSAGES_FIELD, "status of a group message"))
             continue
         status = _status(raw, metadata)
         if status is None:
-            ignored.append(Ignored(MESSAGES_FIELD, "status without id or status"))
+            batch["rejected"].append(Rejected(_str(raw.get("id")), "status without id or status"))
         else:
-            statuses.append(status)
+            batch["statuses"].append(status)
+
+
+def _objects(value: dict, name: str, rejected: list) -> Iterator[dict]:
+    items = value.get(name)
+    if items is None:
+        return
+    if not isinstance(items, list):
+        rejected.append(Rejected(None, f"{name!r} is not a list"))
+        return
+    for item in items:
+        if isinstance(item, dict):
+            yield item
+        else:
+            rejected.append(Rejected(None, f"an item of {name!r} is not an object"))
+
+
+def _check_storable(envelope: dict) -> None:
+    """Refuse what the queue could not store as JSON that the worker and cjson decode."""
+    stack = [(envelope, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise PayloadError(f"nested deeper than {MAX_DEPTH} levels")
+        for value in node.values() if isinstance(node, dict) else node:
+            if isinstance(value, float) and not math.isfinite(value):
+                raise PayloadError("a number too large for JSON (it decodes to infinity)")
+            if isinstance(value, (dict, list)):
+                stack.append((value, depth + 1))
 
 
 def _contact_for(message: dict, contacts: list[dict]) -> dict | None:
@@ -279,7 +198,7 @@ def parse_envelope(envelope: Mapping[str, Any]) -> InboundMessage:
         name=_str(profile.get("name")),
     )
     if not sender.key:
-        raise PayloadError(f"message {wamid} has no sender id")
+        raise PayloadError(f"message {_short(wamid)} has no sender id")
     raw_type = _str(raw.get("type")) or "unknown"
     base = dict(
         wamid=wamid, raw_type=raw_type, sender=sender,
@@ -290,7 +209,9 @@ def parse_envelope(envelope: Mapping[str, Any]) -> InboundMessage:
         referral=_referral(raw.get("referral")),
         envelope=dict(envelope),
     )
-    return InboundMessage(**base, **_content(raw_type, raw))
+    content = _content(raw_type, raw)
+    cut = {k: v[:TEXT_MAX] for k, v in content.items() if k in CUSTOMER_TEXT and v and len(v) > TEXT_MAX}
+    return InboundMessage(**base, **{**content, **cut}, truncated=bool(cut))
 
 
 def _content(raw_type: str, raw: dict) -> dict:
@@ -409,6 +330,12 @@ def _errors(raw: Any) -> list[ErrorInfo]:
     return out
 
 
+def _short(value: Any) -> str:
+    """A value as text for a log line, cut: a signed body can put megabytes anywhere."""
+    text = str(value)
+    return text if len(text) <= 80 else text[:80] + "…"
+
+
 def _dicts(value: Any):
     return (v for v in value if isinstance(v, dict)) if isinstance(value, list) else ()
 
@@ -422,19 +349,26 @@ def _str(value: Any) -> str | None:
 
 
 def _int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
     try:
         return int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: 1e400 decodes to infinity
         return None
 
 
 def _float(value: Any) -> float | None:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
+    if isinstance(value, bool):
         return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return number if math.isfinite(number) else None
 
 
 def _time(value: Any) -> dt.datetime | None:
     seconds = _int(value)
-    return dt.datetime.fromtimestamp(seconds, dt.timezone.utc) if seconds is not None else None
+    if seconds is None or not TIME_RANGE[0] <= seconds < TIME_RANGE[1]:
+        return None
+    return dt.datetime.fromtimestamp(seconds, dt.timezone.utc)

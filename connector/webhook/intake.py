@@ -7,7 +7,7 @@ from typing import Any, Iterable
 from connector.inbox.queue import Ingest
 from connector.policy.window import closes_window
 from connector.webhook.identity import Identity
-from connector.webhook.inbound import StatusUpdate, WebhookBatch
+from connector.webhook.types import StatusUpdate, WebhookBatch
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +27,8 @@ class Intake:
     def accept(self, batch: WebhookBatch) -> int:
         queued = 0
         for message in batch.messages:
+            if message.truncated:
+                logger.info("text of %s cut to WhatsApp's limit before NLU", message.wamid)
             if self.ingest.state(message.wamid) is not None:
                 # A redelivery (Meta retries what got no 200, in any order): its sender ids may
                 # be stale by now, e.g. the number before a change, so it must not touch identity.
@@ -45,6 +47,8 @@ class Intake:
         self.record_statuses(batch.statuses)
         for ignored in batch.ignored:
             logger.info("webhook: ignored %s: %s", ignored.field, ignored.reason)
+        for rejected in batch.rejected:
+            logger.warning("webhook: rejected %s: %s", rejected.wamid or "an item", rejected.reason)
         for error in batch.errors:
             logger.warning("webhook reports error %s: %s %s", error.code, error.title, error.details or "")
         return queued

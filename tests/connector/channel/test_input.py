@@ -56,11 +56,14 @@ async def test_signature_missing_wrong_right(channel, recorder, redis_client):
     assert recorder.messages[0].text == "hola"
 
 
-async def test_too_large_bad_json_and_not_a_webhook(channel, recorder):
+async def test_largest_body_bad_json_and_not_a_webhook(channel, recorder):
+    # Over the limit is refused without reading (tests below, over a plain socket: a client
+    # that insists on sending the whole body sees the connection closed under it).
     async with serve(channel, recorder) as client:
-        big = b'{"object": "whatsapp_business_account", "pad": "' + b"x" * MAX_BODY_BYTES + b'"}'
-        r = await client.post("/webhook", content=big, headers=signed(big)[1])
-        assert r.status_code == 413
+        start = b'{"object": "page", "pad": "'
+        largest = start + b"x" * (MAX_BODY_BYTES - len(start) - 2) + b'"}'
+        r = await client.post("/webhook", content=largest, headers=signed(largest)[1])
+        assert r.status_code == 200
         r = await client.post("/webhook", content=b"{not json", headers=signed(b"{not json")[1])
         assert r.status_code == 400 and "invalid JSON" in r.text
         r = await client.post("/webhook", content=b"[1]", headers=signed(b"[1]")[1])
@@ -270,3 +273,142 @@ async def test_messages_to_another_number_of_the_account_are_not_answered(channe
     assert redis_client.get("wa:seen:wamid.other") is None
     assert not redis_client.exists("wa:out:wamid.theirs")
     assert "closed_at" not in redis_client.hgetall("wa:window:34600")
+
+
+def _raw(payload: dict, **raw_values: str) -> bytes:
+    """The JSON of payload with each string "<name>" replaced by raw JSON text: what a signed
+    body can carry but json.dumps cannot write (1e400, 20-digit integers, \\ud800 escapes)."""
+    body = json.dumps(payload)
+    for name, raw in raw_values.items():
+        body = body.replace(json.dumps(f"<{name}>"), raw).replace(f"<{name}>", raw)
+    return body.encode()
+
+
+def _stored_items(redis_client) -> list[str]:
+    return [item for key in redis_client.scan_iter("wa:inbox:*") for item in redis_client.lrange(key, 0, -1)]
+
+
+def _assert_storable(redis_client) -> None:
+    """What the worker and Redis's own cjson (in the queue's Lua scripts) will read back."""
+    from connector.webhook.inbound import parse_envelope
+
+    def strict(constant):
+        raise AssertionError(f"{constant} stored in the queue")
+
+    for item in _stored_items(redis_client):
+        parse_envelope(json.loads(item, parse_constant=strict)["envelope"])
+        assert redis_client.eval("return cjson.decode(ARGV[1])['wamid']", 0, item)
+
+
+STATUS = {"id": "wamid.S", "status": "read", "timestamp": "<ts>", "recipient_id": "34600",
+          "conversation": {"id": "c1", "expiration_timestamp": "<ts>"}}
+
+
+@pytest.mark.parametrize("raw_ts", ['"99999999999999999999"', "99999999999999999999", "1e18", "1000000000000000000"])
+async def test_signed_absurd_timestamps_are_acknowledged(channel, recorder, redis_client, raw_ts):
+    payload = text_webhook("34600", "wamid.ts", "hola")
+    value = payload["entry"][0]["changes"][0]["value"]
+    value["messages"][0]["timestamp"] = "<ts>"
+    value["statuses"] = [STATUS]
+    body, headers = signed(_raw(payload, ts=raw_ts))
+    async with serve(channel, recorder) as client:
+        r = await client.post("/webhook", content=body, headers=headers)
+        assert r.status_code == 200, r.text
+        await wait_for(lambda: recorder.messages)
+    assert recorder.messages[0].text == "hola"
+    assert redis_client.hget("wa:out:wamid.S", "read_at") == "0"  # recorded, without a time
+    _assert_storable(redis_client)
+
+
+async def test_one_bad_message_does_not_lose_the_rest_of_the_batch(channel, recorder, redis_client):
+    payload = text_webhook("34600", "wamid.good", "hola")
+    value = payload["entry"][0]["changes"][0]["value"]
+    good = value["messages"][0]
+    value["messages"] = [
+        {**good, "id": "wamid.inf", "timestamp": "<inf>"},  # 1e400 decodes to infinity
+        {**good, "id": "wamid.surrogate<s>", "text": {"body": "a<s>b"}},
+        good,
+    ]
+    value["contacts"][0]["profile"]["name"] = "Ana<s>"
+    value["statuses"] = [{**STATUS, "timestamp": "<inf>"}, {**STATUS, "id": "wamid.S2", "timestamp": "1750000000"}]
+    body, headers = signed(_raw(payload, inf="1e400", s=r"\ud800"))
+    async with serve(channel, recorder) as client:
+        r = await client.post("/webhook", content=body, headers=headers)
+        assert r.status_code == 200, r.text
+        await wait_for(lambda: len(recorder.messages) == 2)
+    assert sorted(m.message_id for m in recorder.messages) == ["wamid.good", "wamid.surrogate\ufffd"]
+    assert {m.text for m in recorder.messages} == {"hola", "a\ufffdb"}
+    assert channel.identity.name("34600") == "Ana\ufffd"
+    assert redis_client.hget("wa:out:wamid.S", "read_at") == "0"
+    assert redis_client.hget("wa:out:wamid.S2", "read_at") == "1750000000"
+    _assert_storable(redis_client)
+
+
+@pytest.mark.parametrize("body,reason", [
+    (b"[" * 100_000 + b"]" * 100_000, "invalid JSON"),
+    (b'{"object": "whatsapp_business_account", "entry": ' + b"[" * 5000 + b"]" * 5000 + b"}", "invalid JSON"),
+    (b'{"object": "whatsapp_business_account", "entry": NaN}', "invalid JSON"),
+    (b'{"object": "whatsapp_business_account", "entry": [], "x": "\xff"}', "invalid JSON"),
+    (b'{"object": "whatsapp_business_account", "entry": 1e400}', "invalid payload"),
+    (b'"\\ud800"', "invalid payload"),
+], ids=["deeper-than-recursion-limit", "deep-entry", "NaN", "not-utf8", "entry-overflows", "lone-surrogate-string"])
+async def test_wholly_malformed_signed_bodies_get_400_with_the_reason(channel, recorder, body, reason):
+    async with serve(channel, recorder) as client:
+        r = await client.post("/webhook", content=body, headers=signed(body)[1])
+    assert r.status_code == 400 and r.text.startswith(reason + ": ")
+
+
+async def _http_exchange(client, head: bytes, chunks=()) -> bytes:
+    """Send a request over a plain socket (headers, then body chunks, no more) and read the
+    answer; a server still waiting for the rest of the body never answers, and this fails."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", client.base_url.port)
+    try:
+        writer.write(head)
+        for chunk in chunks:
+            writer.write(chunk)
+            await writer.drain()
+        return await asyncio.wait_for(reader.readline(), timeout=5)
+    finally:
+        writer.close()
+
+
+async def test_declared_oversize_body_is_refused_before_it_is_read(channel, recorder):
+    head = (b"POST /webhooks/whatsapp/webhook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Content-Length: %d\r\n\r\n" % (60 * 1024 * 1024))
+    async with serve(channel, recorder) as client:
+        status = await _http_exchange(client, head)
+        assert status.startswith(b"HTTP/1.1 413")
+        assert (await client.get("/health")).status_code == 200
+
+
+async def test_chunked_oversize_body_is_refused_while_streaming(channel, recorder):
+    head = (b"POST /webhooks/whatsapp/webhook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\n")
+    piece = 64 * 1024
+    chunks = [b"%x\r\n%s\r\n" % (piece, b" " * piece)] * (MAX_BODY_BYTES // piece + 2)
+    async with serve(channel, recorder) as client:
+        status = await _http_exchange(client, head, chunks)
+        assert status.startswith(b"HTTP/1.1 413")
+
+
+async def test_chunked_body_within_the_limit_is_accepted(channel, recorder):
+    body, headers = signed(text_webhook("34600", "wamid.chunked", "hola"))
+
+    async def pieces():
+        for i in range(0, len(body), 100):
+            yield body[i:i + 100]
+
+    async with serve(channel, recorder) as client:
+        r = await client.post("/webhook", content=pieces(), headers=headers)
+        assert r.status_code == 200
+        await wait_for(lambda: recorder.messages)
+
+
+async def test_a_megabyte_text_reaches_rasa_cut_to_whatsapps_limit(channel, recorder):
+    from connector.cloudapi.limits import TEXT_MAX
+
+    body, headers = signed(text_webhook("34600", "wamid.mb", "¿" + "a" * (1024 * 1024)))
+    async with serve(channel, recorder) as client:
+        assert (await client.post("/webhook", content=body, headers=headers)).status_code == 200
+        await wait_for(lambda: recorder.messages)
+    assert recorder.messages[0].text == ("¿" + "a" * TEXT_MAX)[:TEXT_MAX]

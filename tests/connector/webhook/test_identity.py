@@ -1,5 +1,5 @@
 from connector.webhook.identity import Identity, Recipient
-from connector.webhook.inbound import Sender
+from connector.webhook.types import Sender
 
 
 def test_wa_id_is_the_conversation_and_the_recipient(redis_client):

@@ -2,7 +2,7 @@ import datetime as dt
 
 import pytest
 
-from connector.webhook.inbound import PayloadError, parse_webhook
+from connector.webhook.inbound import PayloadError, parse_envelope, parse_webhook
 from connector.channel.turns import rasa_text
 
 # Example name → (kind, what Rasa is given; None = no bot turn)
@@ -127,7 +127,8 @@ def test_unknown_and_odd_messages_never_crash():
     assert batch.messages[1].timestamp is None
     assert rasa_text(batch.messages[0]) == "/unsupported_message"
     assert rasa_text(batch.messages[2]) is None  # empty text: nothing to answer
-    assert len(batch.ignored) == 3
+    assert [i.reason for i in batch.ignored] == ["group message (the bot only answers 1:1 chats)"]
+    assert [r.wamid for r in batch.rejected] == [None, "wamid.nosender", None]  # no id, no sender, not an object
 
 
 def test_statuses():
@@ -146,7 +147,7 @@ def test_statuses():
     assert delivered.recipient_key == "US.9" and delivered.conversation_origin == "service"
     assert delivered.pricing_billable is False and delivered.pricing_model == "PMP"
     assert delivered.conversation_expires_at.year == 2025
-    assert len(batch.ignored) == 1
+    assert len(batch.rejected) == 1 and not batch.ignored
 
 
 @pytest.mark.parametrize("payload", [[], "x", None, {"object": "whatsapp_business_account", "entry": {}}])
@@ -161,3 +162,74 @@ def test_other_objects_and_fields_are_ignored():
         {"field": "account_update", "value": {}}, {"field": "message_template_status_update", "value": {}}]}]}
     batch = parse_webhook(payload)
     assert not batch.messages and len(batch.ignored) == 2
+
+
+# Timestamps Meta would never send but a signed body can carry: out of datetime's range, or
+# dated after year 9999 (1e18 seconds).
+ABSURD_TIMES = ["99999999999999999999", 99999999999999999999, 10 ** 18, 1e18, "1e18", -10 ** 18, "1e400"]
+OVERFLOWS = [float("inf"), -float("inf"), float("nan")]  # what json.loads makes of 1e400 / -1e400
+
+
+@pytest.mark.parametrize("ts", ABSURD_TIMES + OVERFLOWS, ids=repr)
+def test_absurd_timestamps_in_messages_and_statuses_are_no_time(ts):
+    message = {"from": "1", "id": "wamid.T", "timestamp": ts, "type": "text", "text": {"body": "hola"}}
+    payload = _value(
+        [message],
+        statuses=[{"id": "wamid.S", "status": "read", "timestamp": ts, "recipient_id": "1",
+                   "conversation": {"id": "c", "expiration_timestamp": ts}}],
+    )
+    batch = parse_webhook(payload)
+    assert [(s.timestamp, s.conversation_expires_at) for s in batch.statuses] == [(None, None)]
+    if ts in OVERFLOWS:  # no JSON form, so the message cannot be queued (see below)
+        assert not batch.messages and batch.rejected[0].wamid == "wamid.T"
+    else:
+        assert [m.timestamp for m in batch.messages] == [None]
+    # The worker re-parses stored envelopes the same way.
+    assert parse_envelope({"message": message}).timestamp is None
+
+
+def test_absurd_numbers_in_a_stored_message_do_not_break_parsing():
+    raws = [
+        {"from": "1", "id": "wamid.L", "type": "location", "location": {"latitude": float("inf"), "longitude": "1e400"}},
+        {"from": "1", "id": "wamid.O", "type": "order",
+         "order": {"product_items": [{"quantity": float("inf"), "item_price": float("nan")}]}},
+        {"from": "1", "id": "wamid.E", "type": "unsupported", "errors": [{"code": float("inf")}]},
+    ]
+    location, order, unsupported = (parse_envelope({"message": raw}) for raw in raws)
+    assert (location.location.latitude, location.location.longitude) == (None, None)
+    assert (order.order.items[0].quantity, order.order.items[0].item_price) == (None, None)
+    assert unsupported.errors[0].code is None
+
+
+def test_a_message_that_cannot_be_stored_is_rejected_and_the_others_kept():
+    good = {"from": "1", "id": "wamid.good", "timestamp": "1", "type": "text", "text": {"body": "hola"}}
+    # JSON allows 1e400, Python decodes it as infinity, and infinity has no JSON form: the
+    # stored envelope would not decode in the worker or in Redis's cjson.
+    overflow = {**good, "id": "wamid.inf", "extra": float("inf")}
+    deep: list = []
+    for _ in range(200):
+        deep = [deep]
+    nested = {**good, "id": "wamid.deep", "extra": deep}
+    batch = parse_webhook(_value([overflow, good, nested, "not an object"]))
+    assert [m.wamid for m in batch.messages] == ["wamid.good"]
+    assert sorted(r.wamid or "" for r in batch.rejected) == ["", "wamid.deep", "wamid.inf"]
+    assert all(r.reason for r in batch.rejected)
+
+
+def test_customer_text_is_capped_at_whatsapp_length_before_nlu():
+    from connector.cloudapi.limits import TEXT_MAX
+
+    huge = "¿" + "a" * (1024 * 1024)
+    payload = _value([
+        {"from": "1", "id": "wamid.big", "timestamp": "1", "type": "text", "text": {"body": huge}},
+        {"from": "1", "id": "wamid.btn", "timestamp": "1", "type": "interactive", "interactive": {
+            "type": "button_reply", "button_reply": {"id": huge, "title": huge}}},
+        {"from": "1", "id": "wamid.small", "timestamp": "1", "type": "text", "text": {"body": "a" * TEXT_MAX}},
+    ])
+    big, button, small = parse_webhook(payload).messages
+    assert big.text == huge[:TEXT_MAX] and big.truncated
+    assert rasa_text(big) == huge[:TEXT_MAX]
+    assert len(button.text) == len(button.payload) == TEXT_MAX and button.truncated
+    assert small.text == "a" * TEXT_MAX and not small.truncated
+    # The stored envelope keeps what Meta sent; the worker's re-parse caps it the same way.
+    assert big.envelope["message"]["text"]["body"] == huge
