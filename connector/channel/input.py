@@ -18,7 +18,7 @@ from typing import Any, Awaitable, Callable, Dict, NamedTuple, Optional, Text
 import redis
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
-from sanic.exceptions import PayloadTooLarge
+from sanic.exceptions import InvalidUsage, PayloadTooLarge
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
@@ -129,6 +129,14 @@ class WhatsAppInput(InputChannel):
         @bp.route("/webhook", methods=["POST"], stream=True)
         async def receive(request: Request) -> HTTPResponse:
             return await self._receive(request)
+
+        # Sanic reads Content-Length with int() before any route runs: "abc" would be a 500 and
+        # "-5" a hung connection. This signal runs just before, for every request of the server.
+        @bp.signal("http.lifecycle.request")
+        async def content_length_is_a_byte_count(request: Request) -> None:
+            declared = request.headers.get("content-length")
+            if declared is not None and not (declared.isascii() and declared.isdigit()):
+                raise InvalidUsage("invalid Content-Length")
 
         @bp.listener("after_server_start")
         async def start_workers(app: Any, loop: Any) -> None:

@@ -85,6 +85,7 @@ def describe(message: InboundMessage, conv: str) -> dict[str, Any]:
         "timestamp": message.timestamp.isoformat() if message.timestamp else None,
         "text": message.text,
         "payload": message.payload,
+        "truncated": message.truncated,  # cut to WhatsApp's 4096 characters before NLU
     }
     for name in ("media", "location", "reaction", "order", "context", "referral"):
         value = getattr(message, name)

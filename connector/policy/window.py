@@ -24,6 +24,9 @@ WINDOW_CLOSED_CODE = 131047
 # Sends are paced and retried, so a message queued a few seconds before the deadline can reach
 # Meta after it. Treating the last minute as closed turns a likely 131047 into an early refusal.
 SAFETY_MARGIN = dt.timedelta(seconds=60)
+# A customer's timestamp ahead of our clock is believed only this far (clock skew): a far-future
+# one would otherwise hold the window open for as long as it claims.
+FUTURE_TOLERANCE = dt.timedelta(minutes=5)
 # Kept long after the window ends so the console can still show "last customer message".
 KEY_TTL_SECONDS = 30 * 24 * 3600
 
@@ -90,7 +93,9 @@ class ServiceWindow:
 
     def record_inbound(self, conversation_id: str, at: dt.datetime | None = None) -> None:
         """A customer message (sent at `at`, default now) opens or extends the window."""
-        at_ms = _to_ms(at or self.clock.now())
+        now = self.clock.now()
+        at = now if at is None or at > now + FUTURE_TOLERANCE else at
+        at_ms = _to_ms(at)
         self._record(keys=[_key(conversation_id)], args=[at_ms, KEY_TTL_SECONDS])
 
     def close(self, conversation_id: str, reason: str = str(WINDOW_CLOSED_CODE),

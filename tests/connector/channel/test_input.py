@@ -412,3 +412,14 @@ async def test_a_megabyte_text_reaches_rasa_cut_to_whatsapps_limit(channel, reco
         assert (await client.post("/webhook", content=body, headers=headers)).status_code == 200
         await wait_for(lambda: recorder.messages)
     assert recorder.messages[0].text == ("¿" + "a" * TEXT_MAX)[:TEXT_MAX]
+
+
+@pytest.mark.parametrize("length", [b"abc", b"-5", b"1e3"])
+async def test_a_content_length_that_is_not_a_byte_count_gets_400_not_500(channel, recorder, length):
+    # Sanic parses Content-Length with int() before any route runs: "abc" was a 500, "-5" hung.
+    head = (b"POST /webhooks/whatsapp/webhook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Content-Length: " + length + b"\r\n\r\n")
+    async with serve(channel, recorder) as client:
+        status = await _http_exchange(client, head)
+        assert status.startswith(b"HTTP/1.1 400")
+        assert (await client.get("/health")).status_code == 200

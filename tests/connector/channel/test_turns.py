@@ -41,6 +41,12 @@ def test_media_becomes_one_intent_with_its_kind(kind):
     assert facts["media"]["id"] == "MEDIA1" and facts["media"]["mime_type"] == "x/y"
 
 
+def test_the_agent_is_told_when_a_text_was_cut_to_whatsapps_length():
+    message = parse_webhook(text_webhook("34600", "wamid.long", "a" * 5000)).messages[0]
+    assert describe(message, "34600")["truncated"] is True
+    assert describe(parse_webhook(text_webhook("34600", "wamid.s", "hola")).messages[0], "34600")["truncated"] is False
+
+
 @pytest.mark.parametrize("typed, expected", [
     ("/restart", "restart"),
     ('  /faq_pick{"faq_key":"horarios"}', 'faq_pick{"faq_key":"horarios"}'),

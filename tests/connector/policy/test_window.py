@@ -29,10 +29,11 @@ def test_open_for_24_hours_after_the_last_inbound(redis_client):
 def test_a_new_inbound_extends_and_an_older_one_does_not_shorten(redis_client):
     clock = FixedClock(NOON)
     window = ServiceWindow(redis_client, clock)
+    clock.advance(hours=5)
     window.record_inbound("c1", at=NOON + dt.timedelta(hours=5))
     window.record_inbound("c1", at=NOON)  # processed late, sent earlier
     assert window.status("c1").last_inbound_at == NOON + dt.timedelta(hours=5)
-    clock.advance(hours=28)
+    clock.advance(hours=23)
     assert window.status("c1").open
 
 
@@ -92,3 +93,14 @@ def test_only_the_window_closed_code_closes_the_window(redis_client):
     assert window.status("c1").open
     assert window.note_error("c1", [WINDOW_CLOSED_CODE], at=clock.now()) is True
     assert window.status("c1").reason == str(WINDOW_CLOSED_CODE) == "131047"
+
+
+def test_a_timestamp_from_the_future_does_not_hold_the_window_open(redis_client):
+    # Meta's timestamp is the customer's claim of when they wrote; a year-2999 one (a bad clock,
+    # a forged-but-signed body) must not let free-form messages out for centuries.
+    clock = FixedClock(NOON)
+    window = ServiceWindow(redis_client, clock)
+    window.record_inbound("c1", at=dt.datetime(2999, 1, 1, tzinfo=dt.timezone.utc))
+    assert window.status("c1").closes_at == NOON + dt.timedelta(hours=24)
+    window.record_inbound("c2", at=NOON + dt.timedelta(minutes=2))  # a little clock skew is kept
+    assert window.status("c2").last_inbound_at == NOON + dt.timedelta(minutes=2)
