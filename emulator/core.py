@@ -4,79 +4,20 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-import secrets
-import struct
 import threading
 import time
-import zlib
 from typing import Any
 
 from . import rules
 from .dispatch import Scheduler, WebhookSender
 from .errors import ApiError, CODE_FOR_HTTP, bad_param, invalid, status_error
+from .ids import EmulatorClock, new_numeric_id, new_wamid, sample_png, user_id_for
+from .payloads import WINDOW_SECONDS, envelope, status_payload
 from .settings import Settings
 from .state import StateStore, restore, snapshot
 
-WINDOW_SECONDS = 24 * 3600
 TYPING_SECONDS = 25  # Meta drops the typing indicator after 25 s or at the next message
 STATUS_ORDER = {"accepted": 0, "sent": 1, "delivered": 2, "read": 3}
-
-
-class EmulatorClock:
-    """Wall time plus an offset that tests move, so the 24 h window can be crossed instantly."""
-
-    def __init__(self) -> None:
-        self.offset = 0.0
-
-    def now(self) -> float:
-        return time.time() + self.offset
-
-    def advance(self, seconds: float) -> float:
-        self.offset += seconds
-        return self.now()
-
-    def set(self, unix_seconds: float) -> float:
-        self.offset = unix_seconds - time.time()
-        return self.now()
-
-
-def new_wamid(wa_id: str) -> str:
-    # Same look as Meta's ids (base64 of a binary blob that embeds the number); opaque to clients.
-    raw = b"\x15\x02\x00\x11\x18\x12" + wa_id.encode() + secrets.token_bytes(12)
-    return "wamid." + base64.b64encode(raw).decode()
-
-
-def new_numeric_id() -> str:
-    return str(10 ** 15 + secrets.randbelow(9 * 10 ** 15))
-
-
-def user_id_for(wa_id: str) -> str:
-    digest = int.from_bytes(hashlib.sha256(b"bsuid:" + wa_id.encode()).digest()[:8], "big")
-    return f"US.{digest:020d}"
-
-
-def sample_png() -> bytes:
-    """A small generated picture, so the 'send a sample image' button needs no asset file."""
-    width, height = 240, 160
-    rows = []
-    for y in range(height):
-        row = bytearray([0])
-        for x in range(width):
-            sun = (x - 170) ** 2 + (y - 60) ** 2 < 26 ** 2
-            if sun:
-                row += bytes((255, 214, 90))
-            elif y > 110:
-                row += bytes((0, 128 + (x * 60) // width, 105))
-            else:
-                row += bytes((37 + y, 160 - y // 2, 211 - y // 3))
-        rows.append(bytes(row))
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
-            + chunk(b"IDAT", zlib.compress(b"".join(rows), 9)) + chunk(b"IEND", b""))
 
 
 class Emulator:
@@ -243,7 +184,7 @@ class Emulator:
                     msg["errors"] = [failure]
                     msg["statuses"].append({"status": "failed", "timestamp": int(self.clock.now())})
                     self._touch()
-                    self.webhooks.send(self._status_payload(msg, "failed"), key)
+                    self.webhooks.send(status_payload(self.settings, msg, "failed", self.clock.now(), self._closes_at(msg)), key)
             self.scheduler.schedule(self.settings.sent_delay, lambda: fail(), key=None)
         else:
             s = self.settings
@@ -274,7 +215,7 @@ class Emulator:
                 if STATUS_ORDER[msg["status"]] < STATUS_ORDER[status] <= STATUS_ORDER[target]:
                     msg["status"] = status
                     msg["statuses"].append({"status": status, "timestamp": int(self.clock.now())})
-                    self.webhooks.send(self._status_payload(msg, status), msg["wa_id"])
+                    self.webhooks.send(status_payload(self.settings, msg, status, self.clock.now(), self._closes_at(msg)), msg["wa_id"])
             self._touch()
         return None
 
@@ -395,7 +336,7 @@ class Emulator:
             self.messages.append(record)
             self.by_id[record["id"]] = record
             self._touch()
-            payload = self._envelope({"contacts": [{"profile": {"name": customer["name"]},
+            payload = envelope(self.settings, {"contacts": [{"profile": {"name": customer["name"]},
                                                     "wa_id": wa_id}],
                                       "messages": [message]})
 
@@ -434,35 +375,8 @@ class Emulator:
                         return reply
         raise invalid(f"{choice_id!r} is not a {kind.replace('_reply', '')} option of that message")
 
-    # --------------------------------------------------------------- payloads
-    def _envelope(self, value: dict) -> dict:
-        s = self.settings
-        return {"object": "whatsapp_business_account", "entry": [{"id": s.waba_id, "changes": [{
-            "value": {"messaging_product": "whatsapp",
-                      "metadata": {"display_phone_number": s.display_phone_number,
-                                   "phone_number_id": s.phone_number_id},
-                      **value},
-            "field": "messages"}]}]}
-
-    def _status_payload(self, msg: dict, status: str) -> dict:
-        entry: dict[str, Any] = {"id": msg["id"], "status": status,
-                                 "timestamp": str(int(self.clock.now())),
-                                 "recipient_id": msg["wa_id"] or msg["user_id"]}
-        if status == "failed":
-            entry["errors"] = msg["errors"]
-        elif status in ("sent", "delivered"):
-            category = msg["category"]
-            window = self.window(msg["wa_id"]) if msg["wa_id"] else {"closes_at": None}
-            opened = (window["closes_at"] or msg["timestamp"] + WINDOW_SECONDS)
-            conv_id = hashlib.sha256(f"{msg['wa_id']}:{category}:{opened}".encode()).hexdigest()[:32]
-            conversation: dict[str, Any] = {"id": conv_id, "origin": {"type": category}}
-            if status == "sent":
-                conversation["expiration_timestamp"] = str(opened)
-            entry["conversation"] = conversation
-            billable = category != "service"
-            entry["pricing"] = {"billable": billable, "pricing_model": "PMP", "category": category,
-                                "type": "regular" if billable else "free_customer_service"}
-        return self._envelope({"statuses": [entry]})
+    def _closes_at(self, msg: dict) -> float | None:
+        return self.window(msg["wa_id"])["closes_at"] if msg["wa_id"] else None
 
     # ------------------------------------------------------------------- views
     def list_messages(self, to: str | None = None, from_: str | None = None,
