@@ -26,8 +26,18 @@ BINDINGS = {"ip+ua": ("ip", "agent"), "ua": ("agent",)}
 FIELD_NAMES = {"ip": "address", "agent": "browser"}
 
 
+# How long a sign-in ended for moving is remembered, so that every request still carrying its
+# cookie (the page's event stream, a heartbeat racing the one that tripped it) says "moved"
+# alike, and the login page the browser lands on can say why.
+ENDED_TTL_SECONDS = 15 * 60
+
+
 def _key(sid: str) -> str:
     return f"console:signin:{sid}"
+
+
+def _ended_key(sid: str) -> str:
+    return f"console:signin-ended:{sid}"
 
 
 @dataclass(frozen=True)
@@ -68,10 +78,15 @@ class SessionStore:
         key = _key(user.session_id)
         record = self.redis.hgetall(key)
         if record.get("user") != user.name:
+            if self.redis.get(_ended_key(user.session_id)) == user.name:
+                raise SessionMoved()
             return None
         moved = [f for f in self.fields if record.get(f) != getattr(client, f)]
         if moved:
-            self.redis.delete(key)
+            pipe = self.redis.pipeline()
+            pipe.delete(key)
+            pipe.set(_ended_key(user.session_id), user.name, ex=ENDED_TTL_SECONDS)
+            pipe.execute()
             log.warning("ended %s's session: used from another %s (%s; signed in from %s)",
                         user.name, " and ".join(FIELD_NAMES[f] for f in moved), client.ip, record.get("ip"))
             raise SessionMoved()

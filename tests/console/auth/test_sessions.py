@@ -69,6 +69,20 @@ def test_a_cookie_replayed_from_another_address_and_browser_ends_the_session(app
     assert "ana" in warning.getMessage() and "203.0.113.9" in warning.getMessage()
 
 
+def test_every_request_still_carrying_a_moved_cookie_is_told_why(app):
+    """The page's event stream or a heartbeat can race the request that tripped the check, and
+    the browser keeps whichever cookie comes back last: each of them must say "moved", or the
+    page reloads into a login page that does not say why (a flaky browser test found this)."""
+    laptop = _signed_in(app, LAPTOP)
+    cookie = laptop.get_cookie("alba_console").value
+    _replay(app, cookie, {**LAPTOP, "REMOTE_ADDR": "198.51.100.20"}, headers={"Accept": "application/json"})
+    racing = _replay(app, cookie, LAPTOP, headers={"Accept": "application/json"})
+    assert racing.status_code == 401 and "another network or browser" in racing.json["error"]
+    page = _client(app, LAPTOP)
+    page.set_cookie("alba_console", cookie)
+    assert "another network or browser" in page.get("/", follow_redirects=True).get_data(as_text=True)
+
+
 def test_a_replayed_cookie_gets_401_on_json_requests(app):
     stolen = _signed_in(app, LAPTOP).get_cookie("alba_console").value
     response = _replay(app, stolen, THIEF, headers={"Accept": "application/json"})
