@@ -8,7 +8,7 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 3
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: run test install train validate bench-nlu bench-train chat browser clean
+.PHONY: run test install train validate bench-nlu bench-catalogue bench-train chat browser clean
 
 # The environment is rebuilt only when the pinned requirements' content changes.
 install:
@@ -29,6 +29,10 @@ validate: install
 # Our pipeline, side by side with stock Rasa (CountVectors + LogisticRegressionClassifier).
 bench-nlu: install
 	$(PY) -m bench.nlu_bench --baseline bench/configs/rasa_logreg.yml $(ARGS)
+
+# The same threshold on catalogues of 4 to all FAQs (and SOFMattress subsets), stock Rasa beside it.
+bench-catalogue: install
+	$(PY) -m bench.catalogue_bench $(ARGS)
 
 bench-train: install
 	$(PY) -m bench.train_bench
