@@ -10,6 +10,7 @@ the other save's text) instead of overwriting an edit it has not seen.
 """
 from __future__ import annotations
 
+import copy
 import fcntl
 import hashlib
 import io
@@ -175,6 +176,10 @@ class FaqFile:
         texts = [" ".join(t.split()) for t in texts]
         texts = list(dict.fromkeys(t for t in texts if t))
         block = self._block(language)
+        if block is not None and not texts:
+            nlu = self.doc["nlu"]  # an empty `examples: |` is no way to say "none": drop the block
+            del nlu[next(i for i, item in enumerate(nlu) if item is block)]
+            return
         if block is None:
             if not texts:
                 return
@@ -258,6 +263,19 @@ class FaqFile:
             return
         for block in blocks:
             (block.get("metadata") or {}).pop("offer_agent", None)
+
+    def renamed(self, key: str) -> "FaqFile":
+        """The same content under another key, for a new file (the old one is deleted apart)."""
+        doc = copy.deepcopy(self.doc)
+        old_intent, old_response = self.intent, FAQ_RESPONSE_PREFIX + self.key
+        for item in doc.get("nlu") or []:
+            if isinstance(item, dict) and item.get("intent") == old_intent:
+                item["intent"] = FAQ_INTENT_PREFIX + key
+        responses = doc.get("responses")
+        if responses is not None and old_response in responses:
+            position = list(responses).index(old_response)
+            responses.insert(position, FAQ_RESPONSE_PREFIX + key, responses.pop(old_response))
+        return FaqFile(key, faq_path(self.path.parents[2], key), doc, ABSENT)
 
     # --- saving -------------------------------------------------------------------------------
 
