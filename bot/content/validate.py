@@ -105,6 +105,7 @@ def catalog_of(sources: Iterable[Source], root: Path) -> Catalog:
 # --- examples -------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=65536)  # the console re-checks the same examples on every save
 def normalise(text: str) -> str:
     """Lowercase, no accents, no punctuation, single spaces: how customers' variants collapse."""
     return " ".join(re.sub(r"[^\w]+", " ", strip_accents(text.lower())).split())
@@ -112,12 +113,13 @@ def normalise(text: str) -> str:
 
 def iter_examples(sources: Iterable[Source], root: Path) -> Iterator[Example]:
     for source in sources:
+        where = relative(source.path, root)  # once per file: resolving paths is most of the cost
         for item in source.content.get("nlu") or []:
             if not isinstance(item, dict) or not item.get("intent"):
                 continue  # synonyms, regexes and lookups are not intent examples
             language = str((item.get("metadata") or {}).get("language") or "?")
             for text in parse_examples(item.get("examples")):
-                yield Example(relative(source.path, root), str(item["intent"]), language, text, normalise(text))
+                yield Example(where, str(item["intent"]), language, text, normalise(text))
 
 
 @functools.lru_cache(maxsize=None)
