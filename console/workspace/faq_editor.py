@@ -1,9 +1,10 @@
 """The leads' FAQ editor: a save is checked against the whole catalogue as it would be after it,
 then written to data/faq/<key>.yml when clean, or kept as the lead's draft when not.
 
-A draft lives in Redis only (`console:faq:draft:{key}:{lead}`): it is never written to data/, so
-training and publishing never see it. Who last wrote an FAQ, and when, is `console:faq:edited`
-(a hash: key -> {"by", "at"}), recorded on every write made here.
+A draft lives in Redis only (hash `console:faq:drafts`, field `{key}:{lead}`): it is never
+written to data/, so training and publishing never see it; it lasts until its lead saves it
+cleanly or discards it. Who last wrote an FAQ, and when, is `console:faq:edited` (a hash:
+key -> {"by", "at"}), recorded on every write made here.
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+
 import redis
 
 from bot.content.catalog import LANGUAGES, load_catalog, load_yaml
@@ -21,14 +23,14 @@ from bot.nlu.text import strip_accents
 
 from .faq_form import FaqForm
 
-DRAFT_TTL_SECONDS = 30 * 24 * 3600
+DRAFTS_KEY = "console:faq:drafts"
 EDITED_KEY = "console:faq:edited"
 GENERAL = ""  # the field of a problem outside this FAQ's fields (e.g. a menu row in domain.yml)
 TOPIC_SEPARATOR = "_"
 
 
-def draft_key(key: str, lead: str) -> str:
-    return f"console:faq:draft:{key}:{lead}"
+def draft_field(key: str, lead: str) -> str:
+    return f"{key}:{lead}"  # FAQ keys have no ":" (faq_file.KEY)
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,7 @@ class FaqEditor:
 
     def summaries(self, query: str = "", topic: str = "") -> list[Summary]:
         needle = searchable(query.strip())
+        drafts = self.drafts()
         out = []
         for faq in load_catalog(faq_dir(self.root)):
             haystack = searchable(" ".join([faq.key, *(t for ts in faq.examples.values() for t in ts),
@@ -94,7 +97,7 @@ class FaqEditor:
             if topic and topic_of(faq.key) != topic:
                 continue
             out.append(Summary(faq.key, topic_of(faq.key), {lang: len(faq.examples.get(lang, [])) for lang in LANGUAGES},
-                               self.last_edited(faq.key), self.drafts_of(faq.key)))
+                               self.last_edited(faq.key), drafts.get(faq.key, [])))
         return sorted(out, key=lambda s: (s.topic, s.key))
 
     def topics(self) -> list[str]:
@@ -113,22 +116,31 @@ class FaqEditor:
     # --- drafts -------------------------------------------------------------------------------
 
     def draft(self, key: str, lead: str) -> Outcome | None:
-        raw = self.redis.get(draft_key(key, lead))
+        raw = self.redis.hget(DRAFTS_KEY, draft_field(key, lead))
         if not raw:
             return None
         data = json.loads(raw)
         return Outcome("draft", FaqForm.from_json(data["form"]), data["problems"])
 
-    def drafts_of(self, key: str) -> list[str]:
-        prefix = draft_key(key, "")
-        return sorted(k[len(prefix):] for k in self.redis.scan_iter(prefix + "*"))
+    def drafts(self) -> dict[str, list[str]]:
+        """FAQ key -> the leads who have a draft of it."""
+        out: dict[str, list[str]] = {}
+        for name in sorted(self.redis.hkeys(DRAFTS_KEY)):
+            key, lead = name.split(":", 1)
+            out.setdefault(key, []).append(lead)
+        return out
+
+    def new_drafts(self, lead: str) -> list[str]:
+        """Keys of this lead's drafts of FAQs that have no file yet (a creation that had errors)."""
+        existing = set(self.keys())
+        return [key for key, leads in self.drafts().items() if lead in leads and key not in existing]
 
     def discard_draft(self, key: str, lead: str) -> None:
-        self.redis.delete(draft_key(key, lead))
+        self.redis.hdel(DRAFTS_KEY, draft_field(key, lead))
 
     def _keep_draft(self, outcome: Outcome, lead: str) -> Outcome:
         data = {"form": outcome.form.to_json(), "problems": outcome.problems, "at": self.clock.now().isoformat()}
-        self.redis.set(draft_key(outcome.form.key, lead), json.dumps(data), ex=DRAFT_TTL_SECONDS)
+        self.redis.hset(DRAFTS_KEY, draft_field(outcome.form.key, lead), json.dumps(data))
         return outcome
 
     # --- checks -------------------------------------------------------------------------------

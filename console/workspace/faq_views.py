@@ -61,7 +61,8 @@ def render_edit(form: FaqForm, outcome: Outcome | None = None, is_new: bool = Fa
 def index():
     query, topic = request.args.get("q", ""), request.args.get("topic", "")
     return render_template("faq_list.html", faqs=editor().summaries(query, topic), topics=editor().topics(),
-                           query=query, topic=topic, languages=LANGUAGES)
+                           query=query, topic=topic, languages=LANGUAGES,
+                           new_drafts=editor().new_drafts(current_user.name))
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -69,6 +70,10 @@ def index():
 @lead_required
 def new():
     if request.method == "GET":
+        key = request.args.get("key", "")
+        draft = editor().draft(key, current_user.name) if KEY.match(key) else None
+        if draft:
+            return render_edit(draft.form, draft, is_new=True)[0]
         return render_edit(FaqForm(key="", version=ABSENT), is_new=True)[0]
     key = request.form.get("key", "").strip()
     form = FaqForm.parse(key, request.form)

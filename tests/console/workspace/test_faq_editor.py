@@ -10,7 +10,7 @@ import pytest
 from bot.content.catalog import Button, load_catalog
 from bot.content.faq_file import faq_path
 from bot.content.validate import faq_pick_payload
-from console.workspace.faq_editor import EDITED_KEY, GENERAL, FaqEditor, draft_key
+from console.workspace.faq_editor import DRAFTS_KEY, EDITED_KEY, GENERAL, FaqEditor, draft_field
 
 
 @pytest.fixture
@@ -90,11 +90,11 @@ def test_a_save_with_errors_is_a_draft_in_redis_and_leaves_the_file_alone(editor
     outcome = save_with(editor, "returns", examples_es=[])
     assert outcome.status == "draft"
     assert path.read_bytes() == before
-    assert redis_client.exists(draft_key("returns", "lucia"))
+    assert redis_client.hexists(DRAFTS_KEY, draft_field("returns", "lucia"))
     draft = editor.draft("returns", "lucia")
     assert draft.form.examples["es"] == [] and "examples.es" in draft.problems
     assert editor.draft("returns", "maria") is None
-    assert editor.drafts_of("returns") == ["lucia"]
+    assert editor.drafts() == {"returns": ["lucia"]}
     assert editor.last_edited("returns") is None
 
 

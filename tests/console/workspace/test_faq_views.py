@@ -177,3 +177,13 @@ def test_posts_without_the_form_token_are_refused(app, project):
     login(client, "lucia")
     csrf_token(client, "/")
     assert client.post(EDIT, data={"answer.en": "x"}).status_code == 400
+
+
+def test_a_new_faq_with_errors_is_a_draft_the_list_links_back_to(lead, project):
+    response = lead.post("/faqs/new", data={"csrf_token": lead.csrf, "key": "gift_wrap", "version": "absent",
+                                            "examples.es": "envuelven regalos", "answer.es": "Sí.", "action": "save"})
+    assert response.status_code == 422 and not faq_path(project, "gift_wrap").exists()
+    listing = lead.get("/faqs/").get_data(as_text=True)
+    assert 'href="/faqs/new?key=gift_wrap"' in listing
+    resumed = lead.get("/faqs/new?key=gift_wrap").get_data(as_text=True)
+    assert 'id="draft-banner"' in resumed and "envuelven regalos</textarea>" in resumed
