@@ -128,3 +128,28 @@ def test_a_new_faq_is_written_in_the_shipped_layout_and_cannot_overwrite_an_exis
 def test_keys_that_could_leave_the_faq_directory_are_refused(project: Path) -> None:
     with pytest.raises(ValueError):
         faq_path(project, "../domain")
+
+
+def test_removing_every_example_of_a_language_drops_its_block(project: Path) -> None:
+    faq = FaqFile.load(project, "returns")
+    faq.set_examples("en", [])
+    faq.save()
+    parsed = load_file(faq_path(project, "returns"))[0]
+    assert "en" not in parsed.examples and len(parsed.examples["es"]) == 20
+
+
+def test_a_renamed_copy_renames_intents_and_response_and_keeps_the_rest(project: Path) -> None:
+    faq = FaqFile.load(project, "jobs")
+    copy = faq.renamed("careers")
+    assert copy.version == ABSENT and copy.path == faq_path(project, "careers")
+    expected = faq_path(project, "jobs").read_text(encoding="utf-8").replace("faq/jobs", "faq/careers")
+    assert copy.text() == expected
+    assert faq.text() == faq_path(project, "jobs").read_text(encoding="utf-8")
+
+
+def test_deleting_from_a_stale_read_raises_conflict_and_keeps_the_file(project: Path) -> None:
+    faq = FaqFile.load(project, "jobs")
+    add_example(project, "jobs", "en", "are you hiring cashiers")
+    with pytest.raises(Conflict):
+        faq.delete()
+    assert faq_path(project, "jobs").exists()

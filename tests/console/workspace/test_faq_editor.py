@@ -172,3 +172,14 @@ def test_the_list_searches_keys_examples_and_answers_and_has_a_topic(editor, clo
     assert [s.key for s in editor.summaries("NO me gustaron los tenis")] == ["returns"]
     assert {s.key for s in editor.summaries(topic="size")} == {"size_guide_shoes", "size_guide_clothes"}
     assert "size" in editor.topics()
+
+
+def test_adding_an_example_is_checked_like_a_save(editor):
+    before = faq_path(editor.root, "returns").read_text(encoding="utf-8")
+    outcome = editor.add_example("returns", "en", "where is my order", "lucia")
+    only_field(outcome, "examples.en", "the same as 'where is my order'")
+    assert faq_path(editor.root, "returns").read_text(encoding="utf-8") == before
+    assert editor.add_example("returns", "en", "i want to send these boots back", "lucia").status == "written"
+    after = faq_path(editor.root, "returns").read_text(encoding="utf-8")
+    assert after.replace("    - i want to send these boots back\n", "", 1) == before
+    assert editor.last_edited("returns").by == "lucia"
