@@ -55,6 +55,14 @@ def render_edit(form: FaqForm, outcome: Outcome | None = None, is_new: bool = Fa
     ), status
 
 
+def respond(outcome: Outcome, done: str, then: str, is_new: bool = False):
+    """Written: say so and go on (303); otherwise the form again, with its problems or both versions."""
+    if outcome.status == "written":
+        flash(done, "success")
+        return redirect(then, 303)
+    return render_edit(outcome.form, outcome, is_new=is_new, status=STATUS_CODES[outcome.status])
+
+
 @bp.route("/")
 @login_required
 @lead_required
@@ -82,10 +90,7 @@ def new():
         outcome = Outcome("refused", form, {"key": ["use lowercase letters, digits and _ (at most 64), starting with a letter or digit"]})
         return render_edit(form, outcome, is_new=True, status=422)
     outcome = editor().save(form, current_user.name)
-    if outcome.status == "written":
-        flash(f"FAQ {key} created.", "success")
-        return redirect(url_for("faqs.edit", key=key), 303)
-    return render_edit(outcome.form, outcome, is_new=outcome.status != "conflict", status=STATUS_CODES[outcome.status])
+    return respond(outcome, f"FAQ {key} created.", url_for("faqs.edit", key=key), is_new=outcome.status != "conflict")
 
 
 @bp.route("/<key>")
@@ -108,10 +113,7 @@ def save(key: str):
     if request.form.get("action") == "preview":
         return render_edit(form)[0]
     outcome = editor().save(form, current_user.name)
-    if outcome.status == "written":
-        flash("Saved to data/faq/%s.yml. Publish to make it live." % key, "success")
-        return redirect(url_for("faqs.edit", key=key), 303)
-    return render_edit(outcome.form, outcome, status=STATUS_CODES[outcome.status])
+    return respond(outcome, f"Saved to data/faq/{key}.yml. Publish to make it live.", url_for("faqs.edit", key=key))
 
 
 @bp.route("/<key>/discard", methods=["POST"])
@@ -130,10 +132,7 @@ def rename(key: str):
     known_key(key)
     new_key = request.form.get("new_key", "").strip()
     outcome = editor().rename(key, new_key, request.form.get("version", ""), current_user.name)
-    if outcome.status == "written":
-        flash(f"Renamed {key} to {new_key}.", "success")
-        return redirect(url_for("faqs.edit", key=new_key), 303)
-    return render_edit(outcome.form, outcome, status=STATUS_CODES[outcome.status])
+    return respond(outcome, f"Renamed {key} to {new_key}.", url_for("faqs.edit", key=new_key))
 
 
 @bp.route("/<key>/delete", methods=["POST"])
@@ -142,10 +141,7 @@ def rename(key: str):
 def delete(key: str):
     known_key(key)
     outcome = editor().delete(key, request.form.get("version", ""))
-    if outcome.status == "written":
-        flash(f"FAQ {key} deleted.", "success")
-        return redirect(url_for("faqs.index"), 303)
-    return render_edit(outcome.form, outcome, status=STATUS_CODES[outcome.status])
+    return respond(outcome, f"FAQ {key} deleted.", url_for("faqs.index"))
 
 
 @bp.route("/preview", methods=["POST"])
