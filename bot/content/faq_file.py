@@ -163,11 +163,6 @@ class FaqFile:
     def _block(self, language: str) -> CommentedMap | None:
         return next((b for b in self._blocks() if (b.get("metadata") or {}).get("language") == language), None)
 
-    def languages(self) -> list[str]:
-        found = [str((b.get("metadata") or {}).get("language")) for b in self._blocks()]
-        found += [variation_language(v) for v in self._variations()]
-        return list(dict.fromkeys(found))
-
     def examples(self, language: str) -> list[str]:
         return [t for b in self._blocks() if (b.get("metadata") or {}).get("language") == language
                 for t in parse_examples(b.get("examples"))]
@@ -176,9 +171,12 @@ class FaqFile:
         texts = [" ".join(t.split()) for t in texts]
         texts = list(dict.fromkeys(t for t in texts if t))
         block = self._block(language)
+        # A language's examples end up in one block: later ones go (Rasa would merge them), and
+        # with no examples left the block goes too (an empty `examples: |` is no way to say "none").
+        for extra in [b for b in self._blocks() if b is not block and (b.get("metadata") or {}).get("language") == language]:
+            self._drop(extra)
         if block is not None and not texts:
-            nlu = self.doc["nlu"]  # an empty `examples: |` is no way to say "none": drop the block
-            del nlu[next(i for i, item in enumerate(nlu) if item is block)]
+            self._drop(block)
             return
         if block is None:
             if not texts:
@@ -193,20 +191,29 @@ class FaqFile:
             return  # unchanged: keep the bytes as they are
         block["examples"] = LiteralScalarString("".join(f"- {t}\n" for t in texts))
 
+    def _drop(self, block: CommentedMap) -> None:
+        nlu = self.doc["nlu"]
+        del nlu[next(i for i, item in enumerate(nlu) if item is block)]
+
     # --- answers ------------------------------------------------------------------------------
 
-    def _variations(self) -> CommentedSeq:
-        responses = self.doc.setdefault("responses", CommentedMap())
+    def _variations(self, create: bool = False) -> list:
+        """The answer's variations; only an edit (`create`) adds the `responses` entry."""
         name = FAQ_RESPONSE_PREFIX + self.key
-        if responses.get(name) is None:
-            responses[name] = CommentedSeq()
-        return responses[name]
+        responses = self.doc.get("responses")
+        if create:
+            if responses is None:
+                self.doc["responses"] = responses = CommentedMap()
+            if responses.get(name) is None:
+                responses[name] = CommentedSeq()
+        variations = (responses or {}).get(name)
+        return [] if variations is None else variations
 
     def _variation(self, language: str, create: bool = False) -> CommentedMap | None:
         found = next((v for v in self._variations() if isinstance(v, dict) and variation_language(v) == language), None)
         if found is None and create:
             found = CommentedMap()
-            variations = self._variations()
+            variations = self._variations(create=True)
             if language == DEFAULT_LANGUAGE:
                 variations.append(found)  # the unconditioned variation comes last, as Rasa reads it
             else:

@@ -153,3 +153,26 @@ def test_deleting_from_a_stale_read_raises_conflict_and_keeps_the_file(project: 
     with pytest.raises(Conflict):
         faq.delete()
     assert faq_path(project, "jobs").exists()
+
+
+def test_reading_a_file_without_answers_does_not_add_them(project: Path) -> None:
+    path = faq_path(project, "jobs")
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text[:text.index("responses:")], encoding="utf-8")
+    faq = FaqFile.load(project, "jobs")
+    assert faq.answer("en") is None and faq.buttons("es") == []
+    assert faq.text() == path.read_text(encoding="utf-8")
+
+
+def test_a_language_split_over_two_blocks_is_saved_as_one(project: Path) -> None:
+    path = faq_path(project, "jobs")
+    path.write_text(path.read_text(encoding="utf-8").replace(
+        "responses:", "- intent: faq/jobs\n  metadata:\n    language: en\n  examples: |\n    - extra one\nresponses:"),
+        encoding="utf-8")
+    faq = FaqFile.load(project, "jobs")
+    examples = faq.examples("en")
+    assert examples[-1] == "extra one"
+    faq.set_examples("en", examples)
+    faq.save()
+    assert load_file(path)[0].examples["en"] == examples
+    assert path.read_text(encoding="utf-8").count("language: en") == 1
