@@ -1,0 +1,34 @@
+"""Workspace fixtures: a copy of the project in tmp_path, so no test writes the repository's data/."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from console import create_app
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def copy_project(tmp_path: Path) -> Path:
+    project = tmp_path / "project"
+    project.mkdir()
+    shutil.copytree(ROOT / "data", project / "data")
+    for name in ("domain.yml", "config.yml"):
+        shutil.copy(ROOT / name, project / name)
+    return project
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    return copy_project(tmp_path)
+
+
+@pytest.fixture
+def app(redis_client, clock, fake_rasa, users, project):
+    """The console app of tests/console/conftest.py, editing the copied project."""
+    return create_app({
+        "REDIS": redis_client, "CLOCK": clock, "RASA_URL": fake_rasa.url, "RASA_TOKEN": fake_rasa.token,
+        "SECRET_KEY": "test-secret", "TESTING": True, "PROJECT_DIR": project,
+    })
