@@ -19,6 +19,7 @@ from .desk.chats import Desk
 from .desk.notes import Notes
 from .desk.rasa_client import RasaClient
 from .wa_templates import TemplateRegister
+from .workspace.hours_file import HoursDocument
 
 EXTENSION = "console"
 
@@ -37,6 +38,7 @@ class Services:
     templates: TemplateRegister
     canned: CannedReplies
     notes: Notes
+    hours: HoursDocument
 
 
 def current() -> Services:
@@ -63,4 +65,6 @@ def build(config: dict) -> Services:
         users=UserStore(r), sessions=SessionStore(r, config["SESSION_BIND"]),
         throttle=LoginThrottle(r, config.get("LOGIN_LIMIT", 5), config.get("LOGIN_WINDOW_SECONDS", 300)),
         templates=TemplateRegister(r), canned=CannedReplies(r), notes=Notes(r, clock),
+        # BUSINESS_HOURS_FILE unless a test gives its own copy.
+        hours=HoursDocument(config.get("BUSINESS_HOURS_FILE")),
     )
