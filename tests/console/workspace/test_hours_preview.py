@@ -42,11 +42,17 @@ def test_holidays_are_listed_only_when_they_are_near(hours):
         hours, "2026-12-01", "12:00", "es")["Asks for the opening hours"]
 
 
-@pytest.mark.parametrize("instant", ["2026-12-24 15:30", "2026-11-27 23:30", "2026-11-29 09:00"])
-def test_the_preview_says_what_the_action_says(hours, hours_path, monkeypatch, instant):
-    import actions.handoff as handoff
+@pytest.fixture
+def handoff(hours_path):
+    import actions.handoff
 
-    handoff._hours_file.cache_clear()  # read BUSINESS_HOURS_FILE (the copy) afresh
+    actions.handoff._hours_file.cache_clear()  # read BUSINESS_HOURS_FILE (the copy) afresh
+    yield actions.handoff
+    actions.handoff._hours_file.cache_clear()
+
+
+@pytest.mark.parametrize("instant", ["2026-12-24 15:30", "2026-11-27 23:30", "2026-11-29 09:00"])
+def test_the_preview_says_what_the_action_says(hours, handoff, monkeypatch, instant):
     at = parse_instant(*instant.split(), hours)
     monkeypatch.setattr(handoff, "SYSTEM_CLOCK", FixedClock(at.astimezone(dt.timezone.utc)))
     dispatcher = CollectingDispatcher()
@@ -54,5 +60,4 @@ def test_the_preview_says_what_the_action_says(hours, hours_path, monkeypatch, i
     message = dispatcher.messages[0]
     values = {k: v for k, v in message.items() if k in ("until", "back")}
     expected = render(message["response"], "es", values, domain_responses())
-    handoff._hours_file.cache_clear()
     assert said(hours, *instant.split(), "es")["Asks “are you open now?”"] == expected

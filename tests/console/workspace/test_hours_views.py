@@ -16,6 +16,12 @@ def page_form(client) -> dict:
     return {name: html.unescape(value) for name, value in fields.items()} | {"preview-language": "es"}
 
 
+def save(lead, **changes):
+    """Post the page's form as it stands, with ``changes`` (day-monday="…"), to be saved."""
+    data = page_form(lead) | {name.replace("_", "-"): value for name, value in changes.items()}
+    return lead.post("/workspace/hours/", data=data | {"action": "save", "csrf_token": lead.csrf})
+
+
 def test_agents_cannot_open_the_hours_page(client_for):
     assert client_for("ana").get("/workspace/hours/").status_code == 403
 
@@ -51,9 +57,7 @@ def test_preview_answers_for_the_unsaved_edit_and_saves_nothing(client_for, hour
 def test_an_invalid_save_shows_the_error_by_its_field_and_writes_nothing(client_for, hours_path):
     lead = client_for("lucia")
     before = hours_path.read_text()
-    data = page_form(lead)
-    data.update({"day-monday": "10:00-14:00, 13:00-15:00", "action": "save", "csrf_token": lead.csrf})
-    response = lead.post("/workspace/hours/", data=data)
+    response = save(lead, day_monday="10:00-14:00, 13:00-15:00")
     assert response.status_code == 422
     page = html.unescape(response.get_data(as_text=True))
     assert re.search(r'data-field="day-monday">[^<]*overlap', page)
@@ -63,10 +67,7 @@ def test_an_invalid_save_shows_the_error_by_its_field_and_writes_nothing(client_
 def test_a_save_writes_only_the_edit_and_the_bot_reads_it(client_for, hours_path):
     lead = client_for("lucia")
     before = hours_path.read_text()
-    data = page_form(lead)
-    data.update({"day-saturday": "10:00-16:00", "action": "save", "csrf_token": lead.csrf})
-    response = lead.post("/workspace/hours/", data=data)
-    assert response.status_code == 303
+    assert save(lead, day_saturday="10:00-16:00").status_code == 303
     assert hours_path.read_text() == before.replace('saturday:  ["10:00-15:00"]', 'saturday:  ["10:00-16:00"]')
     assert str(BusinessHours.from_file(hours_path).weekly[5][0]) == "10:00-16:00"
     assert "Business hours saved by lucia" in lead.get("/workspace/hours/").get_data(as_text=True)
