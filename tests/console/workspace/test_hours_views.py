@@ -92,3 +92,10 @@ def test_a_stale_save_is_refused_with_both_versions(client_for, hours_path):
     retry = dict(mine, base=BASE_RE.search(page).group(1), **{"day-saturday": "10:00-16:00"})
     assert first.post("/workspace/hours/", data=retry).status_code == 303
     assert 'saturday:  ["10:00-16:00"]' in hours_path.read_text() and 'sunday:    ["11:00-15:00"]' in hours_path.read_text()
+
+
+def test_a_hand_broken_file_is_explained_not_a_crash(client_for, hours_path):
+    hours_path.write_text(hours_path.read_text().replace('saturday:  ["10:00-15:00"]', 'saturday:  ["10:00-35:00"]'))
+    response = client_for("lucia").get("/workspace/hours/")
+    assert response.status_code == 500
+    assert "bad time 35:00" in html.unescape(response.get_data(as_text=True))
