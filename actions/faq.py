@@ -1,7 +1,10 @@
-"""What follows an FAQ answer: the live "open now?" line, an offer of a person, or "anything else?".
+"""Every FAQ answer: the answer itself, filled with the schedule, then what follows it.
 
-Typed questions are answered by Rasa's response selector (`utter_faq`); menu rows carry the FAQ
-key instead, because no NLU ran for them. Both then end with the same follow-up.
+Typed questions are matched by Rasa's response selector; menu rows carry the FAQ key instead,
+because no NLU ran for them. Both are answered here rather than by Rasa's `utter_faq`, because
+`utter_faq` fills an answer from slots only: here an answer can say `{hours_week}` and
+`{hours_special}` (bot/hours/wording.py), read from hours.yml when the answer is sent. It costs no
+extra call: the follow-up needed this action server anyway.
 """
 from __future__ import annotations
 
@@ -12,10 +15,12 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.handoff import opening_status
-from bot.content.catalog import load_catalog
+from actions.handoff import current_hours, language_of, opening_status
+from bot.content.catalog import FAQ_RESPONSE_PREFIX, load_catalog
+from bot.hours.wording import answer_values
+from core.clock import SYSTEM_CLOCK
 
-# The FAQ whose static answer ("Mon–Fri 10–20") also needs the answer for *now*.
+# The FAQ whose answer (the week's hours) also needs the answer for *now*.
 HOURS_FAQ = "opening_hours"
 
 
@@ -41,26 +46,19 @@ def retrieved_faq_key(tracker: Tracker) -> str | None:
     return key.split("/", 1)[1] if "/" in key else None
 
 
-class ActionFaqFollowUp(Action):
-    def name(self) -> str:
-        return "action_faq_follow_up"
-
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]):
-        follow_up(dispatcher, tracker, retrieved_faq_key(tracker))
-        return []
-
-
 class ActionAnswerFaq(Action):
     def name(self) -> str:
         return "action_answer_faq"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]):
-        key = next(tracker.get_latest_entity_values("faq_key"), None) or tracker.get_slot("faq_key")
-        response = f"utter_faq/{key}"
+        key = (next(tracker.get_latest_entity_values("faq_key"), None) or tracker.get_slot("faq_key")
+               or retrieved_faq_key(tracker))
         # A stale or hand-typed payload must not produce an empty reply: say we did not understand.
-        if not key or response not in domain.get("responses", {}):
+        if not key or f"{FAQ_RESPONSE_PREFIX}{key}" not in domain.get("responses", {}):
             dispatcher.utter_message(response="utter_default")
         else:
-            dispatcher.utter_message(response=response)
+            values = answer_values(current_hours(), SYSTEM_CLOCK.now(), language_of(tracker))
+            # Spelled out, not FAQ_RESPONSE_PREFIX: bot/content/rasa_check.py reads it from here.
+            dispatcher.utter_message(response=f"utter_faq/{key}", **values)
             follow_up(dispatcher, tracker, key)
         return [SlotSet("faq_key", None)]

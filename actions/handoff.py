@@ -18,6 +18,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from core.clock import SYSTEM_CLOCK
 from bot.handoff import Handoff
 from bot.hours import AfterHoursNotice, BusinessHours
+from bot.hours.replies import opening_status as status_values
+from bot.hours.source import HoursFile
 from core.redis_conn import get_redis
 
 FALLBACK_INTENT = "nlu_fallback"
@@ -32,11 +34,16 @@ def _redis():
 
 
 @functools.lru_cache(maxsize=1)
-def _hours() -> BusinessHours:
-    return BusinessHours.from_file(os.environ.get("BUSINESS_HOURS_FILE"))
+def _hours_file() -> HoursFile:
+    return HoursFile(os.environ.get("BUSINESS_HOURS_FILE"))
 
 
-def _language(tracker: Tracker) -> str:
+def current_hours() -> BusinessHours:
+    """The schedule on disk now: the console's hours editor saves it while this server runs."""
+    return _hours_file().current()
+
+
+def language_of(tracker: Tracker) -> str:
     return tracker.get_slot("language") or "es"
 
 
@@ -62,8 +69,8 @@ def _wait_words(seconds: int, language: str) -> str:
 
 def hand_off(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str) -> list[dict[str, Any]]:
     """Queue the chat for a person, tell the customer where they stand, and pause the bot."""
-    language = _language(tracker)
-    hours = _hours()
+    language = language_of(tracker)
+    hours = current_hours()
     now = SYSTEM_CLOCK.now()
     ticket = Handoff(_redis()).request(
         tracker.sender_id,
@@ -100,13 +107,11 @@ class ActionHandoff(Action):
 
 def opening_status(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
     """'¿Están abiertos?' gets the answer for *now*, not only the weekly schedule."""
-    hours = _hours()
-    now = SYSTEM_CLOCK.now()
-    if hours.is_open(now):
-        closing = hours.next_closing(now)
-        dispatcher.utter_message(response="utter_open_now", until=closing.strftime("%H:%M") if closing else "")
+    is_open, values = status_values(current_hours(), SYSTEM_CLOCK.now(), language_of(tracker))
+    if is_open:
+        dispatcher.utter_message(response="utter_open_now", **values)
     else:
-        dispatcher.utter_message(response="utter_closed_now", back=hours.back_message(now, _language(tracker)))
+        dispatcher.utter_message(response="utter_closed_now", **values)
 
 
 class ActionFallback(Action):
@@ -141,11 +146,11 @@ class ActionGreet(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]):
         dispatcher.utter_message(response="utter_greet")
-        hours = _hours()
+        hours = current_hours()
         now = SYSTEM_CLOCK.now()
         if AfterHoursNotice(_redis(), hours).should_send(tracker.sender_id, now):
             dispatcher.utter_message(
-                response="utter_after_hours_notice", back=hours.back_message(now, _language(tracker))
+                response="utter_after_hours_notice", back=hours.back_message(now, language_of(tracker))
             )
         dispatcher.utter_message(response="utter_main_menu")
         return []

@@ -21,6 +21,7 @@ from .desk.notes import Notes
 from .desk.rasa_client import RasaClient
 from .wa_templates import TemplateRegister
 from .workspace.faq_editor import FaqEditor
+from .workspace.hours_file import HoursDocument
 
 EXTENSION = "console"
 
@@ -40,6 +41,7 @@ class Services:
     canned: CannedReplies
     notes: Notes
     faqs: FaqEditor
+    hours: HoursDocument
 
 
 def current() -> Services:
@@ -67,4 +69,6 @@ def build(config: dict) -> Services:
         throttle=LoginThrottle(r, config.get("LOGIN_LIMIT", 5), config.get("LOGIN_WINDOW_SECONDS", 300)),
         templates=TemplateRegister(r), canned=CannedReplies(r), notes=Notes(r, clock),
         faqs=config.get("FAQS") or FaqEditor(r, config.get("PROJECT_DIR") or ROOT, clock),
+        # BUSINESS_HOURS_FILE unless a test gives its own copy.
+        hours=HoursDocument(config.get("BUSINESS_HOURS_FILE")),
     )

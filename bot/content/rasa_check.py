@@ -48,22 +48,26 @@ def warnings_in(lines: list[str]) -> list[list[str]]:
     return found
 
 
-# `dispatcher.utter_message(response="utter_x")` in a custom action.
-ACTION_RESPONSE = re.compile(r'response\s*=\s*["\'](utter_[\w/]+)["\']')
+# `dispatcher.utter_message(response="utter_x")` in a custom action, or
+# `response=f"utter_faq/{key}"`: every response of the retrieval family `utter_faq`.
+ACTION_RESPONSE = re.compile(r'response\s*=\s*(?:["\'](utter_[\w/]+)["\']|f["\'](utter_\w+)/\{)')
 UNUSED_UTTERANCE = re.compile(r"The utterance '([^']+)' is not used in any story or rule")
 
 
 def responses_used_by_actions(root: Path) -> set[str]:
-    """Responses that custom actions send: Rasa cannot see them, so it calls them unused."""
+    """Responses (and retrieval families) that custom actions send: Rasa cannot see them, so it
+    calls them unused."""
     found: set[str] = set()
     for path in sorted((root / "actions").rglob("*.py")):
-        found.update(ACTION_RESPONSE.findall(path.read_text(encoding="utf-8")))
+        for name, family in ACTION_RESPONSE.findall(path.read_text(encoding="utf-8")):
+            found.add(name or family)
     return found
 
 
 def check_action_responses(sources: Iterable[Source], root: Path) -> list[Problem]:
     """A response an action sends must exist, or the customer gets silence."""
     defined = {str(name) for source in sources for name in (source.content.get("responses") or {})}
+    defined |= {name.split("/", 1)[0] for name in defined if "/" in name}  # retrieval families
     return [
         Problem("actions/", None, f"an action sends '{name}', which no domain or data file defines")
         for name in sorted(responses_used_by_actions(root) - defined)

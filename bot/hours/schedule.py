@@ -106,21 +106,20 @@ class BusinessHours:
 
     @classmethod
     def from_file(cls, path: str | os.PathLike | None = None) -> "BusinessHours":
-        path = Path(path or os.environ.get("BUSINESS_HOURS_FILE") or DEFAULT_FILE)
-        if not path.is_absolute() and not path.exists():
-            # Processes are started from the repo root, but tests and tools may not be.
-            candidate = Path(__file__).resolve().parents[2] / path
-            if candidate.exists():
-                path = candidate
+        path = hours_path(path)
         try:
             text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
             raise HoursConfigError(f"business hours file {str(path)!r} not found (BUSINESS_HOURS_FILE)") from None
+        return cls.from_text(text, source=str(path))
+
+    @classmethod
+    def from_text(cls, text: str, source: str = "hours") -> "BusinessHours":
         try:
             data = yaml.safe_load(text)
         except yaml.YAMLError as exc:
-            raise HoursConfigError(f"{path}: not valid YAML: {exc}") from None
-        return cls.from_dict(data, source=str(path))
+            raise HoursConfigError(f"{source}: not valid YAML: {exc}") from None
+        return cls.from_dict(data, source=source)
 
     @classmethod
     def from_dict(cls, data: Any, source: str = "hours") -> "BusinessHours":
@@ -178,9 +177,13 @@ class BusinessHours:
 
     # ---- queries -------------------------------------------------------------------------
 
+    def special_on(self, day: dt.date) -> SpecialDay | None:
+        """The special entry for local date ``day``: a full date wins over a yearly one."""
+        return self.dated.get(day) or self.yearly.get((day.month, day.day))
+
     def shifts_on(self, day: dt.date) -> list[Shift]:
         """The shifts that start on local date ``day``, in order."""
-        special = self.dated.get(day) or self.yearly.get((day.month, day.day))
+        special = self.special_on(day)
         if special is not None:
             rules, label = special.rules, special.name or "special"
         else:
@@ -265,6 +268,17 @@ class BusinessHours:
         start = _local(day, rule.start_min, self.tz)
         end = _local(day, rule.end_min, self.tz)
         return Shift(start=start, end=end, day=day, special=label)
+
+
+def hours_path(path: str | os.PathLike | None = None) -> Path:
+    """The schedule file: ``path``, else BUSINESS_HOURS_FILE, else hours.yml in the repo."""
+    resolved = Path(path or os.environ.get("BUSINESS_HOURS_FILE") or DEFAULT_FILE)
+    if not resolved.is_absolute() and not resolved.exists():
+        # Processes are started from the repo root, but tests and tools may not be.
+        candidate = Path(__file__).resolve().parents[2] / resolved
+        if candidate.exists():
+            resolved = candidate
+    return resolved
 
 
 def _parse_tz(name: Any, source: str) -> ZoneInfo:

@@ -1,0 +1,1 @@
+"""The leads' workspace: pages where support leads change what the assistant knows and says."""

@@ -1,0 +1,40 @@
+"""What the bot says about its hours at a given instant, for the actions and the console's preview.
+
+The actions (actions/handoff.py, actions/faq.py) send domain responses filled with these values;
+the hours editor's preview renders the same responses with the same values, so what a lead sees
+for "Friday 23:30" is what a customer gets then.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from bot.content.catalog import ROOT, read_yaml, variation_language
+from bot.hours.schedule import BusinessHours
+
+DOMAIN_FILE = ROOT / "domain.yml"
+
+
+def opening_status(hours: BusinessHours, at: dt.datetime, language: str) -> tuple[bool, dict[str, str]]:
+    """Open now?, and the values of utter_open_now ({until}) or utter_closed_now ({back})."""
+    if hours.is_open(at):
+        closing = hours.next_closing(at)
+        return True, {"until": closing.strftime("%H:%M") if closing else ""}
+    return False, {"back": hours.back_message(at, language)}
+
+
+def render(name: str, language: str, values: dict[str, Any], responses: dict[str, Any]) -> str:
+    """The text of response ``name`` in ``language`` as Rasa fills it (its own interpolator)."""
+    from rasa.core.nlg.interpolator import interpolate_text  # heavy; only the preview needs it
+
+    variations = responses.get(name) or []
+    chosen = next((v for v in variations if variation_language(v) == language), None)
+    chosen = chosen or next((v for v in variations if not v.get("condition")), None)
+    if chosen is None:
+        raise KeyError(f"no response {name!r} in the domain")
+    return interpolate_text(str(chosen.get("text") or ""), values)
+
+
+def domain_responses(path: Path = DOMAIN_FILE) -> dict[str, Any]:
+    return read_yaml(path).get("responses") or {}
