@@ -15,6 +15,7 @@ from pathlib import Path
 
 import httpx
 
+from bot.insights.store import ENV as EVENTS_DB_ENV, default_url as events_url
 from core.redis_conn import RedisAddress, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -56,6 +57,8 @@ class Stack:
             "WHATSAPP_GRAPH_URL": f"http://127.0.0.1:{self.emulator_port}",
             "CONNECTOR_WEBHOOK_URL": f"http://127.0.0.1:{self.rasa_port}/webhooks/whatsapp/webhook",
             "EMULATOR_PORT": str(self.emulator_port),
+            # As ops/launcher.py: Rasa's event broker writes where the insights read.
+            EVENTS_DB_ENV: events_url(self.log_dir),
             **self.extra_env,
         }
 
