@@ -8,13 +8,14 @@ can never disagree about where the events are.
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 
 import sqlalchemy as sa
 from rasa.core.brokers.sql import SQLEventBroker
 
 ENV = "EVENTS_DB_URL"
+# The checkout's var/, where `make run` keeps all local state (ops/launcher.py passes its own).
+VAR = Path(__file__).resolve().parents[2] / "var"
 
 # Rasa's own table (id, sender_id, data = the event as JSON): its schema has one owner, Rasa.
 EVENTS = SQLEventBroker.SQLBrokerEvent.__table__
@@ -34,13 +35,9 @@ def default_url(var: Path) -> str:
     return f"sqlite:///{(var / 'events.db').resolve()}"
 
 
-def url_from_env(env: dict[str, str] | None = None, var: Path | None = None) -> str:
+def url_from_env(env: dict[str, str] | None = None, var: Path = VAR) -> str:
     env = os.environ if env is None else env
-    if env.get(ENV):
-        return env[ENV]
-    if var is None:
-        raise RuntimeError(f"{ENV} is not set (`make run` sets it; see README)")
-    return default_url(var)
+    return env.get(ENV) or default_url(var)
 
 
 def prepare(url: str) -> sa.engine.Engine:
@@ -66,7 +63,7 @@ def event_field(engine: sa.engine.Engine, name: str, number: bool = False):
 class Dismissals:
     """Messages a lead took out of the not-understood inbox, by event id."""
 
-    def __init__(self, engine: sa.engine.Engine, clock=time.time):
+    def __init__(self, engine: sa.engine.Engine, clock):
         self.engine, self.clock = engine, clock
 
     def dismiss(self, event_ids, by: str) -> int:
@@ -79,7 +76,7 @@ class Dismissals:
             fresh = [i for i in ids if i not in known]
             if fresh:
                 conn.execute(DISMISSED.insert(), [
-                    {"event_id": i, "dismissed_at": self.clock(), "dismissed_by": by} for i in fresh])
+                    {"event_id": i, "dismissed_at": self.clock.now().timestamp(), "dismissed_by": by} for i in fresh])
         return len(fresh)
 
     def ids(self) -> set[int]:

@@ -6,12 +6,14 @@ from datetime import date, datetime, timezone
 import pytest
 
 from bot.insights.reader import EventInsights
+from core.clock import FixedClock
 
 from .recorder import Recorder, sqlite_url
 
 DAY1 = datetime(2026, 3, 2, 10, 0, tzinfo=timezone.utc).timestamp()
 DAY2 = datetime(2026, 3, 3, 18, 0, tzinfo=timezone.utc).timestamp()
 NOW = datetime(2026, 3, 4, 9, 0, tzinfo=timezone.utc).timestamp()
+CLOCK = FixedClock(datetime.fromtimestamp(NOW, timezone.utc))
 
 
 @pytest.fixture
@@ -30,7 +32,7 @@ def insights(tmp_path):
     rec.turn("c3", DAY2, "asdfgh", fallback=True, reply_after=0.3)
     rec.turn("c3", DAY2 + 30, "qwerty zz", fallback=True, handoff=True, reply_after=0.3)
     rec.turn("c4", DAY2 + 5, "cuanto cuesta el envio", faq="shipping_cost", reply_after=0.5)
-    return EventInsights(url, clock=lambda: NOW)
+    return EventInsights(url, clock=CLOCK)
 
 
 def test_health_per_day_from_known_events(insights):

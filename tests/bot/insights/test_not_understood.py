@@ -2,15 +2,18 @@
 from __future__ import annotations
 
 import dataclasses
+from datetime import datetime, timezone
 
 import pytest
 
 from bot.insights import not_understood
 from bot.insights.reader import EventInsights
+from core.clock import FixedClock
 
 from .recorder import Recorder, sqlite_url
 
 NOW = 1_800_000_000.0
+CLOCK = FixedClock(datetime.fromtimestamp(NOW, timezone.utc))
 CUSTOMER = "5215512341234"
 
 
@@ -38,7 +41,7 @@ def url(tmp_path):
 
 
 def test_fallback_messages_are_grouped_by_similarity_with_the_faq_most_likely_meant(url):
-    groups = EventInsights(url, clock=lambda: NOW).not_understood()
+    groups = EventInsights(url, clock=CLOCK).not_understood()
     texts = [sorted(m.text for m in g.messages) for g in groups]
     assert texts == [
         ["Donde esta mi pedido??", "donde esta mi pedido", "dónde está mi pedidoo"],
@@ -55,19 +58,19 @@ def test_fallback_messages_are_grouped_by_similarity_with_the_faq_most_likely_me
 
 
 def test_nothing_but_the_message_text_identifies_the_customer(url):
-    groups = EventInsights(url, clock=lambda: NOW).not_understood()
+    groups = EventInsights(url, clock=CLOCK).not_understood()
     fields = {f.name for f in dataclasses.fields(not_understood.Message)}
     assert fields == {"event_id", "text", "language", "at", "likely_faq", "confidence", "handed_off"}
     assert CUSTOMER not in repr(groups)
 
 
 def test_a_dismissed_group_stays_dismissed(url):
-    insights = EventInsights(url, clock=lambda: NOW)
+    insights = EventInsights(url, clock=CLOCK)
     tracking = insights.not_understood()[0]
     assert insights.dismiss(tracking.event_ids, by="lucia") == 3
     assert insights.dismiss(tracking.event_ids, by="lucia") == 0  # twice is harmless
     # A new reader (a console restart) sees the same: the dismissals are in the store.
-    again = EventInsights(url, clock=lambda: NOW).not_understood()
+    again = EventInsights(url, clock=CLOCK).not_understood()
     assert all("pedido" not in m.text for g in again for m in g.messages)
     assert len(again) == 2
 
