@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 
 from core.quiet import library_deprecations_off
-from bot.insights.store import ENV as EVENTS_DB_ENV, url_from_env as events_url
+from bot.insights.store import ENV as EVENTS_DB_ENV, prepare as prepare_events, url_from_env as events_url
 from core.redis_conn import EmbeddedRedis, RedisAddress, redacted
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -88,6 +88,9 @@ def build_environment(env: dict[str, str]) -> tuple[dict[str, str], EmbeddedRedi
         env.setdefault("EMULATOR_STATE_DIR", str(VAR / "emulator"))
     # Rasa's event broker writes it, the console reads it: both from this one setting.
     env[EVENTS_DB_ENV] = events_url(env, VAR)
+    # Tables and SQLite's WAL before Rasa's broker opens it: the console's reads then never
+    # make Rasa's writes fail; an unreachable database stops the launch here, not mid-chat.
+    prepare_events(env[EVENTS_DB_ENV]).dispose()
     env.setdefault("RASA_TOKEN", local["RASA_TOKEN"])
     env.setdefault("ACTION_SERVER_TOKEN", local["ACTION_SERVER_TOKEN"])
     env.setdefault("CONSOLE_SECRET_KEY", local["CONSOLE_SECRET_KEY"])

@@ -1,6 +1,7 @@
 """ops/launcher.py: what `make run` starts (no process is started here)."""
 import json
 import os
+import sqlite3
 import stat
 from pathlib import Path
 
@@ -99,9 +100,11 @@ def test_the_launcher_gives_rasa_an_sqlite_event_store_under_var_by_default(var)
     env, embedded, _ = launcher.build_environment({})
     embedded.stop()
     assert env["EVENTS_DB_URL"] == f"sqlite:///{(var / 'events.db').resolve()}"
+    # Prepared before Rasa opens it: WAL, so the console's reads never block Rasa's writes.
+    assert sqlite3.connect(var / "events.db").execute("PRAGMA journal_mode").fetchone() == ("wal",)
     broker = _rasa_event_broker(env)
     broker.publish({"sender_id": "x", "event": "user", "text": "hola"})
-    assert (var / "events.db").is_file()
+    assert sqlite3.connect(var / "events.db").execute("SELECT count(*) FROM events").fetchone() == (1,)
 
 
 def test_an_events_db_url_given_to_the_launcher_is_kept(var):
