@@ -14,11 +14,12 @@ from .desk.canned_views import bp as canned_bp
 from .desk.conversation_views import bp as conversation_bp
 from .desk.events import bp as events_bp
 from .desk.queue_views import bp as queue_bp
+from .workspace.faq_views import bp as faqs_bp
 from .workspace.insights_views import bp as insights_bp
 
 csrf = CSRFProtect()
 
-BLUEPRINTS = (auth_bp, queue_bp, conversation_bp, canned_bp, events_bp, insights_bp)
+BLUEPRINTS = (auth_bp, queue_bp, conversation_bp, canned_bp, events_bp, faqs_bp, insights_bp)
 
 
 def create_app(config: dict | None = None) -> Flask:

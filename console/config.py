@@ -37,6 +37,8 @@ def from_env() -> dict:
         # What a request must share with its sign-in: "ip+ua" (address and browser) or "ua"
         # (browser only, for agents whose address keeps changing). See console/README.md.
         "SESSION_BIND": os.environ.get("CONSOLE_SESSION_BIND", "ip+ua").strip().lower(),
+        # The project whose data/faq/ the FAQ editor edits (default: this checkout).
+        "PROJECT_DIR": os.environ.get("CONSOLE_PROJECT_DIR") or None,
     }
 
 

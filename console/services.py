@@ -7,6 +7,7 @@ import redis
 from flask import current_app
 
 from core.clock import SYSTEM_CLOCK
+from bot.content.catalog import ROOT
 from bot.handoff import Handoff
 from bot.insights.reader import EventInsights
 from connector.policy.window import ServiceWindow
@@ -20,6 +21,7 @@ from .desk.chats import Desk
 from .desk.notes import Notes
 from .desk.rasa_client import RasaClient
 from .wa_templates import TemplateRegister
+from .workspace.faq_editor import FaqEditor
 
 EXTENSION = "console"
 
@@ -38,6 +40,7 @@ class Services:
     templates: TemplateRegister
     canned: CannedReplies
     notes: Notes
+    faqs: FaqEditor
     insights: EventInsights
 
 
@@ -65,5 +68,6 @@ def build(config: dict) -> Services:
         users=UserStore(r), sessions=SessionStore(r, config["SESSION_BIND"]),
         throttle=LoginThrottle(r, config.get("LOGIN_LIMIT", 5), config.get("LOGIN_WINDOW_SECONDS", 300)),
         templates=TemplateRegister(r), canned=CannedReplies(r), notes=Notes(r, clock),
+        faqs=config.get("FAQS") or FaqEditor(r, config.get("PROJECT_DIR") or ROOT, clock),
         insights=config.get("INSIGHTS") or EventInsights(config["EVENTS_DB_URL"], clock),
     )

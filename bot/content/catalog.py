@@ -83,9 +83,17 @@ class Catalog:
         return next((faq for faq in self.faqs if faq.key == key), None)
 
 
+# libyaml's loader when PyYAML has it: the console's editor reads every file on each save.
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def load_yaml(text: str) -> Any:
+    return yaml.load(text, Loader=SAFE_LOADER)
+
+
 def read_yaml(path: Path) -> dict[str, Any]:
     with open(path, encoding="utf-8") as fh:
-        content = yaml.safe_load(fh)
+        content = load_yaml(fh.read())
     return content if isinstance(content, dict) else {}
 
 
@@ -114,7 +122,11 @@ def parse_variation(variation: dict[str, Any]) -> Variation:
 
 def load_file(path: Path) -> list[Faq]:
     """The FAQs a file defines; normally one, but a broken file may hold halves of several."""
-    content = read_yaml(path)
+    return parse_file(path, read_yaml(path))
+
+
+def parse_file(path: Path, content: dict[str, Any]) -> list[Faq]:
+    """The FAQs in a file's parsed content (the editor checks content before it is written)."""
     faqs: dict[str, Faq] = {}
 
     def faq(key: str) -> Faq:

@@ -11,6 +11,9 @@ class Problem:
     file: str
     faq: str | None
     message: str
+    # The part of the FAQ it concerns, named as the console's editor names its fields:
+    # "examples.<language>", "answer.<language>", "buttons.<language>" or "key"; None: elsewhere.
+    field: str | None = None
 
     def __str__(self) -> str:
         where = f"{self.file}: [{self.faq}]" if self.faq else f"{self.file}:"

@@ -10,17 +10,19 @@ from __future__ import annotations
 import argparse
 import difflib
 import functools
+import itertools
 import json
 import re
 import sys
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Collection, Iterable, Iterator, Mapping, Sequence
 
 from bot.content.problems import Problem, Source, relative
 from bot.content.rasa_check import check_action_responses, check_rasa
 from bot.content.catalog import (
+    DEFAULT_LANGUAGE,
     FAQ_INTENT_PREFIX,
     FAQ_RESPONSE_PREFIX,
     LANGUAGES,
@@ -28,10 +30,12 @@ from bot.content.catalog import (
     Catalog,
     load_catalog,
     parse_examples,
+    parse_file,
     read_yaml,
+    variation_language,
 )
 from bot.nlu.text import strip_accents
-from connector.cloudapi.limits import validate_rasa_response
+from connector.cloudapi.limits import check_rasa_buttons, validate_rasa_response
 
 MIN_EXAMPLES_PER_LANGUAGE = 10
 # WhatsApp's interactive body limit: an answer can then go out with reply buttons under it.
@@ -53,6 +57,11 @@ RATIO_MIN = 0.95
 FAQ_PICK = re.compile(r'^/faq_pick\{(\{.*\})\}$')
 
 
+def faq_pick_payload(key: str) -> str:
+    """The button payload that picks FAQ `key`, in the form FAQ_PICK reads."""
+    return "/faq_pick{" + json.dumps({"faq_key": key}, separators=(",", ":")) + "}"
+
+
 @dataclass(frozen=True)
 class Example:
     source: str
@@ -67,11 +76,30 @@ def label(intent: str) -> str:
     return intent[len(FAQ_INTENT_PREFIX):] if intent.startswith(FAQ_INTENT_PREFIX) else intent
 
 
-def load_sources(root: Path) -> list[Source]:
+def load_sources(root: Path, replace: Mapping[Path, dict[str, Any] | None] | None = None) -> list[Source]:
+    """Every domain and data file; `replace` puts parsed content in place of (or beside) files on
+    disk, None removing one: the editor checks the project as it would be after a save."""
     domain = root / "domain.yml"
     domain_files = sorted(domain.rglob("*.yml")) if domain.is_dir() else [domain] if domain.exists() else []
     data_files = sorted((root / "data").rglob("*.yml")) + sorted((root / "data").rglob("*.yaml"))
-    return [Source(path, read_yaml(path)) for path in domain_files + data_files]
+    return replaced([Source(path, read_yaml(path)) for path in domain_files + data_files], replace or {})
+
+
+def replaced(sources: list[Source], replace: Mapping[Path, dict[str, Any] | None]) -> list[Source]:
+    """`sources` with some files' content replaced, added (a new path) or removed (None)."""
+    replace = {Path(path): content for path, content in replace.items()}
+    kept = [Source(s.path, replace[s.path]) if s.path in replace else s for s in sources]
+    added = [Source(path, content) for path, content in sorted(replace.items())
+             if content is not None and path not in {s.path for s in sources}]
+    return [s for s in kept if s.content is not None] + added
+
+
+def catalog_of(sources: Iterable[Source], root: Path) -> Catalog:
+    """The FAQ catalog of these sources: what load_catalog reads from data/faq/ on disk."""
+    faq_dir = (root / "data" / "faq").resolve()
+    faq_sources = sorted((s for s in sources if s.path.suffix == ".yml" and s.path.parent.resolve() == faq_dir),
+                         key=lambda s: s.path)
+    return Catalog([faq for source in faq_sources for faq in parse_file(source.path, source.content)])
 
 
 # --- examples -------------------------------------------------------------------------------
@@ -121,24 +149,31 @@ def similar(a: str, b: str) -> bool:
     return difflib.SequenceMatcher(None, a, b, autojunk=False).ratio() >= RATIO_MIN
 
 
-def cross_intent_pairs(examples: Sequence[Example]) -> Iterator[tuple[Example, Example]]:
+def cross_intent_pairs(examples: Sequence[Example], focus: Collection[str] | None = None) -> Iterator[tuple[Example, Example]]:
+    """Pairs of examples of different intents; with `focus` (intents), only pairs with one of
+    them, that one first: a save changes one FAQ, so only its pairs can have changed."""
     usable = [e for e in examples if e.normal]
-    for i, a in enumerate(usable):
-        for b in usable[i + 1:]:
+    if focus is None:
+        firsts, rest = usable, []
+    else:
+        firsts, rest = [e for e in usable if e.intent in focus], [e for e in usable if e.intent not in focus]
+    for i, a in enumerate(firsts):
+        for b in itertools.chain(firsts[i + 1:], rest):
             if a.intent != b.intent:
                 yield a, b
 
 
-def check_near_duplicates(sources: Iterable[Source], root: Path) -> list[Problem]:
+def check_near_duplicates(sources: Iterable[Source], root: Path, focus: Collection[str] | None = None) -> list[Problem]:
     """The same (or nearly the same) example under two intents, FAQ or not."""
     examples = list(iter_examples(sources, root))
     problems = []
-    for a, b in cross_intent_pairs(examples):
+    for a, b in cross_intent_pairs(examples, focus):
         if similar(a.normal, b.normal):
             how = "the same as" if a.normal == b.normal else "nearly the same as"
             problems.append(Problem(
                 a.source, label(a.intent),
                 f"example {a.text!r} ({a.intent}) is {how} {b.text!r} ({b.intent}, {b.source})",
+                f"examples.{a.language}",
             ))
     return problems
 
@@ -160,11 +195,13 @@ def check_faq_pairs(sources: Iterable[Source], root: Path) -> list[Problem]:
             if str(name).startswith(FAQ_RESPONSE_PREFIX):
                 responses.setdefault(str(name)[len(FAQ_RESPONSE_PREFIX):], where)
     problems = [
-        Problem(where, key, f"{FAQ_INTENT_PREFIX}{key} has examples but no {FAQ_RESPONSE_PREFIX}{key} answer")
+        Problem(where, key, f"{FAQ_INTENT_PREFIX}{key} has examples but no {FAQ_RESPONSE_PREFIX}{key} answer",
+                f"answer.{DEFAULT_LANGUAGE}")
         for key, where in intents.items() if key not in responses
     ]
     problems += [
-        Problem(where, key, f"{FAQ_RESPONSE_PREFIX}{key} is an answer with no {FAQ_INTENT_PREFIX}{key} examples")
+        Problem(where, key, f"{FAQ_RESPONSE_PREFIX}{key} is an answer with no {FAQ_INTENT_PREFIX}{key} examples",
+                f"examples.{DEFAULT_LANGUAGE}")
         for key, where in responses.items() if key not in intents
     ]
     return problems
@@ -177,23 +214,25 @@ def check_languages(catalog: Catalog, root: Path) -> list[Problem]:
         where = relative(faq.path, root)
         for language in LANGUAGES:
             if faq.examples and not faq.examples.get(language):
-                problems.append(Problem(where, faq.key, f"no {language} examples"))
+                problems.append(Problem(where, faq.key, f"no {language} examples", f"examples.{language}"))
             if faq.answers and not faq.answers.get(language):
-                problems.append(Problem(where, faq.key, f"no {language} answer"))
+                problems.append(Problem(where, faq.key, f"no {language} answer", f"answer.{language}"))
         for language in sorted(set(faq.examples) - set(LANGUAGES)):
             problems.append(Problem(
                 where, faq.key,
                 f"examples block with metadata.language {language!r}; expected one of {', '.join(LANGUAGES)}",
+                f"examples.{language}",
             ))
         for language in sorted(set(faq.answers) - set(LANGUAGES)):
-            problems.append(Problem(where, faq.key, f"answer for unknown language {language!r}"))
+            problems.append(Problem(where, faq.key, f"answer for unknown language {language!r}", f"answer.{language}"))
     return problems
 
 
 def check_example_counts(catalog: Catalog, root: Path, minimum: int = MIN_EXAMPLES_PER_LANGUAGE) -> list[Problem]:
     """Enough examples per language for the classifier to learn the FAQ in that language."""
     return [
-        Problem(relative(faq.path, root), faq.key, f"only {len(faq.examples[language])} {language} examples (minimum {minimum})")
+        Problem(relative(faq.path, root), faq.key, f"only {len(faq.examples[language])} {language} examples (minimum {minimum})",
+                f"examples.{language}")
         for faq in catalog
         for language in LANGUAGES
         if 0 < len(faq.examples.get(language, [])) < minimum
@@ -203,7 +242,8 @@ def check_example_counts(catalog: Catalog, root: Path, minimum: int = MIN_EXAMPL
 def check_answer_length(catalog: Catalog, root: Path, maximum: int = ANSWER_MAX) -> list[Problem]:
     """An answer must fit the body of an interactive message (it may be sent with buttons)."""
     return [
-        Problem(relative(faq.path, root), faq.key, f"{language} answer is {len(v.text)} characters (max {maximum})")
+        Problem(relative(faq.path, root), faq.key, f"{language} answer is {len(v.text)} characters (max {maximum})",
+                f"answer.{language}")
         for faq in catalog
         for language, variations in faq.answers.items()
         for v in variations
@@ -218,9 +258,9 @@ def check_file_layout(catalog: Catalog, root: Path) -> list[Problem]:
     for faq in catalog:
         where = relative(faq.path, root)
         if faq.path.stem != faq.key:
-            problems.append(Problem(where, faq.key, f"FAQ {faq.key!r} should be in {faq.key}.yml"))
+            problems.append(Problem(where, faq.key, f"FAQ {faq.key!r} should be in {faq.key}.yml", "key"))
         if faq.key in seen and seen[faq.key] != where:
-            problems.append(Problem(where, faq.key, f"FAQ {faq.key!r} is also defined in {seen[faq.key]}"))
+            problems.append(Problem(where, faq.key, f"FAQ {faq.key!r} is also defined in {seen[faq.key]}", "key"))
         seen.setdefault(faq.key, where)
     return problems
 
@@ -244,11 +284,19 @@ def check_response_limits(
 ) -> list[Problem]:
     """Every response variation (domain and data files) fits what WhatsApp can send."""
     checker = checker or validate_rasa_response
-    return [
-        Problem(relative(source.path, root), response_label(name), f"{name} variation {n}: {message}")
-        for source, name, n, variation in iter_variations(sources)
-        for message in checker(variation)
-    ]
+    problems = []
+    for source, name, n, variation in iter_variations(sources):
+        about_buttons = set(check_rasa_buttons(variation.get("buttons") or []))
+        for message in checker(variation):
+            part = "buttons" if message in about_buttons else "answer"
+            problems.append(Problem(relative(source.path, root), response_label(name), f"{name} variation {n}: {message}",
+                                    faq_field(name, part, variation)))
+    return problems
+
+
+def faq_field(response: str, part: str, variation: Mapping[str, Any]) -> str | None:
+    """The editor field of a problem in an FAQ answer's variation; None for other responses."""
+    return f"{part}.{variation_language(variation)}" if response.startswith(FAQ_RESPONSE_PREFIX) else None
 
 
 def check_button_targets(sources: Iterable[Source], catalog: Catalog, root: Path) -> list[Problem]:
@@ -265,6 +313,7 @@ def check_button_targets(sources: Iterable[Source], catalog: Catalog, root: Path
                         relative(source.path, root), response_label(name),
                         f"{name} variation {n}: button {button.get('title')!r}: write the payload as "
                         f"/faq_pick{{{{...}}}} (Rasa reads single braces as a slot template)",
+                        faq_field(name, "buttons", variation),
                     ))
                 continue
             try:
@@ -275,16 +324,33 @@ def check_button_targets(sources: Iterable[Source], catalog: Catalog, root: Path
                 problems.append(Problem(
                     relative(source.path, root), response_label(name),
                     f"{name} variation {n}: button {button.get('title')!r} picks unknown FAQ {key!r}",
+                    faq_field(name, "buttons", variation),
                 ))
     return problems
 
 
-def run_checks(root: Path = ROOT, with_rasa: bool = True) -> list[Problem]:
+def run_checks(
+    root: Path = ROOT,
+    with_rasa: bool = True,
+    replace: Mapping[Path, dict[str, Any] | None] | None = None,
+    focus: Collection[str] | None = None,
+) -> list[Problem]:
+    """Every check; `replace` as in load_sources, `focus` (intents) as in cross_intent_pairs.
+    Rasa's own validation reads the files on disk, so it cannot run with `replace`."""
     root = Path(root)
-    sources = load_sources(root)
-    catalog = load_catalog(root / "data" / "faq")
-    problems = (
-        check_near_duplicates(sources, root)
+    if replace and with_rasa:
+        raise ValueError("rasa data validate reads files on disk: run with with_rasa=False")
+    problems = check_sources(load_sources(root, replace), root, focus)
+    if with_rasa:
+        problems += check_rasa(root)
+    return problems
+
+
+def check_sources(sources: list[Source], root: Path, focus: Collection[str] | None = None) -> list[Problem]:
+    """The checks that read content, not files: what the console runs on an edit before it is saved."""
+    catalog = catalog_of(sources, root)
+    return (
+        check_near_duplicates(sources, root, focus)
         + check_faq_pairs(sources, root)
         + check_languages(catalog, root)
         + check_example_counts(catalog, root)
@@ -294,9 +360,6 @@ def run_checks(root: Path = ROOT, with_rasa: bool = True) -> list[Problem]:
         + check_button_targets(sources, catalog, root)
         + check_action_responses(sources, root)
     )
-    if with_rasa:
-        problems += check_rasa(root)
-    return problems
 
 
 def main(argv: Sequence[str] | None = None) -> int:

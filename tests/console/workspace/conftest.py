@@ -1,11 +1,30 @@
-"""The workspace pages on a real SQLite event store, filled through Rasa's SQLEventBroker."""
+"""Workspace fixtures: a copy of the project in tmp_path, so no test writes the repository's data/,
+and a real SQLite event store, filled through Rasa's SQLEventBroker."""
 from __future__ import annotations
+
+import shutil
+from pathlib import Path
 
 import pytest
 
 from console import create_app
 from tests.bot.insights.recorder import Recorder, sqlite_url
-from tests.console.conftest import SECRET
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def copy_project(tmp_path: Path) -> Path:
+    project = tmp_path / "project"
+    project.mkdir()
+    shutil.copytree(ROOT / "data", project / "data")
+    for name in ("domain.yml", "config.yml"):
+        shutil.copy(ROOT / name, project / name)
+    return project
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    return copy_project(tmp_path)
 
 
 @pytest.fixture
@@ -19,8 +38,10 @@ def recorder(events_url):
 
 
 @pytest.fixture
-def app(redis_client, clock, fake_rasa, users, events_url):
+def app(redis_client, clock, fake_rasa, users, project, events_url):
+    """The console app of tests/console/conftest.py, editing the copied project, reading the store."""
     return create_app({
         "REDIS": redis_client, "CLOCK": clock, "RASA_URL": fake_rasa.url, "RASA_TOKEN": fake_rasa.token,
-        "SECRET_KEY": SECRET, "TESTING": True, "EVENTS_DB_URL": events_url, "TIMEZONE": "UTC",
+        "SECRET_KEY": "test-secret", "TESTING": True, "PROJECT_DIR": project,
+        "EVENTS_DB_URL": events_url, "TIMEZONE": "UTC",
     })
