@@ -9,7 +9,7 @@ from core.clock import SYSTEM_CLOCK
 from . import health as health_module
 from . import not_understood
 from .store import Dismissals, prepare
-from .turns import read_turns
+from .turns import customer_text, read_turns
 
 # How far back the not-understood inbox looks.
 INBOX_DAYS = 30
@@ -42,6 +42,9 @@ class EventInsights:
         now = self.clock.now().timestamp()
         turns = read_turns(self.engine, now - days * DAY, now + 1)
         return not_understood.groups(not_understood.messages(turns, self.dismissals.ids()))
+
+    def customer_text(self, event_id: int) -> str | None:
+        return customer_text(self.engine, event_id)
 
     def dismiss(self, event_ids, by: str) -> int:
         return self.dismissals.dismiss(event_ids, by)

@@ -82,6 +82,15 @@ def _language(parse_data: dict) -> str | None:
     return None
 
 
+def customer_text(engine: sa.engine.Engine, event_id: int) -> str | None:
+    """The text of a customer message by its event id; None for any other event."""
+    with engine.connect() as conn:
+        raw = conn.execute(sa.select(EVENTS.c.data).where(EVENTS.c.id == event_id)).scalar()
+    event = json.loads(raw) if raw else {}
+    text = event.get("text") or ""
+    return text if event.get("event") == "user" and text and not text.startswith("/") else None
+
+
 def read_turns(engine: sa.engine.Engine, start: float, end: float) -> list[Turn]:
     """The turns whose customer message is in [start, end), oldest first."""
     kind, at = event_field(engine, "event"), event_field(engine, "timestamp", number=True)

@@ -14,7 +14,7 @@ from pathlib import Path
 import redis
 
 from bot.content.catalog import LANGUAGES, load_catalog, load_yaml
-from bot.content.faq_file import Conflict, FaqFile, faq_dir
+from bot.content.faq_file import Conflict, FaqFile, add_example, faq_dir
 from bot.content.problems import Problem
 from bot.content.validate import check_sources, load_sources, replaced
 from bot.nlu.text import strip_accents
@@ -216,6 +216,13 @@ class FaqEditor:
             return self._conflict(form, conflict)
         self.redis.hdel(EDITED_KEY, key)
         return Outcome("written", form)
+
+    def add_example(self, key: str, language: str, text: str, lead: str) -> str:
+        """One example appended to the FAQ's file (the not-understood inbox), recorded as the
+        lead's edit; published with the next publish. Returns the file's new version."""
+        version = add_example(self.root, key, language, text)
+        self._record(key, lead)
+        return version
 
     def _record(self, key: str, lead: str) -> None:
         self.redis.hset(EDITED_KEY, key, json.dumps({"by": lead, "at": self.clock.now().isoformat()}))

@@ -6,6 +6,8 @@ from datetime import date, datetime, timedelta
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from bot.content.catalog import LANGUAGES
+
 from .. import services
 from ..auth.guard import lead_required
 from ..formatting import display_timezone
@@ -66,8 +68,31 @@ def chart(name: str):
 def not_understood():
     groups = services.current().insights.not_understood()
     zone = _zone()
-    return render_template("workspace/not_understood.html", groups=groups,
+    return render_template("workspace/not_understood.html", groups=groups, faq_keys=services.current().faqs.keys(),
                            local=lambda at: datetime.fromtimestamp(at, zone).strftime("%d %b %H:%M"))
+
+
+@bp.route("/not-understood/add-example", methods=["POST"])
+@login_required
+@lead_required
+def add_example():
+    """The message becomes an example of the FAQ chosen, in its language, and leaves the inbox.
+    The text is read from the store, never taken from the form."""
+    svc = services.current()
+    key, language = request.form.get("faq", ""), request.form.get("language", "")
+    try:
+        event_id = int(request.form.get("event_id", ""))
+    except ValueError:
+        abort(400, description="Not a message of the inbox.")
+    text = svc.insights.customer_text(event_id)
+    if text is None:
+        abort(400, description="Not a message of the inbox.")
+    if key not in svc.faqs.keys() or language not in LANGUAGES:
+        abort(400, description="Choose an FAQ and a language.")
+    svc.faqs.add_example(key, language, text, current_user.name)
+    svc.insights.dismiss([event_id], by=current_user.name)
+    flash(f"Added “{text}” to {key} ({language}). Customers get it after the next publish.", "success")
+    return redirect(url_for("insights.not_understood"), 303)
 
 
 @bp.route("/not-understood/dismiss", methods=["POST"])

@@ -87,3 +87,53 @@ def test_a_chart_is_an_svg_drawn_by_matplotlib_that_may_style_itself_only(client
     assert "Matplotlib" in body and "opening_hours" in body
     assert response.headers["Content-Security-Policy"] == "default-src 'none'; style-src 'unsafe-inline'"
     assert client_for("lucia").get("/workspace/health/nope.svg").status_code == 404
+
+
+def _add_forms(page: str) -> list[dict[str, str]]:
+    forms = re.findall(r'<form method="post" action="/workspace/not-understood/add-example".*?</form>', page, re.S)
+    return [dict(re.findall(r'name="(event_id|language)" value="([^"]*)"', f),
+                 selected=re.findall(r'<option value="([^"]+)" selected>', f)) for f in forms]
+
+
+def test_add_as_example_writes_the_message_into_that_faqs_file_and_takes_it_out(client_for, events, project, app):
+    from bot.content.faq_file import FaqFile
+
+    lead = client_for("lucia")
+    page = lead.get("/workspace/not-understood").get_data(as_text=True)
+    first = _add_forms(page)[0]
+    assert first["selected"] == ["order_tracking"] and first["language"] == "es"
+    response = lead.post("/workspace/not-understood/add-example", data={
+        "event_id": first["event_id"], "language": "es", "faq": "order_tracking", "csrf_token": lead.csrf})
+    assert response.status_code == 303
+    examples = FaqFile.load(project, "order_tracking").examples("es")
+    added = examples[-1]
+    assert added in ("donde esta mi pedido", "dónde está mi pedidoo")
+    page = lead.get("/workspace/not-understood").get_data(as_text=True)
+    assert f"Added “{added}” to order_tracking (es)" in page
+    assert page.count(f"<td>{added}") == 0
+    assert app.extensions["console"].faqs.last_edited("order_tracking").by == "lucia"
+
+
+def test_add_as_example_takes_the_text_from_the_store_only(client_for, events, recorder, project, tmp_path):
+    import sqlite3
+
+    from bot.content.faq_file import FaqFile
+
+    recorder.turn("c9", JAN5 + 200, '/faq_pick{"faq_key":"returns"}')
+    db = sqlite3.connect(tmp_path / "events.db")
+    [(payload,)] = db.execute("SELECT id FROM events WHERE data LIKE '%faq_pick%' AND data LIKE '%\"user\"%'")
+    [(action,)] = db.execute("SELECT id FROM events WHERE data LIKE '%action_fallback%' LIMIT 1")
+    lead = client_for("lucia")
+    before = FaqFile.load(project, "returns").examples("es")
+    # No such event; not a number; a button payload; not a customer message.
+    for event_id in ("999999", "x", str(payload), str(action)):
+        data = {"event_id": event_id, "language": "es", "faq": "returns", "csrf_token": lead.csrf,
+                "text": "forged"}
+        assert lead.post("/workspace/not-understood/add-example", data=data).status_code == 400
+    first = _add_forms(lead.get("/workspace/not-understood").get_data(as_text=True))[0]
+    for faq, language in (("no_such_faq", "es"), ("returns", "fr")):
+        data = {"event_id": first["event_id"], "language": language, "faq": faq, "csrf_token": lead.csrf}
+        assert lead.post("/workspace/not-understood/add-example", data=data).status_code == 400
+    assert FaqFile.load(project, "returns").examples("es") == before
+    assert client_for("ana").post("/workspace/not-understood/add-example", data={
+        "event_id": first["event_id"], "language": "es", "faq": "returns"}).status_code in (400, 403)
