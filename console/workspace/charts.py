@@ -47,8 +47,13 @@ def answers(health: Health) -> Figure:
     axes.bar(range(len(labels)), [d.faq_answers for d in health.days], color=BRAND, label="FAQ answers")
     axes.yaxis.set_major_locator(MaxNLocator(integer=True))
     _days_axis(axes, labels)
-    axes.legend(loc="upper left", fontsize=8, frameon=False)
+    _legend(axes)
     return figure
+
+
+def _legend(axes) -> None:
+    # Above the plot, where it can never hide a value.
+    axes.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=2, fontsize=8, frameon=False)
 
 
 def _lines(health: Health, series: dict[str, tuple[list, str]]) -> tuple[Figure, object]:
@@ -60,7 +65,7 @@ def _lines(health: Health, series: dict[str, tuple[list, str]]) -> tuple[Figure,
                   marker="o", markersize=3, color=color, label=name)
     _days_axis(axes, labels)
     axes.set_ylim(bottom=0)
-    axes.legend(loc="upper left", fontsize=8, frameon=False)
+    _legend(axes)
     return figure, axes
 
 
@@ -98,6 +103,7 @@ CHARTS = {"answers": answers, "rates": rates, "response-times": response_times, 
 
 def svg(name: str, health: Health) -> bytes:
     out = io.BytesIO()
-    with matplotlib.rc_context({"svg.fonttype": "none", "font.size": 9}):
+    # Text as outlines ("path"): the chart looks the same whatever fonts the browser has.
+    with matplotlib.rc_context({"svg.fonttype": "path", "font.size": 9}):
         CHARTS[name](health).savefig(out, format="svg")
     return out.getvalue()
