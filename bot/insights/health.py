@@ -47,7 +47,7 @@ class Health:
 
     @property
     def total(self) -> Day:
-        whole = Day(self.days[0].day if self.days else date.today())
+        whole = Day(self.days[0].day)
         for day in self.days:
             whole.messages += day.messages
             whole.faq_answers += day.faq_answers

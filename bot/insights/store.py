@@ -52,9 +52,9 @@ def prepare(url: str) -> sa.engine.Engine:
     return engine
 
 
-def event_field(engine: sa.engine.Engine, name: str, number: bool = False):
-    """`data`'s JSON field `name` as an SQL expression, for filtering in the database."""
-    if engine.dialect.name == "sqlite":
+def event_field(dialect: str, name: str, number: bool = False):
+    """`data`'s JSON field `name` as an SQL expression of `dialect`, to filter in the database."""
+    if dialect == "sqlite":
         return sa.func.json_extract(EVENTS.c.data, f"$.{name}")
     field = sa.cast(EVENTS.c.data, sa.JSON)[name]
     return field.as_float() if number else field.as_string()

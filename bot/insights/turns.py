@@ -91,14 +91,19 @@ def customer_text(engine: sa.engine.Engine, event_id: int) -> str | None:
     return text if event.get("event") == "user" and text and not text.startswith("/") else None
 
 
-def read_turns(engine: sa.engine.Engine, start: float, end: float) -> list[Turn]:
-    """The turns whose customer message is in [start, end), oldest first."""
-    kind, at = event_field(engine, "event"), event_field(engine, "timestamp", number=True)
-    query = (
+def events_query(dialect: str, start: float, end: float):
+    """The events turns are made of, from `start` to a little past `end`, by conversation."""
+    kind, at = event_field(dialect, "event"), event_field(dialect, "timestamp", number=True)
+    return (
         sa.select(EVENTS.c.id, EVENTS.c.sender_id, EVENTS.c.data)
         .where(kind.in_(KINDS), at >= start, at < end + LOOKAHEAD_SECONDS)
         .order_by(EVENTS.c.sender_id, EVENTS.c.id)
     )
+
+
+def read_turns(engine: sa.engine.Engine, start: float, end: float) -> list[Turn]:
+    """The turns whose customer message is in [start, end), oldest first."""
+    query = events_query(engine.dialect.name, start, end)
     turns: list[Turn] = []
     by_conversation: dict[str, list[Turn]] = {}
     with engine.connect() as conn:

@@ -23,3 +23,14 @@ def test_a_console_read_in_progress_does_not_block_rasas_broker(tmp_path):
     broker.publish({"sender_id": "a", "event": "user", "text": "second"})
     reader.rollback()
     assert reader.execute("SELECT count(*) FROM events").fetchone() == (2,)
+
+
+def test_on_postgresql_the_events_are_filtered_by_their_json_fields_in_the_database():
+    # No PostgreSQL here: the statement is compiled for it, as the driver would receive it.
+    from sqlalchemy.dialects import postgresql
+
+    from bot.insights.turns import events_query
+
+    sql = str(events_query("postgresql", 100.0, 200.0).compile(dialect=postgresql.dialect()))
+    assert "CAST((CAST(events.data AS JSON) ->> %(param_1)s) AS VARCHAR) IN" in sql
+    assert "CAST((CAST(events.data AS JSON) ->> %(param_3)s) AS FLOAT) >= %(param_4)s" in sql
