@@ -8,7 +8,7 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 3
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: run test install train validate bench-nlu bench-catalogue bench-train chat browser clean
+.PHONY: run test install train validate bench-nlu bench-catalogue bench-train bench-broker chat browser clean
 
 # The environment is rebuilt only when the pinned requirements' content changes.
 install:
@@ -36,6 +36,9 @@ bench-catalogue: install
 
 bench-train: install
 	$(PY) -m bench.train_bench
+
+bench-broker: install
+	$(PY) -m bench.broker_bench $(ARGS)
 
 # Chat with the assistant from the terminal (needs `make run` in another terminal).
 chat: install

@@ -16,10 +16,11 @@ from .desk.events import bp as events_bp
 from .desk.queue_views import bp as queue_bp
 from .workspace.faq_views import bp as faqs_bp
 from .workspace.hours_views import bp as hours_bp
+from .workspace.insights_views import bp as insights_bp
 
 csrf = CSRFProtect()
 
-BLUEPRINTS = (auth_bp, queue_bp, conversation_bp, canned_bp, events_bp, faqs_bp, hours_bp)
+BLUEPRINTS = (auth_bp, queue_bp, conversation_bp, canned_bp, events_bp, faqs_bp, hours_bp, insights_bp)
 
 
 def create_app(config: dict | None = None) -> Flask:

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import os
 
+from bot.insights.store import url_from_env as events_url
+
 DEFAULT_CLOSING_ES = "Gracias por escribirnos. Te dejamos de nuevo con nuestro asistente; si necesitas algo más, aquí estamos."
 DEFAULT_CLOSING_EN = "Thanks for reaching out. You are back with our assistant; write any time if you need anything else."
 
@@ -16,6 +18,8 @@ def from_env() -> dict:
         "REDIS_URL": os.environ.get("REDIS_URL"),
         "RASA_URL": os.environ.get("RASA_URL", "http://127.0.0.1:5005"),
         "RASA_TOKEN": os.environ.get("RASA_TOKEN", ""),
+        # The event store Rasa's broker writes (endpoints.yml); the lead's workspace reads it.
+        "EVENTS_DB_URL": events_url(),
         "SECRET_KEY": os.environ.get("CONSOLE_SECRET_KEY") or None,
         "CONSOLE_HTTPS": _flag("CONSOLE_HTTPS"),
         "CLOSING_MESSAGE": {

@@ -9,6 +9,7 @@ from flask import current_app
 from core.clock import SYSTEM_CLOCK
 from bot.content.catalog import ROOT
 from bot.handoff import Handoff
+from bot.insights.reader import EventInsights
 from connector.policy.window import ServiceWindow
 from connector.cloudapi.delivery import DeliveryLog
 
@@ -42,6 +43,7 @@ class Services:
     notes: Notes
     faqs: FaqEditor
     hours: HoursDocument
+    insights: EventInsights
 
 
 def current() -> Services:
@@ -71,4 +73,5 @@ def build(config: dict) -> Services:
         faqs=config.get("FAQS") or FaqEditor(r, config.get("PROJECT_DIR") or ROOT, clock),
         # BUSINESS_HOURS_FILE unless a test gives its own copy.
         hours=HoursDocument(config.get("BUSINESS_HOURS_FILE")),
+        insights=config.get("INSIGHTS") or EventInsights(config["EVENTS_DB_URL"], clock),
     )

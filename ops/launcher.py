@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 
 from core.quiet import library_deprecations_off
+from bot.insights.store import ENV as EVENTS_DB_ENV, prepare as prepare_events, url_from_env as events_url
 from core.redis_conn import EmbeddedRedis, RedisAddress, redacted
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -85,6 +86,11 @@ def build_environment(env: dict[str, str]) -> tuple[dict[str, str], EmbeddedRedi
         env.setdefault("EMULATOR_BUSINESS_NAME", "Calzado y Moda Alba")
         # Remembers who wrote when, so a second `make run` can still answer them (no 131047).
         env.setdefault("EMULATOR_STATE_DIR", str(VAR / "emulator"))
+    # Rasa's event broker writes it, the console reads it: both from this one setting.
+    env[EVENTS_DB_ENV] = events_url(env, VAR)
+    # Tables and SQLite's WAL before Rasa's broker opens it: the console's reads then never
+    # make Rasa's writes fail; an unreachable database stops the launch here, not mid-chat.
+    prepare_events(env[EVENTS_DB_ENV]).dispose()
     env.setdefault("RASA_TOKEN", local["RASA_TOKEN"])
     env.setdefault("ACTION_SERVER_TOKEN", local["ACTION_SERVER_TOKEN"])
     env.setdefault("CONSOLE_SECRET_KEY", local["CONSOLE_SECRET_KEY"])
@@ -128,6 +134,7 @@ def main() -> int:
     os.environ.update(env)
     library_deprecations_off()  # training runs in this process
     print(f"Redis: {redacted(env['REDIS_URL'])}{' (embedded)' if embedded else ''}", flush=True)
+    print(f"Event store: {redacted(env[EVENTS_DB_ENV])}", flush=True)
 
     from bot.content import training
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import httpx
 
+from bot.insights.store import ENV as EVENTS_DB_ENV, default_url as events_url, prepare as prepare_events
 from core.redis_conn import RedisAddress, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -56,6 +57,8 @@ class Stack:
             "WHATSAPP_GRAPH_URL": f"http://127.0.0.1:{self.emulator_port}",
             "CONNECTOR_WEBHOOK_URL": f"http://127.0.0.1:{self.rasa_port}/webhooks/whatsapp/webhook",
             "EMULATOR_PORT": str(self.emulator_port),
+            # As ops/launcher.py: Rasa's event broker writes where the insights read.
+            EVENTS_DB_ENV: events_url(self.log_dir),
             **self.extra_env,
         }
 
@@ -106,6 +109,7 @@ class Stack:
 
     def start(self, only: tuple[str, ...] = ("emulator", "actions", "rasa")) -> "Stack":
         self.log_dir.mkdir(parents=True, exist_ok=True)
+        prepare_events(self.env[EVENTS_DB_ENV]).dispose()  # as ops/launcher.py does
         names = [n for n in only if n != "emulator" or self.with_emulator]
         commands = self.commands()
         for name in names:

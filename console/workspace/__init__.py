@@ -1,1 +1,1 @@
-"""The leads' workspace: pages where support leads change what the assistant knows and says."""
+"""The leads' workspace: where support leads improve the assistant themselves (lead role only)."""

@@ -1,6 +1,7 @@
 """ops/launcher.py: what `make run` starts (no process is started here)."""
 import json
 import os
+import sqlite3
 import stat
 from pathlib import Path
 
@@ -79,3 +80,42 @@ def test_the_launchers_emulator_keeps_its_state_under_var(var):
     env, embedded, emulator_mode = launcher.build_environment({})
     embedded.stop()
     assert emulator_mode and env["EMULATOR_STATE_DIR"] == str(var / "emulator")
+
+
+def _rasa_event_broker(env: dict[str, str]):
+    """What Rasa builds from endpoints.yml's `event_broker` in this environment."""
+    import asyncio
+
+    from rasa.core.brokers.broker import EventBroker
+    from rasa.core.utils import read_endpoints_from_path
+
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in env.items():
+            patch.setenv(key, value)
+        endpoints = read_endpoints_from_path(str(ROOT / "endpoints.yml"))
+    return asyncio.run(EventBroker.create(endpoints.event_broker))
+
+
+def test_the_launcher_gives_rasa_an_sqlite_event_store_under_var_by_default(var):
+    env, embedded, _ = launcher.build_environment({})
+    embedded.stop()
+    assert env["EVENTS_DB_URL"] == f"sqlite:///{(var / 'events.db').resolve()}"
+    # Prepared before Rasa opens it: WAL, so the console's reads never block Rasa's writes.
+    assert sqlite3.connect(var / "events.db").execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    broker = _rasa_event_broker(env)
+    broker.publish({"sender_id": "x", "event": "user", "text": "hola"})
+    assert sqlite3.connect(var / "events.db").execute("SELECT count(*) FROM events").fetchone() == (1,)
+
+
+def test_an_events_db_url_given_to_the_launcher_is_kept(var):
+    given = f"sqlite:///{var.parent / 'elsewhere.db'}"
+    env, embedded, _ = launcher.build_environment({"EVENTS_DB_URL": given})
+    embedded.stop()
+    assert env["EVENTS_DB_URL"] == given
+    assert str(_rasa_event_broker(env).engine.url) == given
+
+
+def test_the_test_stack_gives_rasa_an_event_store_as_the_launcher_does(tmp_path):
+    stack = Stack("redis://127.0.0.1:1/0", Path("model.tar.gz"), tmp_path)
+    assert stack.env["EVENTS_DB_URL"] == f"sqlite:///{(tmp_path / 'events.db').resolve()}"
+    assert "${EVENTS_DB_URL}" in (ROOT / "endpoints.yml").read_text()

@@ -1,5 +1,6 @@
 """Workspace fixtures: the console on a copy of the project and of hours.yml in tmp_path, so no
-test writes the repository's own data/ or hours.yml."""
+test writes the repository's own data/ or hours.yml, and a real SQLite event store, filled
+through Rasa's SQLEventBroker."""
 from __future__ import annotations
 
 import shutil
@@ -8,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from console import create_app
+from tests.bot.insights.recorder import Recorder, sqlite_url
 
 from ..conftest import SECRET
 
@@ -38,9 +40,20 @@ def hours_path(tmp_path, monkeypatch) -> Path:
 
 
 @pytest.fixture
-def app(redis_client, clock, fake_rasa, users, project, hours_path):
-    """The console app of tests/console/conftest.py, editing the copied project and hours."""
+def events_url(tmp_path):
+    return sqlite_url(tmp_path)
+
+
+@pytest.fixture
+def recorder(events_url):
+    return Recorder(events_url)
+
+
+@pytest.fixture
+def app(redis_client, clock, fake_rasa, users, project, hours_path, events_url):
+    """The console app of tests/console/conftest.py on the copied project and hours, reading the store."""
     return create_app({
         "REDIS": redis_client, "CLOCK": clock, "RASA_URL": fake_rasa.url, "RASA_TOKEN": fake_rasa.token,
         "SECRET_KEY": SECRET, "TESTING": True, "PROJECT_DIR": project, "BUSINESS_HOURS_FILE": str(hours_path),
+        "EVENTS_DB_URL": events_url, "TIMEZONE": "UTC",
     })
