@@ -53,7 +53,7 @@ browser:
 	fi
 
 test: install browser
-	$(PY) -m pytest $(ARGS)
+	$(PY) -m pytest -n 2 --dist loadfile $(ARGS)
 
 clean:
 	rm -rf models/*.tar.gz .rasa var .pytest_cache

@@ -11,6 +11,10 @@ from core.redis_conn import EmbeddedRedis, free_port, get_redis
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("SHARED_DIR", ROOT.parent / "shared"))
+# Each pytest worker trains with its own Rasa cache: two trainings sharing one cache folder
+# can collide on its files. Kept under .rasa/ (git-ignored), so later runs reuse it.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ.setdefault("RASA_CACHE_DIRECTORY", str(ROOT / ".rasa" / f"cache-{os.environ['PYTEST_XDIST_WORKER']}"))
 
 
 @pytest.fixture(scope="session")
@@ -44,20 +48,32 @@ def redis_client(redis_url):
 
 @pytest.fixture(scope="session")
 def trained_model(tmp_path_factory) -> Path:
-    """The shipped assistant, really trained once per test run (config.yml + domain.yml + data/)."""
+    """The shipped assistant, really trained once per test run (config.yml + domain.yml + data/).
+
+    With several pytest workers (`make test` runs two), the first to get here trains into the
+    run's shared temporary folder under a lock; the others wait and load the same model."""
+    import fcntl
+
     from rasa.model_training import train
 
-    out = tmp_path_factory.mktemp("model")
-    result = train(
-        domain=str(ROOT / "domain.yml"),
-        config=str(ROOT / "config.yml"),
-        training_files=[str(ROOT / "data")],
-        output=str(out),
-        fixed_model_name="test-model",
-    )
-    if result.code != 0 or not result.model:
-        pytest.fail("training the shipped assistant failed")
-    return Path(result.model)
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    out = shared / "trained-model"
+    out.mkdir(exist_ok=True)
+    model = out / "test-model.tar.gz"
+    with open(shared / "trained-model.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not model.exists():
+            result = train(
+                domain=str(ROOT / "domain.yml"),
+                config=str(ROOT / "config.yml"),
+                training_files=[str(ROOT / "data")],
+                output=str(out),
+                fixed_model_name="test-model",
+            )
+            if result.code != 0 or not result.model:
+                pytest.fail("training the shipped assistant failed")
+    return model
 
 
 @pytest.fixture(scope="session")
