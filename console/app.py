@@ -14,10 +14,11 @@ from .desk.canned_views import bp as canned_bp
 from .desk.conversation_views import bp as conversation_bp
 from .desk.events import bp as events_bp
 from .desk.queue_views import bp as queue_bp
+from .workspace.publish_views import bp as publish_bp
 
 csrf = CSRFProtect()
 
-BLUEPRINTS = (auth_bp, queue_bp, conversation_bp, canned_bp, events_bp)
+BLUEPRINTS = (auth_bp, queue_bp, conversation_bp, canned_bp, events_bp, publish_bp)
 
 
 def create_app(config: dict | None = None) -> Flask:

@@ -7,6 +7,7 @@ import redis
 from flask import current_app
 
 from core.clock import SYSTEM_CLOCK
+from bot.content.publish_store import PublishStore
 from bot.handoff import Handoff
 from connector.policy.window import ServiceWindow
 from connector.cloudapi.delivery import DeliveryLog
@@ -37,6 +38,7 @@ class Services:
     templates: TemplateRegister
     canned: CannedReplies
     notes: Notes
+    publish: PublishStore
 
 
 def current() -> Services:
@@ -63,4 +65,5 @@ def build(config: dict) -> Services:
         users=UserStore(r), sessions=SessionStore(r, config["SESSION_BIND"]),
         throttle=LoginThrottle(r, config.get("LOGIN_LIMIT", 5), config.get("LOGIN_WINDOW_SECONDS", 300)),
         templates=TemplateRegister(r), canned=CannedReplies(r), notes=Notes(r, clock),
+        publish=PublishStore(r),
     )

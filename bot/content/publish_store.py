@@ -5,6 +5,7 @@ writer of a job's progress, of the history and of what is live.
 
     publish:queue          list of job ids, LPUSH by the console, BRPOP by the worker
     publish:active         id of the job queued or running (SET NX: one publish at a time)
+    publish:last           id of the newest job, whatever its state (the console shows it)
     publish:lock           held by the worker running a job (TTL, renewed per stage)
     publish:job:{id}       JSON: kind, user, state, stage, stages [{name, seconds, status}],
                            reason, verdict, model, target (TTL 30 days)
@@ -26,6 +27,7 @@ import redis
 PREFIX = "publish:"
 QUEUE = PREFIX + "queue"
 ACTIVE = PREFIX + "active"
+LAST = PREFIX + "last"
 LOCK = PREFIX + "lock"
 HISTORY = PREFIX + "history"
 LIVE = PREFIX + "live"
@@ -65,6 +67,7 @@ class PublishStore:
                "stage": None, "stages": [], "reason": None, "verdict": None, "model": None,
                "created": time.time()}
         self.save(job)
+        self.redis.set(LAST, job_id)
         self.redis.lpush(QUEUE, job_id)
         return job, True
 
@@ -74,6 +77,9 @@ class PublishStore:
 
     def active(self) -> Optional[dict]:
         return self.job(self.redis.get(ACTIVE) or "")
+
+    def last(self) -> Optional[dict]:
+        return self.job(self.redis.get(LAST) or "")
 
     def history(self, limit: int = 50) -> list[dict]:
         return [json.loads(raw) for raw in self.redis.lrange(HISTORY, 0, limit - 1)]

@@ -1,0 +1,1 @@
+"""The leads' workspace: the pages where support leads improve the assistant themselves."""
