@@ -182,3 +182,20 @@ def test_a_publish_that_loses_out_of_scope_rejection_is_refused(stack, project, 
     assert [s["status"] for s in job["stages"]][-3:] == ["waiting"] * 3, "refused before training"
     assert _loaded(stack) == live_before
     assert store.history() == history_before
+
+
+def test_when_one_rasa_process_refuses_the_model_the_others_are_swapped_back(stack, project, publisher, redis_url):
+    """RASA_URLS with a second process that is down: the first is swapped, then back."""
+    from bot.content.publisher import Publisher, Rasa
+    from core.redis_conn import free_port, get_redis
+
+    store = PublishStore(get_redis(redis_url))
+    live, history_before = store.live(), store.history()
+    target = next(r for r in history_before if r["kind"] == "publish")
+    down = f"http://127.0.0.1:{free_port()}"
+    worker = Publisher(store, Rasa([stack.rasa_url, down], stack.env["RASA_TOKEN"]), root=project)
+    # Handed to this worker directly, not queued: the running worker would take it.
+    job = worker.handle({"id": "two-rasa", "kind": ROLLBACK, "user": "lucia", "target": target["id"]})
+    assert job["state"] == "failed" and f"swap failed on {down}" in job["reason"], job
+    assert _loaded(stack) == Path(live["model"]).name
+    assert store.live() == live and store.history() == history_before
