@@ -19,10 +19,12 @@ RASA_URLS / RASA_URL, RASA_TOKEN.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import shutil
 import socket
+import subprocess
 import sys
 import time
 import traceback
@@ -92,6 +94,41 @@ class Rasa:
             response.raise_for_status()
             parsed = response.json()
         return parsed
+
+
+class CheckRun:
+    """regression.measure() in a child process (`python -m bot.content.regression`)."""
+
+    def __init__(self, root: Path, cache_dir: Path) -> None:
+        work = root / "var" / "publish"
+        work.mkdir(parents=True, exist_ok=True)
+        self.output = work / "check.json"
+        self.output.unlink(missing_ok=True)
+        self.started = time.time()
+        self.seconds: Optional[float] = None
+        with open(work / "check.log", "wb") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "bot.content.regression", "--root", str(root),
+                 "--cache-dir", str(cache_dir), "--output", str(self.output)],
+                cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+
+    def finished(self) -> bool:
+        return self.proc.poll() is not None
+
+    def result(self) -> dict:
+        if self.proc.wait() != 0 or not self.output.is_file():
+            raise RuntimeError(f"the regression check failed; see {self.output.with_name('check.log')}")
+        # From the file's time, not from now: the check may have ended while the training ran.
+        self.seconds = round(self.output.stat().st_mtime - self.started, 2)
+        return json.loads(self.output.read_text(encoding="utf-8"))
+
+    def stop(self) -> bool:
+        """Ends a check still running (the publish stopped early); True if it had to."""
+        if self.finished():
+            return False
+        self.proc.terminate()
+        self.proc.wait(10)
+        return True
 
 
 class Publisher:
@@ -179,10 +216,19 @@ class Publisher:
             if problems:
                 raise Refused("the data has problems: " + "; ".join(str(p) for p in problems[:10]))
 
-        self._stage(job, "validate", validate)
         live = self.store.live()
-        measurement = self._stage(job, "regression check", lambda: self._check(job, live))
-        built = self._stage(job, "train", lambda: training.train(root=self.root).model_path)
+        # The check model trains in its own process beside validation and the training: on two
+        # cores that is what keeps an edit within seconds of answering (bench/publish_bench.py).
+        check = CheckRun(self.root, self.check_cache)
+        self._mark(job, "regression check", "running")
+        try:
+            self._stage(job, "validate", validate)
+            measurement = self._judge(job, check, live) if check.finished() else None
+            built = self._stage(job, "train", lambda: training.train(root=self.root).model_path)
+            measurement = measurement or self._judge(job, check, live)
+        finally:
+            if check.stop():
+                self._mark(job, "regression check", "stopped")
         model = self.models / f"{training.MODEL_NAME}-{job['id']}.tar.gz"
         # copyfile, not copy2: a fresh mtime makes it the newest model, which a restart loads.
         shutil.copyfile(built, model)
@@ -200,14 +246,20 @@ class Publisher:
             "files": change.files, "measurement": measurement,
         })
 
-    def _check(self, job: dict, live: Optional[dict]) -> dict:
-        measurement = regression.measure(self.root, cache_dir=self.check_cache)
+    def _mark(self, job: dict, name: str, status: str, seconds: Optional[float] = None) -> None:
+        next(s for s in job["stages"] if s["name"] == name).update(status=status, seconds=seconds)
+        self.store.save(job)
+
+    def _judge(self, job: dict, check: "CheckRun", live: Optional[dict]) -> dict:
+        measurement = check.result()
         verdict = regression.compare((live or {}).get("measurement"), measurement, self.max_drop)
         job["verdict"] = verdict.as_dict()
         job["measurement"] = {k: v for k, v in measurement.items() if k != "faqs"}
         if not verdict.ok:
+            self._mark(job, "regression check", REFUSED, check.seconds)
             worse = ", ".join(f"{w['faq']} ({w['before']:.0%} → {w['after']:.0%})" for w in verdict.worse[:5])
             raise Refused("; ".join(verdict.reasons) + (f". Worse: {worse}" if worse else ""))
+        self._mark(job, "regression check", "done", check.seconds)
         return measurement
 
     def _first_answer(self, job: dict) -> None:
