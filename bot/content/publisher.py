@@ -137,6 +137,7 @@ class Publisher:
         self.store, self.rasa, self.root, self.max_drop = store, rasa, Path(root), max_drop
         self.owner = f"{socket.gethostname()}:{os.getpid()}"
         self.models = self.root / "models"
+        self.build = self.root / "var" / "publish" / "build"
         self.check_cache = self.root / "var" / "publish" / "check-cache"
 
     # -- the loop -------------------------------------------------------------------------------
@@ -224,7 +225,9 @@ class Publisher:
         try:
             self._stage(job, "validate", validate)
             measurement = self._judge(job, check, live) if check.finished() else None
-            built = self._stage(job, "train", lambda: training.train(root=self.root).model_path)
+            # Built beside models/, not in it: a refused or failed publish must not leave the
+            # newest model there, which a restarted Rasa would load.
+            built = self._stage(job, "train", lambda: training.train(root=self.root, output=self.build).model_path)
             measurement = measurement or self._judge(job, check, live)
         finally:
             if check.stop():

@@ -78,6 +78,12 @@ def project(tmp_path_factory, trained_model):
 def publisher(stack, project):
     """The worker process, as the launcher runs it, against the session stack's Rasa; Rasa gets
     the session's model back afterwards, so later tests see what they expect."""
+    from core.redis_conn import get_redis
+
+    client = get_redis(stack.redis_url)
+    # The Redis is the session's: no job or record from another test may be waiting in it.
+    for key in client.scan_iter("publish:*"):
+        client.delete(key)
     log = open(stack.log_dir / "publisher.log", "wb")
     env = {**stack.env, "PUBLISH_ROOT": str(project), "RASA_URLS": stack.rasa_url,
            "RASA_CACHE_DIRECTORY": str(project / ".rasa" / "cache")}
@@ -88,6 +94,7 @@ def publisher(stack, project):
     yield proc
     proc.terminate()
     proc.wait(10)
+    del stack.procs["publisher"]
     httpx.put(f"{stack.rasa_url}/model", params={"token": stack.env["RASA_TOKEN"]},
               json={"model_file": str(stack.model)}, timeout=120)
 
@@ -174,6 +181,7 @@ def test_a_publish_that_loses_out_of_scope_rejection_is_refused(stack, project, 
     store = PublishStore(get_redis(redis_url))
     live_before = _loaded(stack)
     history_before = store.history()
+    models_before = {p.name: p.stat().st_mtime for p in (project / "models").glob("*.tar.gz")}
     _add_examples(project, "promotions", OOS_AS_FAQ)
     job = _wait_for(store, store.enqueue("lucia")[0]["id"])
     assert job["state"] == REFUSED, job
@@ -184,6 +192,8 @@ def test_a_publish_that_loses_out_of_scope_rejection_is_refused(stack, project, 
     assert (status["regression check"], status["swap"], status["first answer"]) == (REFUSED, "waiting", "waiting")
     assert _loaded(stack) == live_before
     assert store.history() == history_before
+    models_after = {p.name: p.stat().st_mtime for p in (project / "models").glob("*.tar.gz")}
+    assert models_after == models_before, "a refused model must not become what a restarted Rasa loads"
 
 
 def test_when_one_rasa_process_refuses_the_model_the_others_are_swapped_back(stack, project, publisher, redis_url):
