@@ -1,7 +1,8 @@
 """`python -m bot.content.publisher`: the publish worker. Training never runs in a web request.
 
 One job at a time from `publish:queue` (bot/content/publish_store.py):
-  publish:  validate → train → regression check → swap → first answer
+  publish:  validate → train → swap → first answer, with the regression check in a child
+            process beside validate and train (a refusal stops the publish before the swap)
   rollback: swap → first answer, to a model kept by an earlier publish
 Each stage's state and seconds go to the job's record as they happen, for the console.
 
