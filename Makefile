@@ -8,7 +8,7 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 3
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: run test install train validate bench-nlu bench-catalogue bench-train bench-broker chat browser clean
+.PHONY: run test install train validate bench-nlu bench-catalogue bench-train bench-broker bench-publish chat browser clean
 
 # The environment is rebuilt only when the pinned requirements' content changes.
 install:
@@ -39,6 +39,9 @@ bench-train: install
 
 bench-broker: install
 	$(PY) -m bench.broker_bench $(ARGS)
+
+bench-publish: install
+	$(PY) -m bench.publish_bench
 
 # Chat with the assistant from the terminal (needs `make run` in another terminal).
 chat: install

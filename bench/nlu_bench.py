@@ -16,30 +16,31 @@ Results go to a table on stdout and to results/nlu_bench.json.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import csv
-import hashlib
 import json
 import logging
 import os
-import re
 import sys
-import tempfile
 import time
-from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
+from bot.content.heldout import (
+    OWN_OOS_LABEL,
+    REJECTED_INTENTS,
+    Row,
+    plain,
+    predicted_label,
+    project_examples,
+    read_examples,
+    split_own,
+    train_and_parse,
+)
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("SHARED_DIR", ROOT.parent / "shared"))
 HINT3 = SHARED / "nlu_bench" / "hint3"
-REJECTED_INTENTS = {"nlu_fallback", "out_of_scope"}
-OWN_OOS_LABEL = "OUT_OF_SCOPE"
-# The share of each (label, language) group held out for testing our own data.
-HELD_OUT_SHARE = 0.25
-
-Row = Tuple[str, str]
 
 
 @dataclass
@@ -78,60 +79,6 @@ def write_csv(path: Path, rows: Iterable[Row]) -> None:
         writer.writerows(rows)
 
 
-_ANNOTATION = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\{[^}]*\})")
-
-
-def read_examples(paths: Iterable[Path]) -> List[Tuple[str, str, Optional[str]]]:
-    """(text, intent, language) for every NLU example block in Rasa YAML files."""
-    import yaml
-
-    examples = []
-    for path in sorted(paths):
-        content = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        for block in content.get("nlu") or []:
-            if "intent" not in block or not isinstance(block.get("examples"), str):
-                continue
-            language = (block.get("metadata") or {}).get("language")
-            for line in block["examples"].splitlines():
-                line = line.strip()
-                if line.startswith("- "):
-                    text = _ANNOTATION.sub(r"\1", line[2:].strip())
-                    if text:
-                        examples.append((text, block["intent"], language))
-    return examples
-
-
-def project_examples(root: Path = ROOT) -> List[Tuple[str, str, Optional[str]]]:
-    return read_examples(list((root / "data").rglob("*.yml")))
-
-
-def _plain(label: str) -> str:
-    return label.replace("/", "__")
-
-
-def split_own(
-    examples: Sequence[Tuple[str, str, Optional[str]]], share: float = HELD_OUT_SHARE
-) -> Tuple[List[Row], List[Row]]:
-    """Deterministic stratified split: per (intent, language), the examples whose hash sorts
-    first are held out, so adding one example never reshuffles the others.
-    `out_of_scope` examples all go to the test set, labelled as out of scope."""
-    groups: Dict[Tuple[str, Optional[str]], List[str]] = defaultdict(list)
-    train: List[Row] = []
-    test: List[Row] = []
-    for text, intent, language in examples:
-        if intent == "out_of_scope":
-            test.append((text, OWN_OOS_LABEL))
-        else:
-            groups[(intent, language)].append(text)
-    for (intent, _), texts in sorted(groups.items(), key=lambda kv: (kv[0][0], str(kv[0][1]))):
-        texts = sorted(set(texts), key=lambda t: hashlib.sha1(t.encode()).hexdigest())
-        held = round(len(texts) * share) if len(texts) > 1 else 0
-        label = _plain(intent)
-        test.extend((t, label) for t in texts[:held])
-        train.extend((t, label) for t in texts[held:])
-    return train, test
-
-
 # -- metrics --------------------------------------------------------------------------------
 
 
@@ -156,27 +103,6 @@ def score(
 # -- Rasa -----------------------------------------------------------------------------------
 
 
-def _nlu_yaml(rows: Sequence[Row]) -> str:
-    by_label: Dict[str, List[str]] = defaultdict(list)
-    for text, label in rows:
-        by_label[label].append(text)
-    lines = ['version: "3.1"', "nlu:"]
-    for label, texts in by_label.items():
-        lines.append(f"- intent: {json.dumps(label)}")
-        lines.append("  examples: |")
-        lines.extend(f"    - {' '.join(t.split())}" for t in texts)
-    return "\n".join(lines) + "\n"
-
-
-def _bench_config(config_path: Path) -> str:
-    """The project's NLU config without policies (train_nlu ignores them anyway)."""
-    import yaml
-
-    config = yaml.safe_load(config_path.read_text(encoding="utf-8"))
-    config.pop("policies", None)
-    return yaml.safe_dump(config, sort_keys=False, allow_unicode=True)
-
-
 def _fallback_threshold(config_path: Path) -> Optional[float]:
     import yaml
 
@@ -197,55 +123,15 @@ def run(
     """Trains the config's pipeline on `train` in a throwaway project and scores `test`."""
     if not train or not test:
         raise ValueError(f"{name}: empty train or test set")
-    # "a/b" would be a retrieval intent to Rasa, answered through the response selector;
-    # the benchmark scores labels, so every label is made a plain intent.
-    train = [(text, _plain(label)) for text, label in train]
-    test = [(text, _plain(label)) for text, label in test]
-    oos_label = _plain(oos_label)
-    with tempfile.TemporaryDirectory(prefix="nlu-bench-") as tmp:
-        tmp_path = Path(tmp)
-        # A private cache: the training time must not benefit from an earlier run.
-        previous_cache = os.environ.get("RASA_CACHE_DIRECTORY")
-        os.environ["RASA_CACHE_DIRECTORY"] = str(tmp_path / "cache")
-        try:
-            (tmp_path / "nlu.yml").write_text(_nlu_yaml(train), encoding="utf-8")
-            (tmp_path / "config.yml").write_text(_bench_config(config_path), encoding="utf-8")
-            intents = sorted({label for _, label in train})
-            (tmp_path / "domain.yml").write_text(
-                'version: "3.1"\nintents:\n' + "".join(f"- {json.dumps(i)}\n" for i in intents),
-                encoding="utf-8",
-            )
-            import rasa.model_training
-            from rasa.core.agent import Agent
-
-            started = time.perf_counter()
-            model = rasa.model_training.train_nlu(
-                config=str(tmp_path / "config.yml"),
-                nlu_data=str(tmp_path / "nlu.yml"),
-                output=str(tmp_path / "models"),
-                fixed_model_name="bench",
-                domain=str(tmp_path / "domain.yml"),
-            )
-            train_seconds = time.perf_counter() - started
-            if not model:
-                raise RuntimeError(f"{name}: training failed")
-            agent = Agent.load(model)
-
-            async def parse_all() -> List[dict]:
-                # A leading "/" would be read as an intent payload, not text.
-                return [await agent.parse_message(text.lstrip("/")) for text, _ in test]
-
-            started = time.perf_counter()
-            parsed = asyncio.run(parse_all())
-            parse_ms = (time.perf_counter() - started) * 1000 / len(test)
-        finally:
-            if previous_cache is None:
-                os.environ.pop("RASA_CACHE_DIRECTORY", None)
-            else:
-                os.environ["RASA_CACHE_DIRECTORY"] = previous_cache
+    train = [(text, plain(label)) for text, label in train]
+    test = [(text, plain(label)) for text, label in test]
+    oos_label = plain(oos_label)
+    parsed_all = train_and_parse(train, [text for text, _ in test], config_path)
+    parsed = parsed_all.results
+    train_seconds, parse_ms = parsed_all.train_seconds, parsed_all.parse_ms_per_message
 
     truth = [label for _, label in test]
-    predicted = [_predicted_label(p, oos_label) for p in parsed]
+    predicted = [predicted_label(p, oos_label) for p in parsed]
     accuracy, recall, precision, mcc = score(truth, predicted, oos_label)
     return Result(
         dataset=name,
@@ -261,13 +147,6 @@ def run(
         config=str(config_path),
         mcc_by_threshold=_threshold_sweep(truth, parsed, oos_label),
     )
-
-
-def _predicted_label(parsed: dict, oos_label: str) -> str:
-    name = (parsed.get("intent") or {}).get("name")
-    if not name or name in REJECTED_INTENTS:
-        return oos_label
-    return name
 
 
 def _top_before_fallback(parsed: dict) -> Tuple[Optional[str], float]:
@@ -390,7 +269,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             else:
                 print(f"SKIP hint3-sofmattress: {HINT3} is absent (shared data lives beside the repo)")
         if args.only in (None, "own"):
-            examples = project_examples()
+            examples = project_examples(ROOT)
             train, test = split_own(examples)
             if args.export_own:
                 args.export_own.mkdir(parents=True, exist_ok=True)

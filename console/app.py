@@ -17,10 +17,12 @@ from .desk.queue_views import bp as queue_bp
 from .workspace.faq_views import bp as faqs_bp
 from .workspace.hours_views import bp as hours_bp
 from .workspace.insights_views import bp as insights_bp
+from .workspace.publish_views import bp as publish_bp
 
 csrf = CSRFProtect()
 
-BLUEPRINTS = (auth_bp, queue_bp, conversation_bp, canned_bp, events_bp, faqs_bp, hours_bp, insights_bp)
+BLUEPRINTS = (auth_bp, queue_bp, conversation_bp, canned_bp, events_bp, faqs_bp, hours_bp, insights_bp,
+              publish_bp)
 
 
 def create_app(config: dict | None = None) -> Flask:

@@ -8,6 +8,7 @@ from flask import current_app
 
 from core.clock import SYSTEM_CLOCK
 from bot.content.catalog import ROOT
+from bot.content.publish_store import PublishStore
 from bot.handoff import Handoff
 from bot.insights.reader import EventInsights
 from connector.policy.window import ServiceWindow
@@ -44,6 +45,7 @@ class Services:
     faqs: FaqEditor
     hours: HoursDocument
     insights: EventInsights
+    publish: PublishStore
 
 
 def current() -> Services:
@@ -74,4 +76,5 @@ def build(config: dict) -> Services:
         # BUSINESS_HOURS_FILE unless a test gives its own copy.
         hours=HoursDocument(config.get("BUSINESS_HOURS_FILE")),
         insights=config.get("INSIGHTS") or EventInsights(config["EVENTS_DB_URL"], clock),
+        publish=PublishStore(r),
     )

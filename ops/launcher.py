@@ -121,6 +121,8 @@ def processes(env: dict[str, str], emulator_mode: bool) -> dict[str, str]:
         ),
         "actions": f"{PY} -m actions.server --interface {env['BIND_HOST']} --port {ACTIONS_PORT}",
         "console": f"{PY} -m console",
+        # Trains and hot-swaps what the console's leads publish; never inside a web request.
+        "publisher": f"{PY} -m bot.content.publisher",
     }
     if emulator_mode:
         procs["emulator"] = f"{PY} -m emulator"

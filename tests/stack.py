@@ -83,6 +83,7 @@ class Stack:
         return {
             "emulator": [PY, "-m", "emulator"],
             "actions": [PY, "-m", "actions.server", "--interface", "127.0.0.1", "--port", str(self.actions_port)],
+            "publisher": [PY, "-m", "bot.content.publisher"],
             "rasa": [
                 PY, "-m", "ops.rasa_server", "run", "--enable-api",
                 "--port", str(self.rasa_port), "--credentials", "credentials.local.yml",
@@ -107,6 +108,24 @@ class Stack:
             time.sleep(0.5)
         raise RuntimeError(f"{name} did not come up in {timeout}s; see {self.log_dir / (name + '.log')}")
 
+    def _wait_worker(self, timeout: float) -> None:
+        """The publisher has no HTTP port; it is up once its heartbeat is in Redis."""
+        from bot.content.publish_store import WORKER
+        from core.redis_conn import get_redis
+
+        client = get_redis(self.redis_url)
+        deadline = time.monotonic() + timeout
+        try:
+            while time.monotonic() < deadline:
+                if self.procs["publisher"].poll() is not None:
+                    raise RuntimeError(f"publisher exited; see {self.log_dir / 'publisher.log'}")
+                if client.exists(WORKER):
+                    return
+                time.sleep(0.5)
+        finally:
+            client.close()
+        raise RuntimeError(f"publisher did not come up in {timeout}s; see {self.log_dir / 'publisher.log'}")
+
     def start(self, only: tuple[str, ...] = ("emulator", "actions", "rasa")) -> "Stack":
         self.log_dir.mkdir(parents=True, exist_ok=True)
         prepare_events(self.env[EVENTS_DB_ENV]).dispose()  # as ops/launcher.py does
@@ -117,6 +136,7 @@ class Stack:
         ready = {
             "emulator": lambda: self._wait("emulator", f"{self.emulator_url}/_emulator/health", 30),
             "actions": lambda: self._wait("actions", f"{self.actions_url}/health", 90),
+            "publisher": lambda: self._wait_worker(180),
             "rasa": lambda: self._wait(
                 "rasa", f"{self.rasa_url}/status?token={self.env['RASA_TOKEN']}", 180,
                 ok=lambda r: r.status_code == 200 and r.json().get("model_file"),

@@ -1,0 +1,148 @@
+"""Publish jobs, their live progress and the publish history, in Redis (owner of `publish:*`).
+
+The console only enqueues and reads; the publisher worker (bot/content/publisher.py) is the one
+writer of a job's progress, of the history and of what is live.
+
+    publish:queue          list of job ids, LPUSH by the console, BRPOP by the worker
+    publish:active         id of the job queued or running (SET NX: one publish at a time)
+    publish:last           id of the newest job, whatever its state (the console shows it)
+    publish:lock           held by the worker running a job (TTL, renewed per stage)
+    publish:job:{id}       JSON: kind, user, state, stage, stages [{name, seconds, status}],
+                           reason, verdict, model, target (TTL 30 days)
+    publish:history        JSON records newest first (publish and rollback), newest 200
+    publish:live           JSON of the record whose model the Rasa processes run
+    publish:snapshot       JSON {path: text} of data/ at the last publish: the diff base
+                           when data/ is not in a git repository
+    publish:worker         heartbeat of a running worker (TTL)
+"""
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from typing import Optional
+
+import redis
+
+PREFIX = "publish:"
+QUEUE = PREFIX + "queue"
+ACTIVE = PREFIX + "active"
+LAST = PREFIX + "last"
+LOCK = PREFIX + "lock"
+HISTORY = PREFIX + "history"
+LIVE = PREFIX + "live"
+SNAPSHOT = PREFIX + "snapshot"
+WORKER = PREFIX + "worker"
+JOB_TTL = 30 * 24 * 3600
+HISTORY_KEEP = 200
+# Longer than any stage: a cold full training on a busy machine takes about a minute.
+LOCK_SECONDS = 600
+HEARTBEAT_SECONDS = 15
+
+PUBLISH, ROLLBACK = "publish", "rollback"
+QUEUED, RUNNING, PUBLISHED, REFUSED, FAILED = "queued", "running", "published", "refused", "failed"
+FINISHED = (PUBLISHED, REFUSED, FAILED)
+
+
+def job_key(job_id: str) -> str:
+    return f"{PREFIX}job:{job_id}"
+
+
+class PublishStore:
+    def __init__(self, r: redis.Redis) -> None:
+        self.redis = r
+
+    # -- console side ---------------------------------------------------------------------------
+
+    def enqueue(self, user: str, kind: str = PUBLISH, target: Optional[str] = None) -> tuple[dict, bool]:
+        """(the job, True) when queued; (the job already queued or running, False) otherwise."""
+        job_id = time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + "-" + secrets.token_hex(3)
+        if not self.redis.set(ACTIVE, job_id, nx=True):
+            current = self.job(self.redis.get(ACTIVE) or "")
+            if current is not None and current["state"] not in FINISHED:
+                return current, False
+            # The active job's record expired or ended: nothing is running under it.
+            self.redis.set(ACTIVE, job_id)
+        job = {"id": job_id, "kind": kind, "user": user, "target": target, "state": QUEUED,
+               "stage": None, "stages": [], "reason": None, "verdict": None, "model": None,
+               "created": time.time()}
+        self.save(job)
+        self.redis.set(LAST, job_id)
+        self.redis.lpush(QUEUE, job_id)
+        return job, True
+
+    def job(self, job_id: str) -> Optional[dict]:
+        raw = self.redis.get(job_key(job_id)) if job_id else None
+        return json.loads(raw) if raw else None
+
+    def active(self) -> Optional[dict]:
+        return self.job(self.redis.get(ACTIVE) or "")
+
+    def last(self) -> Optional[dict]:
+        return self.job(self.redis.get(LAST) or "")
+
+    def history(self, limit: int = 50) -> list[dict]:
+        return [json.loads(raw) for raw in self.redis.lrange(HISTORY, 0, limit - 1)]
+
+    def record(self, record_id: str) -> Optional[dict]:
+        return next((r for r in self.history(HISTORY_KEEP) if r["id"] == record_id), None)
+
+    def live(self) -> Optional[dict]:
+        raw = self.redis.get(LIVE)
+        return json.loads(raw) if raw else None
+
+    def worker_alive(self) -> bool:
+        return bool(self.redis.exists(WORKER))
+
+    # -- worker side ----------------------------------------------------------------------------
+
+    def save(self, job: dict) -> None:
+        self.redis.set(job_key(job["id"]), json.dumps(job), ex=JOB_TTL)
+
+    def next_job(self, timeout: int) -> Optional[dict]:
+        popped = self.redis.brpop(QUEUE, timeout=timeout)
+        return self.job(popped[1]) if popped else None
+
+    def requeue(self, job: dict) -> None:
+        self.redis.rpush(QUEUE, job["id"])
+
+    def lock(self, owner: str) -> bool:
+        return bool(self.redis.set(LOCK, owner, nx=True, ex=LOCK_SECONDS))
+
+    def renew(self, owner: str) -> None:
+        if self.redis.get(LOCK) == owner:
+            self.redis.expire(LOCK, LOCK_SECONDS)
+
+    def finish(self, job: dict, owner: str) -> None:
+        self.save(job)
+        if self.redis.get(ACTIVE) == job["id"]:
+            self.redis.delete(ACTIVE)
+        if self.redis.get(LOCK) == owner:
+            self.redis.delete(LOCK)
+
+    def add_history(self, record: dict, live: bool = True) -> None:
+        pipe = self.redis.pipeline()
+        pipe.lpush(HISTORY, json.dumps(record))
+        pipe.ltrim(HISTORY, 0, HISTORY_KEEP - 1)
+        if live:
+            pipe.set(LIVE, json.dumps(record))
+        pipe.execute()
+
+    def snapshot(self) -> Optional[dict]:
+        raw = self.redis.get(SNAPSHOT)
+        return json.loads(raw) if raw else None
+
+    def set_snapshot(self, files: dict) -> None:
+        self.redis.set(SNAPSHOT, json.dumps(files))
+
+    def heartbeat(self, owner: str) -> None:
+        self.redis.set(WORKER, owner, ex=HEARTBEAT_SECONDS)
+
+    def recover(self) -> None:
+        """At worker start: a job left `running` by a worker that died is failed, so the
+        console's Publish button works again."""
+        job = self.active()
+        if job is not None and job["state"] == RUNNING and not self.redis.exists(LOCK):
+            job.update(state=FAILED, reason="the publish worker stopped during this job")
+            self.save(job)
+            self.redis.delete(ACTIVE)

@@ -1,0 +1,318 @@
+"""`python -m bot.content.publisher`: the publish worker. Training never runs in a web request.
+
+One job at a time from `publish:queue` (bot/content/publish_store.py):
+  publish:  validate → train → swap → first answer, with the regression check in a child
+            process beside validate and train (a refusal stops the publish before the swap)
+  rollback: swap → first answer, to a model kept by an earlier publish
+Each stage's state and seconds go to the job's record as they happen, for the console.
+
+The swap is Rasa's `PUT /model` on every Rasa process (RASA_URLS, comma-separated; default
+RASA_URL). Rasa builds the new agent, then replaces `app.ctx.agent` in one assignment; a message
+being handled keeps the agent it started with, and our channel looks the agent up per turn
+(connector/channel/input.py), so no message is dropped or half-answered. If one process
+refuses the model, the ones already swapped are swapped back.
+
+Every published model is kept as models/assistant-<id>.tar.gz; a rollback also makes it the
+newest file there, so a restarted Rasa (`--model models` loads the newest) runs it too.
+Settings: PUBLISH_ROOT (the project, default this checkout), PUBLISH_MAX_DROP (0.02),
+RASA_URLS / RASA_URL, RASA_TOKEN.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Callable, Optional, Sequence
+
+import httpx
+
+from bot.content import history, regression, training
+from bot.content.catalog import ROOT
+from bot.content.publish_store import (
+    FAILED, PUBLISH, PUBLISHED, REFUSED, ROLLBACK, RUNNING, PublishStore,
+)
+
+log = logging.getLogger(__name__)
+# The check before the training: a refused publish then costs seconds, not a training.
+STAGES = {PUBLISH: ("validate", "regression check", "train", "swap", "first answer"),
+          ROLLBACK: ("swap", "first answer")}
+# Rasa answers PUT /model only once the new agent is built (a few seconds on a busy machine).
+SWAP_TIMEOUT = 120
+INITIAL, INITIAL_USER = "initial", "(before the first publish)"
+
+
+class Refused(Exception):
+    """The publish was stopped on purpose (invalid data, a quality drop): not a failure."""
+
+
+def rasa_urls(env: dict = os.environ) -> list[str]:
+    urls = env.get("RASA_URLS") or env.get("RASA_URL") or "http://127.0.0.1:5005"
+    return [u.strip().rstrip("/") for u in urls.split(",") if u.strip()]
+
+
+class Rasa:
+    """The Rasa processes a publish swaps, through their HTTP API."""
+
+    def __init__(self, urls: Sequence[str], token: str) -> None:
+        self.urls, self.token = list(urls), token
+
+    def loaded(self, url: str) -> str:
+        response = httpx.get(f"{url}/status", params={"token": self.token}, timeout=10)
+        response.raise_for_status()
+        return response.json().get("model_file") or ""
+
+    def _put(self, url: str, model: Path) -> None:
+        response = httpx.put(f"{url}/model", params={"token": self.token},
+                             json={"model_file": str(model)}, timeout=SWAP_TIMEOUT)
+        if response.status_code != 204:
+            raise RuntimeError(f"{url} refused the model: HTTP {response.status_code} {response.text[:200]}")
+
+    def swap(self, model: Path, previous: Optional[Path]) -> None:
+        done = []
+        for url in self.urls:
+            try:
+                self._put(url, model)
+            except (httpx.HTTPError, RuntimeError) as error:
+                for swapped in done if previous else ():
+                    self._put(swapped, previous)
+                raise RuntimeError(f"swap failed on {url}: {error}") from error
+            done.append(url)
+
+    def first_answer(self, text: str) -> dict:
+        """The new model's parse of `text` on every process (they all run the same model)."""
+        parsed = {}
+        for url in self.urls:
+            response = httpx.post(f"{url}/model/parse", params={"token": self.token},
+                                  json={"text": text}, timeout=30)
+            response.raise_for_status()
+            parsed = response.json()
+        return parsed
+
+
+class CheckRun:
+    """regression.measure() in a child process (`python -m bot.content.regression`)."""
+
+    def __init__(self, root: Path, cache_dir: Path) -> None:
+        work = root / "var" / "publish"
+        work.mkdir(parents=True, exist_ok=True)
+        self.output = work / "check.json"
+        self.output.unlink(missing_ok=True)
+        self.started = time.time()
+        self.seconds: Optional[float] = None
+        with open(work / "check.log", "wb") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "bot.content.regression", "--root", str(root),
+                 "--cache-dir", str(cache_dir), "--output", str(self.output)],
+                cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+
+    def finished(self) -> bool:
+        return self.proc.poll() is not None
+
+    def result(self) -> dict:
+        if self.proc.wait() != 0 or not self.output.is_file():
+            raise RuntimeError(f"the regression check failed; see {self.output.with_name('check.log')}")
+        # From the file's time, not from now: the check may have ended while the training ran.
+        self.seconds = round(self.output.stat().st_mtime - self.started, 2)
+        return json.loads(self.output.read_text(encoding="utf-8"))
+
+    def stop(self) -> bool:
+        """Ends a check still running (the publish stopped early); True if it had to."""
+        if self.finished():
+            return False
+        self.proc.terminate()
+        self.proc.wait(10)
+        return True
+
+
+class Publisher:
+    def __init__(self, store: PublishStore, rasa: Rasa, root: Path = ROOT,
+                 max_drop: float = regression.DEFAULT_MAX_DROP) -> None:
+        self.store, self.rasa, self.root, self.max_drop = store, rasa, Path(root), max_drop
+        self.owner = f"{socket.gethostname()}:{os.getpid()}"
+        self.models = self.root / "models"
+        self.build = self.root / "var" / "publish" / "build"
+        self.check_cache = self.root / "var" / "publish" / "check-cache"
+
+    # -- the loop -------------------------------------------------------------------------------
+
+    def run_forever(self, poll_seconds: int = 5) -> None:
+        self.store.recover()
+        self.store.heartbeat(self.owner)
+        self.ensure_baseline()
+        while True:
+            self.store.heartbeat(self.owner)
+            job = self.store.next_job(poll_seconds)
+            if job is not None:
+                self.handle(job)
+
+    def ensure_baseline(self) -> None:
+        """Before the first publish, what Rasa runs (the newest model in models/, which
+        `--model models` loads) becomes the first history record: the first publish is then
+        measured against the data it was trained from, and can be rolled back."""
+        if self.store.live() is not None:
+            return
+        models = sorted(self.models.glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
+        if not models:
+            return
+        log.info("measuring the data behind %s: the first publish's baseline", models[-1].name)
+        self.store.set_snapshot(history.data_files(self.root))
+        self.store.add_history({
+            "id": "initial", "kind": INITIAL, "user": INITIAL_USER, "at": time.time(),
+            "model": str(models[-1]), "commit": None, "diff": "", "files": [],
+            "measurement": regression.measure(self.root, cache_dir=self.check_cache),
+        })
+
+    def handle(self, job: dict) -> dict:
+        if not self.store.lock(self.owner):
+            # Another worker is mid-job: put this one back for later.
+            self.store.requeue(job)
+            time.sleep(1)
+            return job
+        job.update(state=RUNNING, stages=[{"name": n, "status": "waiting", "seconds": None}
+                                          for n in STAGES[job["kind"]]])
+        self.store.save(job)
+        try:
+            (self._publish if job["kind"] == PUBLISH else self._rollback)(job)
+            job["state"] = PUBLISHED
+        except Refused as refusal:
+            job.update(state=REFUSED, reason=str(refusal))
+        except Exception as error:  # the job must end, whatever broke, and say what
+            log.error("publish %s failed:\n%s", job["id"], traceback.format_exc())
+            job.update(state=FAILED, reason=f"{type(error).__name__}: {error}")
+        for stage in job["stages"]:
+            if stage["status"] == "running":
+                stage["status"] = job["state"]
+        job["stage"] = None
+        job["finished"] = time.time()
+        self.store.finish(job, self.owner)
+        return job
+
+    def _stage(self, job: dict, name: str, work: Callable[[], object]):
+        stage = next(s for s in job["stages"] if s["name"] == name)
+        stage["status"], job["stage"] = "running", name
+        self.store.save(job)
+        self.store.renew(self.owner)
+        self.store.heartbeat(self.owner)
+        started = time.perf_counter()
+        result = work()
+        stage.update(status="done", seconds=round(time.perf_counter() - started, 2))
+        self.store.save(job)
+        return result
+
+    # -- publish --------------------------------------------------------------------------------
+
+    def _publish(self, job: dict) -> None:
+        from bot.content.validate import run_checks
+
+        def validate():
+            # `rasa data validate` is left to training, which fails on what it would report.
+            problems = run_checks(self.root, with_rasa=False)
+            if problems:
+                raise Refused("the data has problems: " + "; ".join(str(p) for p in problems[:10]))
+
+        live = self.store.live()
+        # The check model trains in its own process beside validation and the training: on two
+        # cores that is what keeps an edit within seconds of answering (bench/publish_bench.py).
+        check = CheckRun(self.root, self.check_cache)
+        self._mark(job, "regression check", "running")
+        try:
+            self._stage(job, "validate", validate)
+            measurement = self._judge(job, check, live) if check.finished() else None
+            # Built beside models/, not in it: a refused or failed publish must not leave the
+            # newest model there, which a restarted Rasa would load.
+            built = self._stage(job, "train", lambda: training.train(root=self.root, output=self.build).model_path)
+            measurement = measurement or self._judge(job, check, live)
+        finally:
+            if check.stop():
+                self._mark(job, "regression check", "stopped")
+        model = self.models / f"{training.MODEL_NAME}-{job['id']}.tar.gz"
+        # copyfile, not copy2: a fresh mtime makes it the newest model, which a restart loads.
+        shutil.copyfile(built, model)
+        job["model"] = str(model)
+        try:
+            self._stage(job, "swap", lambda: self.rasa.swap(model, self._model_of(live)))
+        except Exception:
+            model.unlink(missing_ok=True)
+            raise
+        self._stage(job, "first answer", lambda: self._first_answer(job))
+        change = history.record_change(self.root, self.store, job["user"], job["id"])
+        self.store.add_history({
+            "id": job["id"], "kind": PUBLISH, "user": job["user"], "at": time.time(),
+            "model": str(model), "commit": change.commit, "diff": change.diff,
+            "files": change.files, "measurement": measurement,
+        })
+
+    def _mark(self, job: dict, name: str, status: str, seconds: Optional[float] = None) -> None:
+        next(s for s in job["stages"] if s["name"] == name).update(status=status, seconds=seconds)
+        self.store.save(job)
+
+    def _judge(self, job: dict, check: "CheckRun", live: Optional[dict]) -> dict:
+        measurement = check.result()
+        verdict = regression.compare((live or {}).get("measurement"), measurement, self.max_drop)
+        job["verdict"] = verdict.as_dict()
+        job["measurement"] = {k: v for k, v in measurement.items() if k != "faqs"}
+        if not verdict.ok:
+            self._mark(job, "regression check", REFUSED, check.seconds)
+            worse = ", ".join(f"{w['faq']} ({w['before']:.0%} → {w['after']:.0%})" for w in verdict.worse[:5])
+            raise Refused("; ".join(verdict.reasons) + (f". Worse: {worse}" if worse else ""))
+        self._mark(job, "regression check", "done", check.seconds)
+        return measurement
+
+    def _first_answer(self, job: dict) -> None:
+        text = history.sample_question(self.root)
+        parsed = self.rasa.first_answer(text)
+        job["first_answer"] = {"text": text, "intent": (parsed.get("intent") or {}).get("name")}
+
+    def _model_of(self, record: Optional[dict]) -> Optional[Path]:
+        if record and Path(record["model"]).is_file():
+            return Path(record["model"])
+        return None
+
+    # -- rollback -------------------------------------------------------------------------------
+
+    def _rollback(self, job: dict) -> None:
+        target = self.store.record(job["target"] or "")
+        model = self._model_of(target)
+        if model is None:
+            raise Refused(f"no kept model for publish {job['target']}")
+        job["model"] = str(model)
+        live = self.store.live()
+        self._stage(job, "swap", lambda: self.rasa.swap(model, self._model_of(live)))
+        os.utime(model)  # the newest model again: a restarted Rasa loads it
+        self._stage(job, "first answer", lambda: self._first_answer(job))
+        self.store.add_history({
+            "id": job["id"], "kind": ROLLBACK, "user": job["user"], "at": time.time(),
+            "model": str(model), "target": target["id"], "commit": None, "diff": "",
+            "files": [], "measurement": target.get("measurement"),
+        })
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description="Run the publish worker.")
+    parser.add_argument("--root", type=Path, default=Path(os.environ.get("PUBLISH_ROOT") or ROOT))
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s publisher %(levelname)s %(message)s")
+    training._quiet_rasa()
+    from core.redis_conn import get_redis
+
+    publisher = Publisher(
+        PublishStore(get_redis()), Rasa(rasa_urls(), os.environ.get("RASA_TOKEN", "")),
+        root=args.root.resolve(),
+        max_drop=float(os.environ.get("PUBLISH_MAX_DROP") or regression.DEFAULT_MAX_DROP),
+    )
+    os.environ.setdefault("RASA_CACHE_DIRECTORY", str(publisher.root / ".rasa" / "cache"))
+    log.info("waiting for publish jobs (project %s, Rasa %s)", publisher.root, ", ".join(publisher.rasa.urls))
+    publisher.run_forever()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
