@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -90,6 +91,10 @@ def stack(redis_url, trained_model, tmp_path_factory):
         + "".join(f"  {day}: ['00:00-24:00']\n" for day in
                   ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"))
     )
-    running = Stack(redis_url, trained_model, logs, extra_env={"BUSINESS_HOURS_FILE": str(always_open)}).start()
+    # Its own database: the stack's connector workers poll the queue for the whole session, and
+    # would take (and answer) what unit tests put in the flushed-per-test database 0.
+    own_db = urlunsplit(urlsplit(redis_url)._replace(path="/1"))
+    get_redis(own_db).flushdb()
+    running = Stack(own_db, trained_model, logs, extra_env={"BUSINESS_HOURS_FILE": str(always_open)}).start()
     yield running
     running.stop()

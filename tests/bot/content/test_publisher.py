@@ -113,10 +113,10 @@ def _loaded(stack) -> str:
     return httpx.get(f"{stack.rasa_url}/status", params={"token": stack.env["RASA_TOKEN"]}).json()["model_file"]
 
 
-def test_publish_hot_swaps_under_traffic_then_rolls_back(stack, project, publisher, redis_url):
+def test_publish_hot_swaps_under_traffic_then_rolls_back(stack, project, publisher):
     from core.redis_conn import get_redis
 
-    store = PublishStore(get_redis(redis_url))
+    store = PublishStore(get_redis(stack.redis_url))
     answer = load_catalog(project / "data" / "faq").get("shipping_cost").answer("es")
     _add_examples(project, "shipping_cost", [NEW_EXAMPLE])
     job, queued = store.enqueue("lucia")
@@ -175,10 +175,10 @@ def test_publish_hot_swaps_under_traffic_then_rolls_back(stack, project, publish
     assert store.history()[0]["kind"] == ROLLBACK
 
 
-def test_a_publish_that_loses_out_of_scope_rejection_is_refused(stack, project, publisher, redis_url):
+def test_a_publish_that_loses_out_of_scope_rejection_is_refused(stack, project, publisher):
     from core.redis_conn import get_redis
 
-    store = PublishStore(get_redis(redis_url))
+    store = PublishStore(get_redis(stack.redis_url))
     live_before = _loaded(stack)
     history_before = store.history()
     models_before = {p.name: p.stat().st_mtime for p in (project / "models").glob("*.tar.gz")}
@@ -196,12 +196,12 @@ def test_a_publish_that_loses_out_of_scope_rejection_is_refused(stack, project, 
     assert models_after == models_before, "a refused model must not become what a restarted Rasa loads"
 
 
-def test_when_one_rasa_process_refuses_the_model_the_others_are_swapped_back(stack, project, publisher, redis_url):
+def test_when_one_rasa_process_refuses_the_model_the_others_are_swapped_back(stack, project, publisher):
     """RASA_URLS with a second process that is down: the first is swapped, then back."""
     from bot.content.publisher import Publisher, Rasa
     from core.redis_conn import free_port, get_redis
 
-    store = PublishStore(get_redis(redis_url))
+    store = PublishStore(get_redis(stack.redis_url))
     live, history_before = store.live(), store.history()
     target = next(r for r in history_before if r["kind"] == "publish")
     down = f"http://127.0.0.1:{free_port()}"
