@@ -1,8 +1,12 @@
 """The leads' FAQ pages: the list, and one FAQ's editor with checks, drafts and conflict merging."""
 from __future__ import annotations
 
+import logging
+from datetime import timedelta
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.content.catalog import LANGUAGES, Button
 from bot.content.faq_file import ABSENT, KEY
@@ -14,12 +18,15 @@ from .faq_editor import GENERAL, Outcome
 from .faq_form import FaqForm
 from .wa_preview import preview
 
+logger = logging.getLogger(__name__)
+
 bp = Blueprint("faqs", __name__, url_prefix="/faqs")
 
 LANGUAGE_NAMES = {"es": "Español", "en": "English"}
 # Follow-up targets besides the FAQs; their intents are defined in domain.yml.
 OTHER_TARGETS = (("/human_handoff", "Talk to a person"), ("/main_menu", "Main menu"))
 STATUS_CODES = {"draft": 422, "refused": 422, "conflict": 409}
+STATS_PERIOD = timedelta(days=7)
 
 
 def editor():
@@ -70,7 +77,18 @@ def index():
     query, topic = request.args.get("q", ""), request.args.get("topic", "")
     return render_template("faq_list.html", faqs=editor().summaries(query, topic), topics=editor().topics(),
                            query=query, topic=topic, languages=LANGUAGES,
-                           new_drafts=editor().new_drafts(current_user.name))
+                           new_drafts=editor().new_drafts(current_user.name), stats=_week_stats())
+
+
+def _week_stats() -> dict[str, tuple[int, float]] | None:
+    """FAQ key → (answers in the last 7 days, share that ended with a person), from the event
+    store; None when the store cannot be read (the list still works, the figures say so)."""
+    svc = services.current()
+    try:
+        return svc.insights.faq_stats(svc.clock.now() - STATS_PERIOD)
+    except SQLAlchemyError as exc:
+        logger.warning("FAQ list without usage figures: the event store is unreadable (%s)", exc)
+        return None
 
 
 @bp.route("/new", methods=["GET", "POST"])

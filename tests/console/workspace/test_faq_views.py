@@ -187,3 +187,15 @@ def test_a_new_faq_with_errors_is_a_draft_the_list_links_back_to(lead, project):
     assert 'href="/faqs/new?key=gift_wrap"' in listing
     resumed = lead.get("/faqs/new?key=gift_wrap").get_data(as_text=True)
     assert 'id="draft-banner"' in resumed and "envuelven regalos</textarea>" in resumed
+
+
+def test_the_list_shows_each_faqs_hits_of_the_last_7_days_and_how_many_ended_with_a_person(lead, recorder, clock):
+    now = clock.now().timestamp()
+    recorder.turn("c1", now - 3600, "horario", faq="opening_hours")
+    recorder.turn("c2", now - 1800, "a que hora abren", faq="opening_hours", handoff=True)
+    recorder.turn("c3", now - 8 * 86400, "horario?", faq="opening_hours")  # older than a week
+    page = lead.get("/faqs/").get_data(as_text=True)
+    row = re.search(r'<tr data-faq="opening_hours">.*?</tr>', page, re.S).group(0)
+    assert re.search(r'<td class="hits">2</td>', row) and "50 %" in row
+    other = re.search(r'<tr data-faq="returns">.*?</tr>', page, re.S).group(0)
+    assert '<td class="hits">0</td>' in other
