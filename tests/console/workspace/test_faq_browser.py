@@ -3,7 +3,9 @@ shows next to its field, and the fixed edit is saved to the (copied) project's f
 from __future__ import annotations
 
 import datetime as dt
+import os
 import threading
+from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
@@ -13,6 +15,9 @@ from console import create_app
 from core.clock import FixedClock
 
 from ..test_browser import browser, pytestmark, sign_in  # noqa: F401 - the fixture and the skip marks
+
+
+DOCS = Path(__file__).resolve().parents[3] / "docs"
 
 
 class LiveEditor:
@@ -32,7 +37,7 @@ def live(redis_client, fake_rasa, users, project):
     server.server.shutdown()
 
 
-def test_edit_preview_error_fix_and_save(browser, live, project):  # noqa: F811 - browser is the imported fixture
+def test_edit_preview_error_fix_and_save(browser, live, project, tmp_path):  # noqa: F811 - browser is the imported fixture
     errors: list[str] = []
     page = sign_in(browser, live, "lucia")
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
@@ -52,6 +57,10 @@ def test_edit_preview_error_fix_and_save(browser, live, project):  # noqa: F811 
     section = page.locator(".faq-language[data-language='en']")
     assert "only 2 en examples (minimum 10)" in section.locator(".field-error").first.inner_text()
     assert "Returns are *free*" not in faq_path(project, "returns").read_text(encoding="utf-8")
+    # README's picture of the editor: the preview, and a check shown beside its field.
+    target = DOCS / "editor.png" if os.environ.get("UPDATE_SCREENSHOTS") else tmp_path / "editor.png"
+    page.set_viewport_size({"width": 1280, "height": 1100})
+    page.screenshot(path=str(target), full_page=False)
 
     page.fill("textarea[name='examples.en']", "\n".join(f"how do i return thing number {i}" for i in range(10)))
     page.click("#save")
