@@ -11,6 +11,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.content.catalog import LANGUAGES, Button
 from bot.content.faq_file import ABSENT, KEY
 from bot.content.validate import faq_pick_payload
+from bot.hours.source import HoursFile
+from bot.hours.wording import answer_values
 
 from .. import services
 from ..auth.guard import lead_required
@@ -48,8 +50,25 @@ def targets(form: FaqForm) -> list[tuple[str, str]]:
     return options
 
 
+def as_sent(text: str, language: str) -> str:
+    """The answer with what the bot fills in when it sends it (today: the hours from hours.yml,
+    `{hours_week}` and `{hours_special}`), so the preview is what the customer gets."""
+    if "{hours_" not in text:
+        return text
+    svc = services.current()
+    hours = _HOURS_FILES.setdefault(svc.hours.path, HoursFile(svc.hours.path)).current()
+    for name, value in answer_values(hours, svc.clock.now(), language).items():
+        text = text.replace("{" + name + "}", value)
+    return text
+
+
+# One live reader per hours file (it re-reads the file only when it changes).
+_HOURS_FILES: dict = {}
+
+
 def render_edit(form: FaqForm, outcome: Outcome | None = None, is_new: bool = False, status: int = 200):
-    previews = {lang: preview(form.answers.get(lang, ""), form.buttons.get(lang, []), lang) for lang in LANGUAGES}
+    previews = {lang: preview(as_sent(form.answers.get(lang, ""), lang), form.buttons.get(lang, []), lang)
+                for lang in LANGUAGES}
     theirs = outcome.theirs if outcome else None
     return render_template(
         "faq_edit.html", form=form, outcome=outcome, problems=(outcome.problems if outcome else {}),
@@ -171,5 +190,6 @@ def preview_fragment():
     if language not in LANGUAGES:
         abort(400)
     titles = request.form.getlist("title")
-    shown = preview(request.form.get("answer", ""), [Button(t.strip(), "") for t in titles if t.strip()], language)
+    shown = preview(as_sent(request.form.get("answer", ""), language),
+                    [Button(t.strip(), "") for t in titles if t.strip()], language)
     return render_template("_wa_preview.html", p=shown)

@@ -199,3 +199,14 @@ def test_the_list_shows_each_faqs_hits_of_the_last_7_days_and_how_many_ended_wit
     assert re.search(r'<td class="hits">2</td>', row) and "50 %" in row
     other = re.search(r'<tr data-faq="returns">.*?</tr>', page, re.S).group(0)
     assert '<td class="hits">0</td>' in other
+
+
+def test_the_preview_shows_the_hours_the_bot_fills_in_not_the_placeholder(lead):
+    """The opening-hours answer takes its hours from hours.yml when it is sent; the lead must see
+    that text, not `{hours_week}`."""
+    page = lead.get("/faqs/opening_hours").get_data(as_text=True)
+    preview = re.search(r'id="preview-es".*?</div>\s*</div>', page, re.S).group(0)
+    assert "{hours_week}" not in preview and "Lunes" in preview
+    fragment = lead.post("/faqs/preview", data={"language": "en", "answer": "Hours:\n{hours_week}",
+                                                "csrf_token": lead.csrf}).get_data(as_text=True)
+    assert "{hours_week}" not in fragment and "Monday" in fragment
