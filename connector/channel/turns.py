@@ -31,7 +31,6 @@ from core.channels import CUSTOMER_MESSAGES
 logger = logging.getLogger(__name__)
 
 CHANNEL_NAME = "whatsapp"
-HANDOFF_CHANNEL = CUSTOMER_MESSAGES
 # What a waiting customer types or taps to stop waiting and talk to the bot again.
 BACK_TO_BOT_PAYLOAD = "/back_to_bot"
 BACK_TO_BOT_WORDS = {"menu", "menú", "bot", "volver", "volver al menu", "volver al menú", "back", "back to bot"}
@@ -171,7 +170,7 @@ class TurnHandler:
             # lose window time, whereas the opposite error costs a refused send (131047).
             await asyncio.to_thread(self.window.record_inbound, conv, message.timestamp)
         if handed_off:
-            await asyncio.to_thread(self.redis.publish, HANDOFF_CHANNEL, json.dumps(facts, ensure_ascii=False))
+            await asyncio.to_thread(self.redis.publish, CUSTOMER_MESSAGES, json.dumps(facts, ensure_ascii=False))
             if text is not None and not text.startswith("/"):
                 await asyncio.to_thread(self.handoff.update_last_message, conv, text)
         if text is None:

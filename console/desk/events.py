@@ -20,8 +20,6 @@ from .. import refs, services
 
 bp = Blueprint("events", __name__)
 
-HANDOFF_CHANNEL = HANDOFF_EVENTS
-CUSTOMER_CHANNEL = CUSTOMER_MESSAGES
 KEEPALIVE_SECONDS = 15
 
 
@@ -42,7 +40,7 @@ def summarize(channel: str, data: str, to_ref=lambda conv: conv) -> tuple[str, d
         payload = {}
     conv = _conversation_id(payload)
     ref = to_ref(conv) if conv else None
-    if channel == CUSTOMER_CHANNEL:
+    if channel == CUSTOMER_MESSAGES:
         return "customer", {"conversation_id": ref}
     return "handoff", {"conversation_id": ref, "type": payload.get("type"), "agent": payload.get("agent")}
 
@@ -57,7 +55,7 @@ def stream(redis_client, max_seconds: float, to_ref=lambda conv: conv):
     try:
         # Inside the try: a stream opened while Redis is restarting must still end as a stream.
         # Raised before the first frame it becomes a 500, and EventSource never retries those.
-        pubsub.subscribe(HANDOFF_CHANNEL, CUSTOMER_CHANNEL)
+        pubsub.subscribe(HANDOFF_EVENTS, CUSTOMER_MESSAGES)
         # Wait for both confirmations: from the first frame on, no published event is missed.
         confirmed, deadline = 0, time.monotonic() + 5
         while confirmed < 2 and time.monotonic() < deadline:

@@ -10,7 +10,7 @@ import redis
 from core.redis_conn import free_port
 from connector.inbox.queue import READY, inbox_key
 from connector.channel.input import MAX_BODY_BYTES, WhatsAppInput
-from core.channels import CUSTOMER_MESSAGES as HANDOFF_CHANNEL
+from core.channels import CUSTOMER_MESSAGES
 
 from tests.connector.conftest import VERIFY, make_channel, serve, signed, text_webhook, wait_for, with_message
 from tests.connector.webhook.test_inbound import EXPECTED, GROUP_EVENTS
@@ -156,7 +156,7 @@ async def test_handed_off_message_goes_to_the_console_and_to_rasa(channel, recor
     channel.handoff.request("34600", "asked for a person", "es", "Cliente", "hola")
     assert channel.handoff.claim("34600", "ana")
     pubsub = redis_client.pubsub()
-    pubsub.subscribe(HANDOFF_CHANNEL)
+    pubsub.subscribe(CUSTOMER_MESSAGES)
     pubsub.get_message(timeout=1)  # subscription confirmation
     body, headers = signed(text_webhook("34600", "wamid.h", "¿sigue ahí?"))
     async with serve(channel, recorder) as client:
@@ -194,7 +194,7 @@ async def test_real_handoff_queue_routes_to_console(channel, recorder, redis_cli
     channel.handoff.request("34600", "asked for a person", "es", "Cliente", "quiero hablar con alguien")
     assert channel.handoff.state("34600").state == "queued"
     pubsub = redis_client.pubsub()
-    pubsub.subscribe(HANDOFF_CHANNEL)
+    pubsub.subscribe(CUSTOMER_MESSAGES)
     pubsub.get_message(timeout=1)
     body, headers = signed(text_webhook("34600", "wamid.q", "¿cuánto falta?"))
     async with serve(channel, recorder) as client:
