@@ -8,19 +8,17 @@ so the tests can run each one on deliberately broken data.
 from __future__ import annotations
 
 import argparse
-import difflib
 import functools
-import itertools
 import json
 import re
 import sys
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Collection, Iterable, Iterator, Mapping, Sequence
 
 from bot.content.problems import Problem, Source, relative
 from bot.content.rasa_check import check_action_responses, check_rasa
+from bot.content.similarity import similar_pairs
 from bot.content.catalog import (
     DEFAULT_LANGUAGE,
     FAQ_INTENT_PREFIX,
@@ -41,17 +39,6 @@ MIN_EXAMPLES_PER_LANGUAGE = 10
 # WhatsApp's interactive body limit: an answer can then go out with reply buttons under it.
 ANSWER_MAX = 1024
 
-# Near-duplicates. Examples here are WhatsApp fragments of 2–8 words, so:
-# - token-set Jaccard >= 0.9 can only be met by the *same words* unless a message has 10+ distinct
-#   words; it catches reorderings ("costo envio" / "envio costo") without flagging two FAQs
-#   that merely share words ("cuanto tarda el envio" / "cuanto cuesta el envio": 0.6);
-# - difflib ratio >= 0.95 catches a one-letter typo in a 20+ character sentence, which is how
-#   copy-pasted examples drift apart. On the shipped data the closest pairs of different intents
-#   are "que talla de jeans pido" / "que talla de tenis pido" (0.91) and "ok gracias" (thanks) /
-#   "no gracias" (deny) (0.90): one word that changes the answer. 0.95 keeps a margin above
-#   such legitimate pairs (the highest Jaccard among them is 0.71).
-JACCARD_MIN = 0.9
-RATIO_MIN = 0.95
 
 # Written with doubled braces in responses (domain.yml says why); Rasa sends `/faq_pick{json}`.
 FAQ_PICK = re.compile(r'^/faq_pick\{(\{.*\})\}$')
@@ -122,61 +109,22 @@ def iter_examples(sources: Iterable[Source], root: Path) -> Iterator[Example]:
                 yield Example(where, str(item["intent"]), language, text, normalise(text))
 
 
-@functools.lru_cache(maxsize=None)
-def words(normal: str) -> frozenset[str]:
-    return frozenset(normal.split())
-
-
-@functools.lru_cache(maxsize=None)
-def letters(normal: str) -> Counter[str]:
-    return Counter(normal)
-
-
-def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
-    return len(a & b) / len(a | b) if a or b else 1.0
-
-
-def similar(a: str, b: str) -> bool:
-    if a == b:
-        return True
-    if jaccard(words(a), words(b)) >= JACCARD_MIN:
-        return True
-    # Both bounds are >= difflib's ratio, so most pairs are ruled out before difflib runs:
-    # 2*shorter/(both lengths), then the same with shared characters counted regardless of order.
-    if 2 * min(len(a), len(b)) / (len(a) + len(b)) < RATIO_MIN:
-        return False
-    shared = sum((letters(a) & letters(b)).values())
-    if 2 * shared / (len(a) + len(b)) < RATIO_MIN:
-        return False
-    return difflib.SequenceMatcher(None, a, b, autojunk=False).ratio() >= RATIO_MIN
-
-
-def cross_intent_pairs(examples: Sequence[Example], focus: Collection[str] | None = None) -> Iterator[tuple[Example, Example]]:
-    """Pairs of examples of different intents; with `focus` (intents), only pairs with one of
-    them, that one first: a save changes one FAQ, so only its pairs can have changed."""
-    usable = [e for e in examples if e.normal]
-    if focus is None:
-        firsts, rest = usable, []
-    else:
-        firsts, rest = [e for e in usable if e.intent in focus], [e for e in usable if e.intent not in focus]
-    for i, a in enumerate(firsts):
-        for b in itertools.chain(firsts[i + 1:], rest):
-            if a.intent != b.intent:
-                yield a, b
-
-
 def check_near_duplicates(sources: Iterable[Source], root: Path, focus: Collection[str] | None = None) -> list[Problem]:
-    """The same (or nearly the same) example under two intents, FAQ or not."""
-    examples = list(iter_examples(sources, root))
+    """The same (or nearly the same) example under two intents, FAQ or not (the rule:
+    bot/content/similarity.py). With `focus` (intents), only pairs with one of them, that one
+    first: a save changes one FAQ, so only its pairs can have changed."""
+    usable = [e for e in iter_examples(sources, root) if e.normal]
+    firsts = usable if focus is None else [e for e in usable if e.intent in focus]
+    ordered = firsts + ([] if focus is None else [e for e in usable if e.intent not in focus])
     problems = []
-    for a, b in cross_intent_pairs(examples, focus):
-        if similar(a.normal, b.normal):
-            how = "the same as" if a.normal == b.normal else "nearly the same as"
-            problems.append(Problem(
-                a.source, label(a.intent),
-                f"example {a.text!r} ({a.intent}) is {how} {b.text!r} ({b.intent}, {b.source})",
-                f"examples.{a.language}",
-            ))
+    for i, j in similar_pairs([e.normal for e in ordered], [e.intent for e in ordered], len(firsts)):
+        a, b = ordered[i], ordered[j]
+        how = "the same as" if a.normal == b.normal else "nearly the same as"
+        problems.append(Problem(
+            a.source, label(a.intent),
+            f"example {a.text!r} ({a.intent}) is {how} {b.text!r} ({b.intent}, {b.source})",
+            f"examples.{a.language}",
+        ))
     return problems
 
 
@@ -337,7 +285,7 @@ def run_checks(
     replace: Mapping[Path, dict[str, Any] | None] | None = None,
     focus: Collection[str] | None = None,
 ) -> list[Problem]:
-    """Every check; `replace` as in load_sources, `focus` (intents) as in cross_intent_pairs.
+    """Every check; `replace` as in load_sources, `focus` (intents) as in check_near_duplicates.
     Rasa's own validation reads the files on disk, so it cannot run with `replace`."""
     root = Path(root)
     if replace and with_rasa:
