@@ -1,8 +1,9 @@
 """`python -m bot.content.publisher`: the publish worker. Training never runs in a web request.
 
 One job at a time from `publish:queue` (bot/content/publish_store.py):
-  publish:  validate → train → swap → first answer, with the regression check in a child
-            process beside validate and train (a refusal stops the publish before the swap)
+  publish:  validate → train → swap → first answer, with the regression check in its own
+            process beside validate and train (bot/content/check_process.py; a refusal
+            stops the publish before the swap)
   rollback: swap → first answer, to a model kept by an earlier publish
 Each stage's state and seconds go to the job's record as they happen, for the console.
 
@@ -20,12 +21,10 @@ RASA_URLS / RASA_URL, RASA_TOKEN.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import shutil
 import socket
-import subprocess
 import sys
 import time
 import traceback
@@ -35,6 +34,7 @@ from typing import Callable, Optional, Sequence
 import httpx
 
 from bot.content import history, regression, training
+from bot.content.check_process import CheckProcess, CheckRun
 from bot.content.catalog import ROOT
 from bot.content.publish_store import (
     FAILED, PUBLISH, PUBLISHED, REFUSED, ROLLBACK, RUNNING, PublishStore,
@@ -97,41 +97,6 @@ class Rasa:
         return parsed
 
 
-class CheckRun:
-    """regression.measure() in a child process (`python -m bot.content.regression`)."""
-
-    def __init__(self, root: Path, cache_dir: Path) -> None:
-        work = root / "var" / "publish"
-        work.mkdir(parents=True, exist_ok=True)
-        self.output = work / "check.json"
-        self.output.unlink(missing_ok=True)
-        self.started = time.time()
-        self.seconds: Optional[float] = None
-        with open(work / "check.log", "wb") as log:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "bot.content.regression", "--root", str(root),
-                 "--cache-dir", str(cache_dir), "--output", str(self.output)],
-                cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-
-    def finished(self) -> bool:
-        return self.proc.poll() is not None
-
-    def result(self) -> dict:
-        if self.proc.wait() != 0 or not self.output.is_file():
-            raise RuntimeError(f"the regression check failed; see {self.output.with_name('check.log')}")
-        # From the file's time, not from now: the check may have ended while the training ran.
-        self.seconds = round(self.output.stat().st_mtime - self.started, 2)
-        return json.loads(self.output.read_text(encoding="utf-8"))
-
-    def stop(self) -> bool:
-        """Ends a check still running (the publish stopped early); True if it had to."""
-        if self.finished():
-            return False
-        self.proc.terminate()
-        self.proc.wait(10)
-        return True
-
-
 class Publisher:
     def __init__(self, store: PublishStore, rasa: Rasa, root: Path = ROOT,
                  max_drop: float = regression.DEFAULT_MAX_DROP) -> None:
@@ -140,6 +105,7 @@ class Publisher:
         self.models = self.root / "models"
         self.build = self.root / "var" / "publish" / "build"
         self.check_cache = self.root / "var" / "publish" / "check-cache"
+        self.checker = CheckProcess()
 
     # -- the loop -------------------------------------------------------------------------------
 
@@ -167,7 +133,7 @@ class Publisher:
         self.store.add_history({
             "id": "initial", "kind": INITIAL, "user": INITIAL_USER, "at": time.time(),
             "model": str(models[-1]), "commit": None, "diff": "", "files": [],
-            "measurement": regression.measure(self.root, cache_dir=self.check_cache),
+            "measurement": self.checker.measure(self.root, self.check_cache),
         })
 
     def handle(self, job: dict) -> dict:
@@ -221,7 +187,7 @@ class Publisher:
         live = self.store.live()
         # The check model trains in its own process beside validation and the training: on two
         # cores that is what keeps an edit within seconds of answering (bench/publish_bench.py).
-        check = CheckRun(self.root, self.check_cache)
+        check = self.checker.start(self.root, self.check_cache)
         self._mark(job, "regression check", "running")
         try:
             self._stage(job, "validate", validate)
@@ -254,7 +220,7 @@ class Publisher:
         next(s for s in job["stages"] if s["name"] == name).update(status=status, seconds=seconds)
         self.store.save(job)
 
-    def _judge(self, job: dict, check: "CheckRun", live: Optional[dict]) -> dict:
+    def _judge(self, job: dict, check: CheckRun, live: Optional[dict]) -> dict:
         measurement = check.result()
         verdict = regression.compare((live or {}).get("measurement"), measurement, self.max_drop)
         job["verdict"] = verdict.as_dict()

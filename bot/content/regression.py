@@ -97,30 +97,3 @@ def compare(before: Optional[dict], after: dict, max_drop: float = DEFAULT_MAX_D
                           "misses": entry["misses"]})
     worse.sort(key=lambda w: w["after"] - w["before"])
     return Verdict(not reasons, reasons, worse)
-
-
-def main(argv: Optional[List[str]] = None) -> int:
-    """`python -m bot.content.regression --root R --output F`: measure() in a process of its own,
-    so the publisher trains the model while this trains the check model (two cores, no GIL)."""
-    import argparse
-    import json
-
-    from bot.content import training
-
-    parser = argparse.ArgumentParser(description=main.__doc__.splitlines()[0])
-    parser.add_argument("--root", type=Path, required=True)
-    parser.add_argument("--cache-dir", type=Path)
-    parser.add_argument("--output", type=Path, required=True)
-    args = parser.parse_args(argv)
-    training._quiet_rasa()
-    measurement = measure(args.root, cache_dir=args.cache_dir)
-    draft = args.output.with_suffix(".part")
-    draft.write_text(json.dumps(measurement), encoding="utf-8")
-    draft.replace(args.output)
-    return 0
-
-
-if __name__ == "__main__":
-    import sys
-
-    sys.exit(main())
