@@ -7,6 +7,7 @@ train its model too, the check runs beside the training).
 """
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import threading
@@ -67,7 +68,7 @@ def project(tmp_path_factory, trained_model):
     (root / "models").mkdir()
     shutil.copyfile(trained_model, root / "models" / f"{training.MODEL_NAME}.tar.gz")
     (root / "models" / f"{training.MODEL_NAME}.fingerprint.json").write_text(
-        __import__("json").dumps(training.fingerprint(root)))
+        json.dumps(training.fingerprint(root)))
     _git(root, "init", "-q")
     _git(root, "add", "data")
     _git(root, "-c", "user.name=dev", "-c", "user.email=dev@example.invalid", "commit", "-q", "-m", "data")
@@ -173,6 +174,15 @@ def test_publish_hot_swaps_under_traffic_then_rolls_back(stack, project, publish
     newest = max((project / "models").glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
     assert newest == Path(initial["model"]), "a restarted Rasa must load the rolled-back model"
     assert store.history()[0]["kind"] == ROLLBACK
+    # data/ is the rolled-back-to publish's again: a restart (the launcher retrains from data/)
+    # keeps the rollback, and the FAQ editor shows what customers get.
+    assert NEW_EXAMPLE not in (project / "data" / "faq" / "shipping_cost.yml").read_text(encoding="utf-8")
+    stamp = project / "models" / f"{training.MODEL_NAME}.fingerprint.json"
+    assert training.fingerprint(project) == json.loads(stamp.read_text()), "data/ is not what the initial model was trained from"
+    rolled = store.history()[0]
+    assert _git(project, "log", "-1", "--format=%an %H %s").split() == [
+        "lucia", rolled["commit"], "Rollback", "to", "initial", "by", "lucia"]
+    assert "-    - " + NEW_EXAMPLE in rolled["diff"] and rolled["files"] == ["data/faq/shipping_cost.yml"]
 
 
 def test_a_publish_that_loses_out_of_scope_rejection_is_refused(stack, project, publisher):
