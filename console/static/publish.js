@@ -1,7 +1,14 @@
 // Live progress of the running publish: polls its job record and fills in each stage as the
 // worker reports it; reloads once the job ends, so the history and the buttons are current.
+// A rollback asks first: it replaces the FAQ data, saved edits that were never published included.
 (function () {
   "use strict";
+  document.querySelectorAll("form[data-confirm]").forEach((form) => {
+    form.addEventListener("submit", (event) => {
+      if (!window.confirm(form.dataset.confirm)) event.preventDefault();
+    });
+  });
+
   const card = document.getElementById("publish-job");
   if (!card || ["published", "refused", "failed"].includes(card.dataset.state)) return;
   const DONE = ["published", "refused", "failed"];
