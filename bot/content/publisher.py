@@ -165,15 +165,18 @@ class Publisher:
         if not models:
             return
         log.info("measuring the data behind %s: the first publish's baseline", models[-1].name)
+        # Kept before measuring: a lead may save an edit meanwhile, and it is not live.
+        data = history.kept(self.root)
         self._record({
             "id": "initial", "kind": INITIAL, "user": INITIAL_USER, "model": str(models[-1]),
             "commit": None, "diff": "", "files": [],
             "measurement": regression.measure(self.root, cache_dir=self.check_cache),
-        })
+        }, data)
 
-    def _record(self, record: dict) -> None:
-        """`record` becomes the newest history record and the live one, keeping data/ as it is."""
-        data_commit, files = history.kept(self.root)
+    def _record(self, record: dict, data: Optional[tuple] = None) -> None:
+        """`record` becomes the newest history record and the live one, with its data/ as
+        history.kept() gives it (data/ as it is now unless given)."""
+        data_commit, files = data or history.kept(self.root)
         self.store.add_history({**record, "at": time.time(), "data_commit": data_commit}, files)
 
     def handle(self, job: dict) -> dict:

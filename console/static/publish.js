@@ -13,11 +13,24 @@
   if (!card || ["published", "refused", "failed"].includes(card.dataset.state)) return;
   const DONE = ["published", "refused", "failed"];
 
+  // A page opened while the job was still queued has no stage rows yet: the worker lists them.
+  function addRow(name) {
+    const row = document.createElement("tr");
+    row.dataset.stage = name;
+    for (const cls of ["", "stage-status", "stage-seconds"]) {
+      const cell = document.createElement("td");
+      if (cls) cell.className = cls;
+      else cell.textContent = name;
+      row.appendChild(cell);
+    }
+    card.querySelector("#publish-stages tbody").appendChild(row);
+    return row;
+  }
+
   function show(job) {
     document.getElementById("publish-state").textContent = job.state;
     for (const stage of job.stages) {
-      const row = card.querySelector(`tr[data-stage="${CSS.escape(stage.name)}"]`);
-      if (!row) continue;
+      const row = card.querySelector(`tr[data-stage="${CSS.escape(stage.name)}"]`) || addRow(stage.name);
       const status = row.querySelector(".stage-status");
       status.textContent = stage.status;
       status.className = `stage-status status-${stage.status}`;
