@@ -1,9 +1,11 @@
 """Publish for real: the worker process on a copy of the project (its own git repository), the
-running stack's Rasa hot-swapped while customers write, a rollback, a refused publish.
+running stack's Rasa hot-swapped while customers write, a rollback of model and data/, the same
+from the browser, a refused publish.
 
 Real trainings in this module: the accepted publish's model and, beside it in the check
-process, the NLU-only check models (the baseline and the two publishes; the refused one may
-train its model too, the check runs beside the training).
+process, the NLU-only check models (the baseline and the publishes; the refused one may train
+its model too, the check runs beside the training). The browser's publish has the first one's
+data, so it reuses its model (the fingerprint stamp) and the check's cached components.
 """
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ from playwright.sync_api import Error as PlaywrightError
 from bot.content import history, training
 from bot.content.catalog import load_catalog
 from bot.content.publish_store import FINISHED, PUBLISHED, REFUSED, ROLLBACK, PublishStore
-from tests.console.test_browser import browser, sign_in  # noqa: F401 - the fixture
+from tests.console.test_browser import browser, serve, sign_in  # noqa: F401 - the fixture
 from tests.console.test_browser import pytestmark as BROWSER_MARKS
 from tests.stack import PY, ROOT
 from tests.test_end_to_end import Customer, text_of
@@ -118,7 +120,7 @@ def _loaded(stack) -> str:
     return httpx.get(f"{stack.rasa_url}/status", params={"token": stack.env["RASA_TOKEN"]}).json()["model_file"]
 
 
-def test_publish_hot_swaps_under_traffic_then_rolls_back(stack, project, publisher):
+def test_publish_hot_swaps_under_traffic_then_rollback_restores_model_and_data(stack, project, publisher):
     from core.redis_conn import get_redis
 
     store = PublishStore(get_redis(stack.redis_url))
@@ -192,8 +194,6 @@ def test_publish_hot_swaps_under_traffic_then_rolls_back(stack, project, publish
 @pytest.fixture
 def console(stack, project, tmp_path):
     """The console on the publisher's project and Redis, served for the browser."""
-    from werkzeug.serving import make_server
-
     from console import create_app
     from console.auth.users import UserStore
     from core.redis_conn import get_redis
@@ -204,11 +204,8 @@ def console(stack, project, tmp_path):
     UserStore(client).create("lucia", ROLES["lucia"], PASSWORDS["lucia"])
     app = create_app({"REDIS": client, "RASA_URL": stack.rasa_url, "RASA_TOKEN": stack.env["RASA_TOKEN"],
                       "SECRET_KEY": "browser-secret", "PROJECT_DIR": project, "EVENTS_DB_URL": sqlite_url(tmp_path)})
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    server.url = f"http://127.0.0.1:{server.server_port}"
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield server
-    server.shutdown()
+    with serve(app) as server:
+        yield server
 
 
 def _watch_until_reloaded(page) -> list[tuple[str, list[str]]]:

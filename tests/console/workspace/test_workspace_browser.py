@@ -5,29 +5,24 @@ awaits a publish; "Dismiss" takes a message out. The publish page's live progres
 record written the way the worker writes it (the real worker: tests/bot/content/test_publisher.py)."""
 from __future__ import annotations
 
-import threading
 import time
 from datetime import datetime, timezone
 
 import pytest
-from werkzeug.serving import make_server
 
 from bot.content import history
 from bot.content.faq_file import FaqFile
 from bot.content.publish_store import PublishStore
 
-from ..test_browser import browser, pytestmark, sign_in  # noqa: F401 - the fixture and the skip marks
+from ..test_browser import browser, pytestmark, serve, sign_in  # noqa: F401 - the fixture and the skip marks
 
 JAN5 = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc).timestamp()
 
 
 @pytest.fixture
 def live(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    server.url = f"http://127.0.0.1:{server.server_port}"
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield server
-    server.shutdown()
+    with serve(app) as server:
+        yield server
 
 
 @pytest.fixture
