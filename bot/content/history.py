@@ -85,10 +85,10 @@ def files_of(root: Path, store: PublishStore, record: Optional[dict]) -> Optiona
     if not commit:
         return store.files(record["id"])
     # Paths relative to the project, as data_files() names them, whatever the repository's top.
-    listed = _git(root, "ls-tree", "-r", commit, "--", "data")
+    listed = _git(root, "ls-tree", "-r", "-z", commit, "--", "data")
     if listed.returncode != 0:
         return None
-    entries = [(line.split()[2], line.split("\t", 1)[1]) for line in listed.stdout.splitlines()]
+    entries = [(line.split()[2], line.split("\t", 1)[1]) for line in listed.stdout.split("\0") if line]
     entries = [(sha, name) for sha, name in entries if Path(name).suffix in SUFFIXES]
     if not entries:
         return {}
