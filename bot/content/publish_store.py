@@ -9,10 +9,14 @@ writer of a job's progress, of the history and of what is live.
     publish:lock           held by the worker running a job (TTL, renewed per stage)
     publish:job:{id}       JSON: kind, user, state, stage, stages [{name, seconds, status}],
                            reason, verdict, model, target (TTL 30 days)
-    publish:history        JSON records newest first (publish and rollback), newest 200
+    publish:history        JSON records newest first (initial, publish and rollback), newest 200
     publish:live           JSON of the record whose model the Rasa processes run
-    publish:snapshot       JSON {path: text} of data/ at the last publish: the diff base
-                           when data/ is not in a git repository
+    publish:files:{id}     JSON {path: text}: data/ as record {id} made it live, for a record
+                           whose data is no git commit (no git repository, or the initial
+                           record over uncommitted data); a rollback restores it, and the
+                           newest is the next publish's diff base. Deleted with its record
+                           when the history is trimmed (newest 200, so at most 200 copies of
+                           data/, ~150 KB each)
     publish:worker         heartbeat of a running worker (TTL)
 """
 from __future__ import annotations
@@ -31,7 +35,6 @@ LAST = PREFIX + "last"
 LOCK = PREFIX + "lock"
 HISTORY = PREFIX + "history"
 LIVE = PREFIX + "live"
-SNAPSHOT = PREFIX + "snapshot"
 WORKER = PREFIX + "worker"
 JOB_TTL = 30 * 24 * 3600
 HISTORY_KEEP = 200
@@ -46,6 +49,10 @@ FINISHED = (PUBLISHED, REFUSED, FAILED)
 
 def job_key(job_id: str) -> str:
     return f"{PREFIX}job:{job_id}"
+
+
+def files_key(record_id: str) -> str:
+    return f"{PREFIX}files:{record_id}"
 
 
 class PublishStore:
@@ -120,20 +127,23 @@ class PublishStore:
         if self.redis.get(LOCK) == owner:
             self.redis.delete(LOCK)
 
-    def add_history(self, record: dict, live: bool = True) -> None:
+    def add_history(self, record: dict, files: Optional[dict] = None) -> None:
+        """`record` becomes the newest and the live one, with `files` (its data/) when its data
+        is no git commit; the files of the records trimmed off the history go with them."""
+        trimmed = [json.loads(raw)["id"] for raw in self.redis.lrange(HISTORY, HISTORY_KEEP - 1, -1)]
         pipe = self.redis.pipeline()
+        if files is not None:
+            pipe.set(files_key(record["id"]), json.dumps(files))
         pipe.lpush(HISTORY, json.dumps(record))
         pipe.ltrim(HISTORY, 0, HISTORY_KEEP - 1)
-        if live:
-            pipe.set(LIVE, json.dumps(record))
+        pipe.set(LIVE, json.dumps(record))
+        if trimmed:
+            pipe.delete(*(files_key(i) for i in trimmed))
         pipe.execute()
 
-    def snapshot(self) -> Optional[dict]:
-        raw = self.redis.get(SNAPSHOT)
+    def files(self, record_id: str) -> Optional[dict]:
+        raw = self.redis.get(files_key(record_id))
         return json.loads(raw) if raw else None
-
-    def set_snapshot(self, files: dict) -> None:
-        self.redis.set(SNAPSHOT, json.dumps(files))
 
     def heartbeat(self, owner: str) -> None:
         self.redis.set(WORKER, owner, ex=HEARTBEAT_SECONDS)

@@ -4,7 +4,7 @@ One job at a time from `publish:queue` (bot/content/publish_store.py):
   publish:  validate → train → swap → first answer, with the regression check in its own
             process beside validate and train (bot/content/check_process.py; a refusal
             stops the publish before the swap)
-  rollback: swap → first answer, to a model kept by an earlier publish
+  rollback: swap → restore data → first answer, to the model and data/ of an earlier record
 Each stage's state and seconds go to the job's record as they happen, for the console.
 
 The swap is Rasa's `PUT /model` on every Rasa process (RASA_URLS, comma-separated; default
@@ -13,8 +13,10 @@ being handled keeps the agent it started with, and our channel looks the agent u
 (connector/channel/input.py), so no message is dropped or half-answered. If one process
 refuses the model, the ones already swapped are swapped back.
 
-Every published model is kept as models/assistant-<id>.tar.gz; a rollback also makes it the
-newest file there, so a restarted Rasa (`--model models` loads the newest) runs it too.
+Every published model is kept as models/assistant-<id>.tar.gz, and every record's data/ (a git
+commit, or its files in Redis: bot/content/history.py). A rollback makes the model the newest
+file there, so a restarted Rasa (`--model models` loads the newest) runs it too, and writes the
+record's data/ back, so the launcher's training at a restart and the FAQ editor agree with it.
 Settings: PUBLISH_ROOT (the project, default this checkout), PUBLISH_MAX_DROP (0.02),
 RASA_URLS / RASA_URL, RASA_TOKEN.
 """
@@ -43,7 +45,7 @@ from bot.content.publish_store import (
 log = logging.getLogger(__name__)
 # The check before the training: a refused publish then costs seconds, not a training.
 STAGES = {PUBLISH: ("validate", "regression check", "train", "swap", "first answer"),
-          ROLLBACK: ("swap", "first answer")}
+          ROLLBACK: ("swap", "restore data", "first answer")}
 # Rasa answers PUT /model only once the new agent is built (a few seconds on a busy machine).
 SWAP_TIMEOUT = 120
 INITIAL, INITIAL_USER = "initial", "(before the first publish)"
@@ -129,12 +131,19 @@ class Publisher:
         if not models:
             return
         log.info("measuring the data behind %s: the first publish's baseline", models[-1].name)
-        self.store.set_snapshot(history.data_files(self.root))
-        self.store.add_history({
-            "id": "initial", "kind": INITIAL, "user": INITIAL_USER, "at": time.time(),
-            "model": str(models[-1]), "commit": None, "diff": "", "files": [],
+        # Kept before measuring: a lead may save an edit meanwhile, and it is not live.
+        data = history.kept(self.root)
+        self._record({
+            "id": "initial", "kind": INITIAL, "user": INITIAL_USER, "model": str(models[-1]),
+            "commit": None, "diff": "", "files": [],
             "measurement": self.checker.measure(self.root, self.check_cache),
-        })
+        }, data)
+
+    def _record(self, record: dict, data: Optional[tuple] = None) -> None:
+        """`record` becomes the newest history record and the live one, with its data/ as
+        history.kept() gives it (data/ as it is now unless given)."""
+        data_commit, files = data or history.kept(self.root)
+        self.store.add_history({**record, "at": time.time(), "data_commit": data_commit}, files)
 
     def handle(self, job: dict) -> dict:
         if not self.store.lock(self.owner):
@@ -210,10 +219,10 @@ class Publisher:
             raise
         self._stage(job, "first answer", lambda: self._first_answer(job))
         change = history.record_change(self.root, self.store, job["user"], job["id"])
-        self.store.add_history({
-            "id": job["id"], "kind": PUBLISH, "user": job["user"], "at": time.time(),
-            "model": str(model), "commit": change.commit, "diff": change.diff,
-            "files": change.files, "measurement": measurement,
+        self._record({
+            "id": job["id"], "kind": PUBLISH, "user": job["user"], "model": str(model),
+            "commit": change.commit, "diff": change.diff, "files": change.files,
+            "measurement": measurement,
         })
 
     def _mark(self, job: dict, name: str, status: str, seconds: Optional[float] = None) -> None:
@@ -249,15 +258,19 @@ class Publisher:
         model = self._model_of(target)
         if model is None:
             raise Refused(f"no kept model for publish {job['target']}")
+        files = history.files_of(self.root, self.store, target)
+        if files is None:
+            raise Refused(f"the data of publish {job['target']} was not kept")
         job["model"] = str(model)
         live = self.store.live()
         self._stage(job, "swap", lambda: self.rasa.swap(model, self._model_of(live)))
         os.utime(model)  # the newest model again: a restarted Rasa loads it
+        change = self._stage(job, "restore data", lambda: history.restore(self.root, files, job["user"], target["id"]))
         self._stage(job, "first answer", lambda: self._first_answer(job))
-        self.store.add_history({
-            "id": job["id"], "kind": ROLLBACK, "user": job["user"], "at": time.time(),
-            "model": str(model), "target": target["id"], "commit": None, "diff": "",
-            "files": [], "measurement": target.get("measurement"),
+        self._record({
+            "id": job["id"], "kind": ROLLBACK, "user": job["user"], "model": str(model),
+            "target": target["id"], "commit": change.commit, "diff": change.diff,
+            "files": change.files, "measurement": target.get("measurement"),
         })
 
 

@@ -18,6 +18,7 @@ from .. import services
 from ..auth.guard import lead_required
 from .faq_editor import GENERAL, Outcome
 from .faq_form import FaqForm
+from .publish_views import unpublished_faqs
 from .wa_preview import preview
 
 logger = logging.getLogger(__name__)
@@ -96,7 +97,8 @@ def index():
     query, topic = request.args.get("q", ""), request.args.get("topic", "")
     return render_template("faq_list.html", faqs=editor().summaries(query, topic), topics=editor().topics(),
                            query=query, topic=topic, languages=LANGUAGES,
-                           new_drafts=editor().new_drafts(current_user.name), stats=_week_stats())
+                           new_drafts=editor().new_drafts(current_user.name), stats=_week_stats(),
+                           unpublished=unpublished_faqs())
 
 
 def _week_stats() -> dict[str, tuple[int, float]] | None:

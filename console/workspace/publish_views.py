@@ -1,19 +1,36 @@
 """Publish (leads only): start a publish, watch its stages live, read why one was refused, the
-history with each diff, and roll back to a kept model. The work itself is the publish worker's
-(bot/content/publisher.py); these views only enqueue and read (bot/content/publish_store.py)."""
+history with each diff, the saved edits that are not live yet, and roll back to a kept model and
+its data/. The work itself is the publish worker's (bot/content/publisher.py); these views only
+enqueue and read (bot/content/publish_store.py, bot/content/history.py)."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from pathlib import Path
+from typing import Optional
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
+from bot.content import history
+from bot.content.faq_file import faq_dir
 from bot.content.publish_store import FINISHED, PUBLISH, ROLLBACK
 
 from .. import services
 from ..auth.guard import lead_required
 
 bp = Blueprint("publish", __name__, url_prefix="/publish")
+
+
+def unpublished() -> Optional[list[str]]:
+    """The data/ files saved since what is live (None before the first publish is recorded)."""
+    svc = services.current()
+    return history.unpublished(svc.faqs.root, svc.publish)
+
+
+def unpublished_faqs() -> set[str]:
+    """Keys of the FAQs whose file differs from what is live."""
+    root = services.current().faqs.root
+    return {Path(name).stem for name in unpublished() or () if (root / name).parent == faq_dir(root)}
 
 
 @bp.route("/")
@@ -25,7 +42,7 @@ def index():
     return render_template(
         "publish.html", live=store.live(), history=store.history(),
         active=active if active and active["state"] not in FINISHED else None,
-        last=store.last(), worker_alive=store.worker_alive(),
+        last=store.last(), worker_alive=store.worker_alive(), unpublished=unpublished(),
         at=lambda epoch: datetime.fromtimestamp(epoch, timezone.utc),
     )
 

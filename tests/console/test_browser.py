@@ -5,6 +5,7 @@ SSE, template-only mode, and two agents racing for one chat in separate sessions
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import threading
@@ -82,6 +83,18 @@ def live(redis_client):
     server = Live(redis_client)
     yield server
     server.stop()
+
+
+@contextlib.contextmanager
+def serve(app):
+    """`app` on a free local port for the browser, in a thread; the server has `.url`."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server.url = f"http://127.0.0.1:{server.server_port}"
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
 
 
 def sign_in(browser, live, name):

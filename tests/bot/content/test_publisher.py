@@ -1,12 +1,15 @@
 """Publish for real: the worker process on a copy of the project (its own git repository), the
-running stack's Rasa hot-swapped while customers write, a rollback, a refused publish.
+running stack's Rasa hot-swapped while customers write, a rollback of model and data/, the same
+from the browser, a refused publish.
 
 Real trainings in this module: the accepted publish's model and, beside it in the check
-process, the NLU-only check models (the baseline and the two publishes; the refused one may
-train its model too, the check runs beside the training).
+process, the NLU-only check models (the baseline and the publishes; the refused one may train
+its model too, the check runs beside the training). The browser's publish has the first one's
+data, so it reuses its model (the fingerprint stamp) and the check's cached components.
 """
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import threading
@@ -16,9 +19,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.content import training
+from playwright.sync_api import Error as PlaywrightError
+
+from bot.content import history, training
 from bot.content.catalog import load_catalog
 from bot.content.publish_store import FINISHED, PUBLISHED, REFUSED, ROLLBACK, PublishStore
+from tests.console.test_browser import browser, serve, sign_in  # noqa: F401 - the fixture
+from tests.console.test_browser import pytestmark as BROWSER_MARKS
 from tests.stack import PY, ROOT
 from tests.test_end_to_end import Customer, text_of
 
@@ -67,7 +74,7 @@ def project(tmp_path_factory, trained_model):
     (root / "models").mkdir()
     shutil.copyfile(trained_model, root / "models" / f"{training.MODEL_NAME}.tar.gz")
     (root / "models" / f"{training.MODEL_NAME}.fingerprint.json").write_text(
-        __import__("json").dumps(training.fingerprint(root)))
+        json.dumps(training.fingerprint(root)))
     _git(root, "init", "-q")
     _git(root, "add", "data")
     _git(root, "-c", "user.name=dev", "-c", "user.email=dev@example.invalid", "commit", "-q", "-m", "data")
@@ -113,7 +120,7 @@ def _loaded(stack) -> str:
     return httpx.get(f"{stack.rasa_url}/status", params={"token": stack.env["RASA_TOKEN"]}).json()["model_file"]
 
 
-def test_publish_hot_swaps_under_traffic_then_rolls_back(stack, project, publisher):
+def test_publish_hot_swaps_under_traffic_then_rollback_restores_model_and_data(stack, project, publisher):
     from core.redis_conn import get_redis
 
     store = PublishStore(get_redis(stack.redis_url))
@@ -173,6 +180,97 @@ def test_publish_hot_swaps_under_traffic_then_rolls_back(stack, project, publish
     newest = max((project / "models").glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
     assert newest == Path(initial["model"]), "a restarted Rasa must load the rolled-back model"
     assert store.history()[0]["kind"] == ROLLBACK
+    # data/ is the rolled-back-to publish's again: a restart (the launcher retrains from data/)
+    # keeps the rollback, and the FAQ editor shows what customers get.
+    assert NEW_EXAMPLE not in (project / "data" / "faq" / "shipping_cost.yml").read_text(encoding="utf-8")
+    stamp = project / "models" / f"{training.MODEL_NAME}.fingerprint.json"
+    assert training.fingerprint(project) == json.loads(stamp.read_text()), "data/ is not what the initial model was trained from"
+    rolled = store.history()[0]
+    assert _git(project, "log", "-1", "--format=%an %H %s").split() == [
+        "lucia", rolled["commit"], "Rollback", "to", "initial", "by", "lucia"]
+    assert "-    - " + NEW_EXAMPLE in rolled["diff"] and rolled["files"] == ["data/faq/shipping_cost.yml"]
+
+
+@pytest.fixture
+def console(stack, project, tmp_path):
+    """The console on the publisher's project and Redis, served for the browser."""
+    from console import create_app
+    from console.auth.users import UserStore
+    from core.redis_conn import get_redis
+    from tests.bot.insights.recorder import sqlite_url
+    from tests.console.conftest import PASSWORDS, ROLES
+
+    client = get_redis(stack.redis_url)
+    UserStore(client).create("lucia", ROLES["lucia"], PASSWORDS["lucia"])
+    app = create_app({"REDIS": client, "RASA_URL": stack.rasa_url, "RASA_TOKEN": stack.env["RASA_TOKEN"],
+                      "SECRET_KEY": "browser-secret", "PROJECT_DIR": project, "EVENTS_DB_URL": sqlite_url(tmp_path)})
+    with serve(app) as server:
+        yield server
+
+
+def _watch_until_reloaded(page) -> list[tuple[str, list[str]]]:
+    """What publish.js shows while the job runs (state, stage statuses), until the page reloads
+    when the job ends; the marker set before is gone after the reload."""
+    page.evaluate("window.__same_page = true")
+    seen = []
+    deadline = time.monotonic() + 400
+    while time.monotonic() < deadline:
+        try:
+            if not page.evaluate("window.__same_page === true"):
+                page.wait_for_load_state()
+                return seen
+            seen.append((page.inner_text("#publish-state"), page.locator("#publish-stages .stage-status").all_inner_texts()))
+        except PlaywrightError:  # the page navigated during the call: it is reloading
+            continue
+        page.wait_for_timeout(200)
+    raise AssertionError(f"the page never reloaded: {seen[-1:]}")
+
+
+@BROWSER_MARKS[0]
+@BROWSER_MARKS[1]
+def test_a_lead_publishes_and_rolls_back_in_the_browser(browser, console, stack, project, publisher):  # noqa: F811
+    """The same data as the first publish (its training and check are reused), from the page."""
+    from core.redis_conn import get_redis
+
+    store = PublishStore(get_redis(stack.redis_url))
+    before = history.data_files(project)
+    _add_examples(project, "shipping_cost", [NEW_EXAMPLE])
+    page = sign_in(browser, console, "lucia")
+    page.goto(console.url + "/publish/")
+    assert "data/faq/shipping_cost.yml" in page.inner_text("#unpublished")
+
+    page.click("#publish-button")
+    page.wait_for_selector("#publish-job")
+    seen = _watch_until_reloaded(page)
+    assert any(state == "running" and "done" in statuses for state, statuses in seen), seen
+    assert page.inner_text("#publish-state") == "published"
+    assert page.locator("#publish-stages .stage-status").all_inner_texts() == ["done"] * 5
+    published = store.history()[0]
+    row = page.locator(f"tr[data-record='{published['id']}']")
+    row.locator("summary").click()
+    assert "+    - " + NEW_EXAMPLE in row.locator("pre.diff").inner_text()
+    assert _loaded(stack) == Path(published["model"]).name
+    assert "No unpublished changes" in page.inner_text("#unpublished")
+
+    # A saved edit that is not live: the rollback says it discards it, and its diff keeps it.
+    returns = project / "data" / "faq" / "returns.yml"
+    returns.write_text(returns.read_text(encoding="utf-8") + "# saved, never published\n", encoding="utf-8")
+    page.reload()
+    warnings = []
+    page.once("dialog", lambda dialog: (warnings.append(dialog.message), dialog.accept()))
+    page.click("tr[data-record='initial'] .rollback-form button")
+    page.wait_for_selector("#publish-job h2:has-text('Rollback')")
+    assert "1 file has unpublished changes; rolling back discards them" in warnings[0], warnings
+    if page.inner_text("#publish-state") != "published":
+        _watch_until_reloaded(page)
+    assert page.inner_text("#publish-state") == "published"
+    back = store.history()[0]
+    assert (back["kind"], back["target"]) == (ROLLBACK, "initial")
+    assert history.data_files(project) == before
+    assert _loaded(stack) == Path(store.record("initial")["model"]).name
+    assert "+# saved, never published" not in back["diff"] and "-# saved, never published" in back["diff"]
+    assert "No unpublished changes" in page.inner_text("#unpublished")
+    page.context.close()
 
 
 def test_a_publish_that_loses_out_of_scope_rejection_is_refused(stack, project, publisher):

@@ -4,16 +4,14 @@ from __future__ import annotations
 import datetime as dt
 import os
 import random
-import threading
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 from console import create_app
 from core.clock import FixedClock
 from tests.bot.insights.recorder import Recorder, sqlite_url
-from tests.console.test_browser import ARGS, CHROMIUM, DOCS, sign_in
+from tests.console.test_browser import ARGS, CHROMIUM, DOCS, serve, sign_in
 
 pytestmark = [
     pytest.mark.browser,
@@ -48,11 +46,8 @@ def live(redis_client, tmp_path, users):
     _two_weeks(Recorder(url), clock.now())
     app = create_app({"REDIS": redis_client, "CLOCK": clock, "SECRET_KEY": "browser-secret",
                       "EVENTS_DB_URL": url, "TIMEZONE": "UTC"})
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    server.url = f"http://127.0.0.1:{server.server_port}"
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield server
-    server.shutdown()
+    with serve(app) as server:
+        yield server
 
 
 @pytest.fixture

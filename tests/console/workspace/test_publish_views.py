@@ -2,8 +2,10 @@
 (its progress, a refusal's reasons, the history with diffs) and rolls back to a kept model."""
 from __future__ import annotations
 
+import re
 import time
 
+from bot.content import history
 from bot.content.publish_store import QUEUE, REFUSED, ROLLBACK, PublishStore
 
 
@@ -70,3 +72,25 @@ def test_history_shows_who_published_what_with_the_diff_and_rolls_back(client_fo
     job = store.active()
     assert (job["kind"], job["target"], job["user"]) == (ROLLBACK, "p1", "lucia")
     assert lucia.post("/publish/rollback/missing", data={"csrf_token": lucia.csrf}).status_code == 404
+
+
+def test_saved_edits_not_live_are_listed_and_the_rollback_warns_it_discards_them(client_for, redis_client, project):
+    store = PublishStore(redis_client)
+    record = {"id": "p1", "kind": "publish", "user": "lucia", "at": time.time() - 60, "model": "/m/a-p1.tar.gz",
+              "commit": None, "data_commit": None, "diff": "", "files": [], "measurement": None}
+    store.add_history(record, history.data_files(project))
+    store.add_history({**record, "id": "p2", "model": "/m/a-p2.tar.gz"}, history.data_files(project))
+    lucia = client_for("lucia")
+    page = lucia.get("/publish/").get_data(as_text=True)
+    assert "No unpublished changes" in page and "unpublished changes; rolling back" not in page
+
+    path = project / "data" / "faq" / "returns.yml"
+    path.write_text(path.read_text(encoding="utf-8") + "\n# saved, not published\n", encoding="utf-8")
+    page = lucia.get("/publish/").get_data(as_text=True)
+    assert "Unpublished changes: 1 file saved since what is live" in page
+    assert "<code>data/faq/returns.yml</code>" in page
+    assert ("1 file has unpublished changes; rolling back discards them — they stay in the history's diff."
+            in page.split('class="rollback-form"')[1].split(">")[0])
+    faqs = lucia.get("/faqs/").get_data(as_text=True)
+    rows = {key: row for key, row in re.findall(r'<tr data-faq="([^"]+)">(.*?)</tr>', faqs, re.S)}
+    assert "unpublished" in rows["returns"] and "unpublished" not in rows["shipping_cost"]
