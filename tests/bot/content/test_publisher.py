@@ -1,11 +1,10 @@
 """Publish for real: the worker process on a copy of the project (its own git repository), the
-running stack's Rasa hot-swapped while customers write, a rollback of model and data/, the same
-from the browser, a refused publish.
+running stack's Rasa hot-swapped while customers write, a rollback of model and data/, a refused
+publish. The same from the console in a browser: tests/test_lead_workflow_end_to_end.py.
 
 Real trainings in this module: the accepted publish's model and, beside it in the check
 process, the NLU-only check models (the baseline and the publishes; the refused one may train
-its model too, the check runs beside the training). The browser's publish has the first one's
-data, so it reuses its model (the fingerprint stamp) and the check's cached components.
+its model too, the check runs beside the training).
 """
 from __future__ import annotations
 
@@ -19,13 +18,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from playwright.sync_api import Error as PlaywrightError
 
-from bot.content import history, training
+from bot.content import training
 from bot.content.catalog import load_catalog
 from bot.content.publish_store import FINISHED, PUBLISHED, REFUSED, ROLLBACK, PublishStore
-from tests.console.test_browser import browser, serve, sign_in  # noqa: F401 - the fixture
-from tests.console.test_browser import pytestmark as BROWSER_MARKS
 from tests.stack import PY, ROOT
 from tests.test_end_to_end import Customer, text_of
 
@@ -98,6 +94,11 @@ def publisher(stack, project):
                             stdout=log, stderr=subprocess.STDOUT)
     stack.procs["publisher"] = proc
     stack._wait_worker(180)
+    # Ready once the worker has measured what is live (its first job, before any publish).
+    deadline = time.monotonic() + 300
+    while PublishStore(client).live() is None:
+        assert proc.poll() is None and time.monotonic() < deadline, "the worker recorded no baseline"
+        time.sleep(0.5)
     yield proc
     proc.terminate()
     proc.wait(10)
@@ -189,88 +190,6 @@ def test_publish_hot_swaps_under_traffic_then_rollback_restores_model_and_data(s
     assert _git(project, "log", "-1", "--format=%an %H %s").split() == [
         "lucia", rolled["commit"], "Rollback", "to", "initial", "by", "lucia"]
     assert "-    - " + NEW_EXAMPLE in rolled["diff"] and rolled["files"] == ["data/faq/shipping_cost.yml"]
-
-
-@pytest.fixture
-def console(stack, project, tmp_path):
-    """The console on the publisher's project and Redis, served for the browser."""
-    from console import create_app
-    from console.auth.users import UserStore
-    from core.redis_conn import get_redis
-    from tests.bot.insights.recorder import sqlite_url
-    from tests.console.conftest import PASSWORDS, ROLES
-
-    client = get_redis(stack.redis_url)
-    UserStore(client).create("lucia", ROLES["lucia"], PASSWORDS["lucia"])
-    app = create_app({"REDIS": client, "RASA_URL": stack.rasa_url, "RASA_TOKEN": stack.env["RASA_TOKEN"],
-                      "SECRET_KEY": "browser-secret", "PROJECT_DIR": project, "EVENTS_DB_URL": sqlite_url(tmp_path)})
-    with serve(app) as server:
-        yield server
-
-
-def _watch_until_reloaded(page) -> list[tuple[str, list[str]]]:
-    """What publish.js shows while the job runs (state, stage statuses), until the page reloads
-    when the job ends; the marker set before is gone after the reload."""
-    page.evaluate("window.__same_page = true")
-    seen = []
-    deadline = time.monotonic() + 400
-    while time.monotonic() < deadline:
-        try:
-            if not page.evaluate("window.__same_page === true"):
-                page.wait_for_load_state()
-                return seen
-            seen.append((page.inner_text("#publish-state"), page.locator("#publish-stages .stage-status").all_inner_texts()))
-        except PlaywrightError:  # the page navigated during the call: it is reloading
-            continue
-        page.wait_for_timeout(200)
-    raise AssertionError(f"the page never reloaded: {seen[-1:]}")
-
-
-@BROWSER_MARKS[0]
-@BROWSER_MARKS[1]
-def test_a_lead_publishes_and_rolls_back_in_the_browser(browser, console, stack, project, publisher):  # noqa: F811
-    """The same data as the first publish (its training and check are reused), from the page."""
-    from core.redis_conn import get_redis
-
-    store = PublishStore(get_redis(stack.redis_url))
-    before = history.data_files(project)
-    _add_examples(project, "shipping_cost", [NEW_EXAMPLE])
-    page = sign_in(browser, console, "lucia")
-    page.goto(console.url + "/publish/")
-    assert "data/faq/shipping_cost.yml" in page.inner_text("#unpublished")
-
-    page.click("#publish-button")
-    page.wait_for_selector("#publish-job")
-    seen = _watch_until_reloaded(page)
-    assert any(state == "running" and "done" in statuses for state, statuses in seen), seen
-    assert page.inner_text("#publish-state") == "published"
-    assert page.locator("#publish-stages .stage-status").all_inner_texts() == ["done"] * 5
-    published = store.history()[0]
-    row = page.locator(f"tr[data-record='{published['id']}']")
-    row.locator("summary").click()
-    assert "+    - " + NEW_EXAMPLE in row.locator("pre.diff").inner_text()
-    assert _loaded(stack) == Path(published["model"]).name
-    assert "No unpublished changes" in page.inner_text("#unpublished")
-
-    # A saved edit that is not live: the rollback says it discards it, and its diff keeps it.
-    returns = project / "data" / "faq" / "returns.yml"
-    returns.write_text(returns.read_text(encoding="utf-8") + "# saved, never published\n", encoding="utf-8")
-    page.reload()
-    warnings = []
-    page.once("dialog", lambda dialog: (warnings.append(dialog.message), dialog.accept()))
-    page.click("tr[data-record='initial'] .rollback-form button")
-    page.wait_for_selector("#publish-job h2:has-text('Rollback')")
-    assert "1 file has unpublished changes; rolling back discards them" in warnings[0], warnings
-    if page.inner_text("#publish-state") != "published":
-        _watch_until_reloaded(page)
-    assert page.inner_text("#publish-state") == "published"
-    back = store.history()[0]
-    assert (back["kind"], back["target"]) == (ROLLBACK, "initial")
-    assert history.data_files(project) == before
-    assert _loaded(stack) == Path(store.record("initial")["model"]).name
-    assert "+# saved, never published" not in back["diff"] and "-# saved, never published" in back["diff"]
-    assert "No unpublished changes" in page.inner_text("#unpublished")
-    page.context.close()
 
 
 def test_a_publish_that_loses_out_of_scope_rejection_is_refused(stack, project, publisher):
