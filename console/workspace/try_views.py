@@ -8,7 +8,7 @@ import time
 from flask import Blueprint, abort, jsonify, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from bot.content.publish_store import RUNNING
+from bot.content.publish_store import FINISHED as PUBLISH_FINISHED, RUNNING
 from bot.content.try_store import BUILDING, DONE, FINISHED
 
 from .. import services
@@ -48,9 +48,9 @@ def waiting(request_state: str) -> str:
         since = max(0, round(time.time() - draft.get("started", time.time())))
         return f"Building the draft model from the saved FAQs… ({since} s so far)"
     job = svc.publish.active()
-    if job is not None and job["state"] == RUNNING:
-        return (f"A publish by {job['user']} is running ({job.get('stage') or 'starting'}): "
-                "your question is answered right after it.")
+    if job is not None and job["state"] not in PUBLISH_FINISHED:
+        doing = f"is running ({job.get('stage') or 'starting'})" if job["state"] == RUNNING else "goes first"
+        return f"A publish by {job['user']} {doing}: your question is answered right after it."
     if not svc.publish.worker_alive():
         return "The publish worker is not running: your question waits until it starts (make run starts it)."
     return "Asking the draft model…"

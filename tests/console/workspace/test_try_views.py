@@ -66,6 +66,7 @@ def test_a_question_is_queued_for_the_worker_and_the_page_says_what_it_waits_for
     publish = PublishStore(redis_client)
     publish.heartbeat("worker")
     job, _ = publish.enqueue("marta")
+    assert "A publish by marta goes first" in lead.get(url).get_json()["waiting"]
     job.update(state="running", stage="train")
     publish.save(job)
     waiting = lead.get(url).get_json()
