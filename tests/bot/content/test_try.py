@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.content import training
 from bot.content.history import data_files
 from bot.content.publish_store import PublishStore
 from bot.content.try_server import TryServer
@@ -73,3 +74,16 @@ def test_the_worker_answers_with_the_draft_model_and_its_runners_up(server, proj
     assert missed["intent"] == "nlu_fallback", "below the threshold"
     assert missed["ranking"][0]["confidence"] < 0.35 and missed["responses"] == []
     assert missed["unpublished"] == [], "the same data as published"
+
+
+@pytest.mark.model
+def test_an_edit_kept_as_a_draft_is_not_in_the_draft_model(server, project, redis_client):
+    """The editor keeps an edit with problems in Redis, not in data/: the draft model stays as it is."""
+    from console.workspace.faq_editor import FaqEditor
+    from core.clock import SYSTEM_CLOCK
+
+    editor = FaqEditor(redis_client, project, SYSTEM_CLOCK)
+    form = editor.load("returns")
+    form.examples["en"] = ["return"]  # too few examples: kept as a draft
+    assert editor.save(form, "lucia").status == "draft"
+    assert training.up_to_date(project, server.build)

@@ -52,6 +52,9 @@ def test_only_leads_try_and_the_faq_pages_link_to_it(client_for, lead):
     link = re.search(r'id="try-link" href="([^"]+)"', editor).group(1)
     page = lead.get(link.replace("&amp;", "&")).get_data(as_text=True)
     assert f'value="{first}"' in page and 'src="/static/try.js"' in page
+    assert 'id="worker-down"' in page, "no worker heartbeat: questions would wait"
+    PublishStore(lead.application.extensions["console"].redis).heartbeat("worker")
+    assert 'id="worker-down"' not in lead.get("/try/").get_data(as_text=True)
 
 
 def test_a_question_is_queued_for_the_worker_and_the_page_says_what_it_waits_for(lead, redis_client):
