@@ -75,21 +75,21 @@ def _stamp(stamp_path: Path) -> Optional[dict]:
         return None
 
 
-def _paths(output: Path) -> tuple[Path, Path]:
+def model_files(output: Path) -> tuple[Path, Path]:
     """The model in `output` and its fingerprint stamp."""
     return output / f"{MODEL_NAME}.tar.gz", output / f"{MODEL_NAME}.fingerprint.json"
 
 
 def up_to_date(root: Path = ROOT, output: Optional[Path] = None) -> bool:
     """Whether train() would return the model in `output` as it is, without training."""
-    model_path, stamp_path = _paths(output or root / "models")
+    model_path, stamp_path = model_files(output or root / "models")
     return model_path.is_file() and _stamp(stamp_path) == fingerprint(root)
 
 
 def train(root: Path = ROOT, force: bool = False, output: Optional[Path] = None) -> Outcome:
     started = time.perf_counter()
     output = output or root / "models"
-    model_path, stamp_path = _paths(output)
+    model_path, stamp_path = model_files(output)
     current = fingerprint(root)
     previous = _stamp(stamp_path)
     if not force and model_path.is_file() and previous == current:

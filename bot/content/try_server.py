@@ -42,7 +42,7 @@ class TryServer:
 
     @property
     def model(self) -> Path:
-        return self.build / f"{training.MODEL_NAME}.tar.gz"
+        return training.model_files(self.build)[0]
 
     def serve_one(self) -> bool:
         """Answers the oldest waiting question; False when none was waiting."""
