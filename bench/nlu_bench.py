@@ -30,6 +30,7 @@ from bot.content.heldout import (
     OWN_OOS_LABEL,
     REJECTED_INTENTS,
     Row,
+    fallback_threshold,
     plain,
     predicted_label,
     project_examples,
@@ -101,16 +102,6 @@ def score(
 
 
 # -- Rasa -----------------------------------------------------------------------------------
-
-
-def _fallback_threshold(config_path: Path) -> Optional[float]:
-    import yaml
-
-    config = yaml.safe_load(config_path.read_text(encoding="utf-8"))
-    for component in config.get("pipeline") or []:
-        if component.get("name") == "FallbackClassifier":
-            return float(component.get("threshold", 0.3))
-    return None
 
 
 def run(
@@ -284,7 +275,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
     print()
     print_table(results)
-    threshold = _fallback_threshold(args.config)
+    threshold = fallback_threshold(args.config)
     print(f"\nconfig: {args.config}  fallback threshold: {threshold}")
     for r in results:
         print(f"  {r.dataset} / {Path(r.config).stem}: MCC if the threshold were (diagnostic only) {r.mcc_by_threshold}")

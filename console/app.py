@@ -18,11 +18,12 @@ from .workspace.faq_views import bp as faqs_bp
 from .workspace.hours_views import bp as hours_bp
 from .workspace.insights_views import bp as insights_bp
 from .workspace.publish_views import bp as publish_bp
+from .workspace.try_views import bp as try_bp
 
 csrf = CSRFProtect()
 
 BLUEPRINTS = (auth_bp, queue_bp, conversation_bp, canned_bp, events_bp, faqs_bp, hours_bp, insights_bp,
-              publish_bp)
+              publish_bp, try_bp)
 
 
 def create_app(config: dict | None = None) -> Flask:

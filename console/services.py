@@ -9,6 +9,7 @@ from flask import current_app
 from core.clock import SYSTEM_CLOCK
 from bot.content.catalog import ROOT
 from bot.content.publish_store import PublishStore
+from bot.content.try_store import TryStore
 from bot.handoff import Handoff
 from bot.insights.reader import EventInsights
 from connector.policy.window import ServiceWindow
@@ -46,6 +47,7 @@ class Services:
     hours: HoursDocument
     insights: EventInsights
     publish: PublishStore
+    tries: TryStore
 
 
 def current() -> Services:
@@ -77,4 +79,5 @@ def build(config: dict) -> Services:
         hours=HoursDocument(config.get("BUSINESS_HOURS_FILE")),
         insights=config.get("INSIGHTS") or EventInsights(config["EVENTS_DB_URL"], clock),
         publish=PublishStore(r),
+        tries=TryStore(r),
     )

@@ -106,6 +106,18 @@ def nlu_config(config_path: Path) -> str:
     return yaml.safe_dump(config, sort_keys=False, allow_unicode=True)
 
 
+def fallback_threshold(config_path: Path) -> Optional[float]:
+    """The FallbackClassifier's threshold in a config (Rasa's default when the config names none):
+    below it the intent becomes nlu_fallback. None without a FallbackClassifier."""
+    import yaml
+
+    config = yaml.safe_load(config_path.read_text(encoding="utf-8"))
+    for component in config.get("pipeline") or []:
+        if component.get("name") == "FallbackClassifier":
+            return float(component.get("threshold", 0.3))
+    return None
+
+
 def predicted_label(parsed: dict, oos_label: str) -> str:
     name = (parsed.get("intent") or {}).get("name")
     if not name or name in REJECTED_INTENTS:

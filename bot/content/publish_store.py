@@ -6,7 +6,8 @@ writer of a job's progress, of the history and of what is live.
     publish:queue          list of job ids, LPUSH by the console, BRPOP by the worker
     publish:active         id of the job queued or running (SET NX: one publish at a time)
     publish:last           id of the newest job, whatever its state (the console shows it)
-    publish:lock           held by the worker running a job (TTL, renewed per stage)
+    publish:lock           held by the worker running a job or building the try-it draft into
+                           var/publish/build (TTL, renewed per stage)
     publish:job:{id}       JSON: kind, user, state, stage, stages [{name, seconds, status}],
                            reason, verdict, model, target (TTL 30 days)
     publish:history        JSON records newest first (initial, publish and rollback), newest 200
@@ -24,7 +25,7 @@ from __future__ import annotations
 import json
 import secrets
 import time
-from typing import Optional
+from typing import Optional, Sequence
 
 import redis
 
@@ -106,9 +107,12 @@ class PublishStore:
     def save(self, job: dict) -> None:
         self.redis.set(job_key(job["id"]), json.dumps(job), ex=JOB_TTL)
 
-    def next_job(self, timeout: int) -> Optional[dict]:
-        popped = self.redis.brpop(QUEUE, timeout=timeout)
-        return self.job(popped[1]) if popped else None
+    def next_job(self, timeout: int, wake: Sequence[str] = ()) -> Optional[dict]:
+        """The next job, waiting up to `timeout` s; a push to a `wake` list ends the wait early
+        with None (the try-it requests: bot/content/try_store.py). Redis pops the first
+        non-empty list named, so a queued job always comes before a wake-up."""
+        popped = self.redis.brpop([QUEUE, *wake], timeout=timeout)
+        return self.job(popped[1]) if popped and popped[0] == QUEUE else None
 
     def requeue(self, job: dict) -> None:
         self.redis.rpush(QUEUE, job["id"])
@@ -120,12 +124,15 @@ class PublishStore:
         if self.redis.get(LOCK) == owner:
             self.redis.expire(LOCK, LOCK_SECONDS)
 
+    def unlock(self, owner: str) -> None:
+        if self.redis.get(LOCK) == owner:
+            self.redis.delete(LOCK)
+
     def finish(self, job: dict, owner: str) -> None:
         self.save(job)
         if self.redis.get(ACTIVE) == job["id"]:
             self.redis.delete(ACTIVE)
-        if self.redis.get(LOCK) == owner:
-            self.redis.delete(LOCK)
+        self.unlock(owner)
 
     def add_history(self, record: dict, files: Optional[dict] = None) -> None:
         """`record` becomes the newest and the live one, with `files` (its data/) when its data

@@ -6,6 +6,7 @@ One job at a time from `publish:queue` (bot/content/publish_store.py):
             stops the publish before the swap)
   rollback: swap → restore data → first answer, to the model and data/ of an earlier record
 Each stage's state and seconds go to the job's record as they happen, for the console.
+Between jobs it answers the console's try-it questions with the draft model (try_server.py).
 
 The swap is Rasa's `PUT /model` on every Rasa process (RASA_URLS, comma-separated; default
 RASA_URL). Rasa builds the new agent, then replaces `app.ctx.agent` in one assignment; a message
@@ -41,6 +42,8 @@ from bot.content.catalog import ROOT
 from bot.content.publish_store import (
     FAILED, PUBLISH, PUBLISHED, REFUSED, ROLLBACK, RUNNING, PublishStore,
 )
+from bot.content.try_server import TryServer
+from bot.content.try_store import WAKE as TRY_WAKE, TryStore
 
 log = logging.getLogger(__name__)
 # The check before the training: a refused publish then costs seconds, not a training.
@@ -115,11 +118,15 @@ class Publisher:
         self.store.recover()
         self.store.heartbeat(self.owner)
         self.ensure_baseline()
+        tries = TryServer(TryStore(self.store.redis), self.store, self.root, self.build, self.owner)
         while True:
             self.store.heartbeat(self.owner)
-            job = self.store.next_job(poll_seconds)
+            # A try-it question wakes the wait up; a queued publish still goes first.
+            job = self.store.next_job(poll_seconds, wake=(TRY_WAKE,))
             if job is not None:
                 self.handle(job)
+            else:
+                tries.serve_one()
 
     def ensure_baseline(self) -> None:
         """Before the first publish, what Rasa runs (the newest model in models/, which

@@ -68,18 +68,30 @@ def fingerprint(root: Path = ROOT) -> dict:
     }
 
 
+def _stamp(stamp_path: Path) -> Optional[dict]:
+    try:
+        return json.loads(stamp_path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def model_files(output: Path) -> tuple[Path, Path]:
+    """The model in `output` and its fingerprint stamp."""
+    return output / f"{MODEL_NAME}.tar.gz", output / f"{MODEL_NAME}.fingerprint.json"
+
+
+def up_to_date(root: Path = ROOT, output: Optional[Path] = None) -> bool:
+    """Whether train() would return the model in `output` as it is, without training."""
+    model_path, stamp_path = model_files(output or root / "models")
+    return model_path.is_file() and _stamp(stamp_path) == fingerprint(root)
+
+
 def train(root: Path = ROOT, force: bool = False, output: Optional[Path] = None) -> Outcome:
     started = time.perf_counter()
     output = output or root / "models"
-    model_path = output / f"{MODEL_NAME}.tar.gz"
-    stamp_path = output / f"{MODEL_NAME}.fingerprint.json"
+    model_path, stamp_path = model_files(output)
     current = fingerprint(root)
-    previous = None
-    if stamp_path.is_file():
-        try:
-            previous = json.loads(stamp_path.read_text())
-        except ValueError:
-            previous = None
+    previous = _stamp(stamp_path)
     if not force and model_path.is_file() and previous == current:
         return Outcome(model_path, False, time.perf_counter() - started)
 

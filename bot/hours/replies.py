@@ -24,16 +24,27 @@ def opening_status(hours: BusinessHours, at: dt.datetime, language: str) -> tupl
     return False, {"back": hours.back_message(at, language)}
 
 
-def render(name: str, language: str, values: dict[str, Any], responses: dict[str, Any]) -> str:
-    """The text of response ``name`` in ``language`` as Rasa fills it (its own interpolator)."""
-    from rasa.core.nlg.interpolator import interpolate_text  # heavy; only the preview needs it
-
+def variation(name: str, language: str, responses: dict[str, Any]) -> dict[str, Any]:
+    """The variation of response ``name`` Rasa picks for ``language``: the one its condition
+    selects, else the one without a condition."""
     variations = responses.get(name) or []
     chosen = next((v for v in variations if variation_language(v) == language), None)
     chosen = chosen or next((v for v in variations if not v.get("condition")), None)
     if chosen is None:
         raise KeyError(f"no response {name!r} in the domain")
-    return interpolate_text(str(chosen.get("text") or ""), values)
+    return chosen
+
+
+def fill(text: str, values: dict[str, Any]) -> str:
+    """A response text filled as Rasa fills it (its own interpolator)."""
+    from rasa.core.nlg.interpolator import interpolate_text  # heavy; only the previews need it
+
+    return interpolate_text(text, values)
+
+
+def render(name: str, language: str, values: dict[str, Any], responses: dict[str, Any]) -> str:
+    """The text of response ``name`` in ``language`` as Rasa fills it."""
+    return fill(str(variation(name, language, responses).get("text") or ""), values)
 
 
 def domain_responses(path: Path = DOMAIN_FILE) -> dict[str, Any]:

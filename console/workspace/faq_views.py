@@ -11,6 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.content.catalog import LANGUAGES, Button
 from bot.content.faq_file import ABSENT, KEY
 from bot.content.validate import faq_pick_payload
+from bot.hours import BusinessHours
 from bot.hours.source import HoursFile
 from bot.hours.wording import answer_values
 
@@ -56,11 +57,15 @@ def as_sent(text: str, language: str) -> str:
     `{hours_week}` and `{hours_special}`), so the preview is what the customer gets."""
     if "{hours_" not in text:
         return text
-    svc = services.current()
-    hours = _HOURS_FILES.setdefault(svc.hours.path, HoursFile(svc.hours.path)).current()
-    for name, value in answer_values(hours, svc.clock.now(), language).items():
+    for name, value in answer_values(current_hours(), services.current().clock.now(), language).items():
         text = text.replace("{" + name + "}", value)
     return text
+
+
+def current_hours() -> BusinessHours:
+    """The schedule the bot reads now: the console's hours file, as saved."""
+    path = services.current().hours.path
+    return _HOURS_FILES.setdefault(path, HoursFile(path)).current()
 
 
 # One live reader per hours file (it re-reads the file only when it changes).

@@ -2,9 +2,10 @@
 running stack's Rasa hot-swapped while customers write, a rollback of model and data/, a refused
 publish. The same from the console in a browser: tests/test_lead_workflow_end_to_end.py.
 
-Real trainings in this module: the accepted publish's model and, beside it in the check
-process, the NLU-only check models (the baseline and the publishes; the refused one may train
-its model too, the check runs beside the training).
+Real trainings in this module: the accepted publish's model (built as the draft a try-it
+question asks for first, which the publish then reuses) and, beside it in the check
+process, the NLU-only check models (the baseline and the two publishes; the refused one may
+train its model too, the check runs beside the training).
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ import pytest
 from bot.content import training
 from bot.content.catalog import load_catalog
 from bot.content.publish_store import FINISHED, PUBLISHED, REFUSED, ROLLBACK, PublishStore
+from bot.content.try_store import DONE, FINISHED as TRY_FINISHED, TryStore
 from tests.stack import PY, ROOT
 from tests.test_end_to_end import Customer, text_of
 
@@ -58,19 +60,26 @@ def _add_examples(project: Path, faq: str, texts: list[str]) -> None:
     path.write_text("".join(lines), encoding="utf-8")
 
 
-@pytest.fixture(scope="module")
-def project(tmp_path_factory, trained_model):
-    """A copy of the project in its own git repository, with the stack's model as the live one
-    (trained from the same inputs, so its fingerprint is this copy's)."""
-    root = tmp_path_factory.mktemp("publish-project")
+def copy_with_model(root: Path, trained_model: Path, model_dir: str = "models") -> Path:
+    """The project's inputs copied into `root`, with the session's model in `model_dir` stamped
+    with this copy's fingerprint (it was trained from the same inputs): nothing to train there
+    until the data changes."""
+    root.mkdir(parents=True, exist_ok=True)
     for name in ("config.yml", "domain.yml"):
         shutil.copy2(ROOT / name, root / name)
     shutil.copytree(ROOT / "data", root / "data")
     shutil.copytree(ROOT / "bot" / "nlu", root / "bot" / "nlu")
-    (root / "models").mkdir()
-    shutil.copyfile(trained_model, root / "models" / f"{training.MODEL_NAME}.tar.gz")
-    (root / "models" / f"{training.MODEL_NAME}.fingerprint.json").write_text(
+    (root / model_dir).mkdir(parents=True)
+    shutil.copyfile(trained_model, root / model_dir / f"{training.MODEL_NAME}.tar.gz")
+    (root / model_dir / f"{training.MODEL_NAME}.fingerprint.json").write_text(
         json.dumps(training.fingerprint(root)))
+    return root
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory, trained_model):
+    """A copy of the project in its own git repository, with the stack's model as the live one."""
+    root = copy_with_model(tmp_path_factory.mktemp("publish-project"), trained_model)
     _git(root, "init", "-q")
     _git(root, "add", "data")
     _git(root, "-c", "user.name=dev", "-c", "user.email=dev@example.invalid", "commit", "-q", "-m", "data")
@@ -107,14 +116,23 @@ def publisher(stack, project):
               json={"model_file": str(stack.model)}, timeout=120)
 
 
-def _wait_for(store: PublishStore, job_id: str, timeout: float = 400) -> dict:
+def _finished(read, states, what: str, timeout: float = 400) -> dict:
+    """The record `read()` returns once its state is one of `states`."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        job = store.job(job_id)
-        if job["state"] in FINISHED:
-            return job
+        record = read()
+        if record["state"] in states:
+            return record
         time.sleep(0.3)
-    raise AssertionError(f"job {job_id} did not finish: {store.job(job_id)}")
+    raise AssertionError(f"{what} did not finish: {read()}")
+
+
+def _wait_for(store: PublishStore, job_id: str) -> dict:
+    return _finished(lambda: store.job(job_id), FINISHED, f"job {job_id}")
+
+
+def _wait_for_answer(tries: TryStore, request_id: str) -> dict:
+    return _finished(lambda: tries.request(request_id), TRY_FINISHED, f"try-it request {request_id}")
 
 
 def _loaded(stack) -> str:
@@ -127,6 +145,17 @@ def test_publish_hot_swaps_under_traffic_then_rollback_restores_model_and_data(s
     store = PublishStore(get_redis(stack.redis_url))
     answer = load_catalog(project / "data" / "faq").get("shipping_cost").answer("es")
     _add_examples(project, "shipping_cost", [NEW_EXAMPLE])
+
+    # Try it first: the edit made the draft stale, so the worker builds it (the one training of
+    # this publish) and answers with it; the publish then finds it up to date.
+    tries = TryStore(store.redis)
+    tried = _wait_for_answer(tries, tries.ask(NEW_EXAMPLE, "lucia")["id"])
+    assert tried["state"] == DONE and tried["built_seconds"] > 0, tried
+    assert tried["result"]["ranking"][0]["label"] == "faq/shipping_cost"
+    assert tried["result"]["unpublished"] == ["data/faq/shipping_cost.yml"]
+    draft = project / "var" / "publish" / "build" / f"{training.MODEL_NAME}.tar.gz"
+    built = draft.stat().st_mtime_ns
+
     job, queued = store.enqueue("lucia")
     assert queued
     assert store.enqueue("lucia")[0]["id"] == job["id"], "a second publish waits for the first"
@@ -165,6 +194,7 @@ def test_publish_hot_swaps_under_traffic_then_rollback_restores_model_and_data(s
         assert text_of(reply) == answer
 
     assert _loaded(stack) == Path(done["model"]).name
+    assert draft.stat().st_mtime_ns == built, "the publish trained nothing: it published the draft"
     record = store.history()[0]
     assert (record["id"], record["user"], record["kind"]) == (done["id"], "lucia", "publish")
     assert "+    - " + NEW_EXAMPLE in record["diff"]
