@@ -15,14 +15,11 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.handoff import current_hours, language_of, opening_status
+from actions.handoff import current_hours, language_of
 from bot.content.catalog import FAQ_RESPONSE_PREFIX, load_catalog
+from bot.hours.replies import after_faq
 from bot.hours.wording import answer_values
 from core.clock import SYSTEM_CLOCK
-
-# The FAQ whose answer (the week's hours) also needs the answer for *now*.
-HOURS_FAQ = "opening_hours"
-
 
 @functools.lru_cache(maxsize=1)
 def _offer_agent_keys() -> frozenset[str]:
@@ -30,12 +27,9 @@ def _offer_agent_keys() -> frozenset[str]:
 
 
 def follow_up(dispatcher: CollectingDispatcher, tracker: Tracker, key: str | None) -> None:
-    if key == HOURS_FAQ:
-        opening_status(dispatcher, tracker)
-    if key in _offer_agent_keys():
-        dispatcher.utter_message(response="utter_offer_agent")
-    else:
-        dispatcher.utter_message(response="utter_anything_else")
+    for response, values in after_faq(key or "", key in _offer_agent_keys(), current_hours(),
+                                      SYSTEM_CLOCK.now(), language_of(tracker)):
+        dispatcher.utter_message(response=response, **values)
 
 
 def retrieved_faq_key(tracker: Tracker) -> str | None:

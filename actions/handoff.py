@@ -18,7 +18,6 @@ from rasa_sdk.executor import CollectingDispatcher
 from core.clock import SYSTEM_CLOCK
 from bot.handoff import Handoff
 from bot.hours import AfterHoursNotice, BusinessHours
-from bot.hours.replies import opening_status as status_values
 from bot.hours.source import HoursFile
 from core.redis_conn import get_redis
 
@@ -103,15 +102,6 @@ class ActionHandoff(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]):
         return hand_off(dispatcher, tracker, "asked for a person")
-
-
-def opening_status(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
-    """'¿Están abiertos?' gets the answer for *now*, not only the weekly schedule."""
-    is_open, values = status_values(current_hours(), SYSTEM_CLOCK.now(), language_of(tracker))
-    if is_open:
-        dispatcher.utter_message(response="utter_open_now", **values)
-    else:
-        dispatcher.utter_message(response="utter_closed_now", **values)
 
 
 class ActionFallback(Action):

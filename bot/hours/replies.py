@@ -24,6 +24,25 @@ def opening_status(hours: BusinessHours, at: dt.datetime, language: str) -> tupl
     return False, {"back": hours.back_message(at, language)}
 
 
+def now_reply(hours: BusinessHours, at: dt.datetime, language: str) -> tuple[str, dict[str, str]]:
+    """The response that answers "open now?" at `at`, with its values."""
+    is_open, values = opening_status(hours, at, language)
+    return ("utter_open_now" if is_open else "utter_closed_now"), values
+
+
+# The FAQ whose answer (the week's hours) is followed by the answer for *now*.
+HOURS_FAQ = "opening_hours"
+
+
+def after_faq(key: str, offers_agent: bool, hours: BusinessHours, at: dt.datetime,
+              language: str) -> list[tuple[str, dict[str, str]]]:
+    """What follows FAQ `key`'s answer, in order, as (response, values): what actions/faq.py
+    sends and what the console's previews show."""
+    follow = [now_reply(hours, at, language)] if key == HOURS_FAQ else []
+    follow.append(("utter_offer_agent" if offers_agent else "utter_anything_else", {}))
+    return follow
+
+
 def variation(name: str, language: str, responses: dict[str, Any]) -> dict[str, Any]:
     """The variation of response ``name`` Rasa picks for ``language``: the one its condition
     selects, else the one without a condition."""

@@ -11,10 +11,8 @@ from dataclasses import dataclass
 
 from bot.content.catalog import load_catalog
 from bot.hours import BusinessHours
-from bot.hours.replies import domain_responses, opening_status, render
+from bot.hours.replies import HOURS_FAQ, domain_responses, now_reply, render
 from bot.hours.wording import answer_values
-
-HOURS_FAQ = "opening_hours"
 
 
 @dataclass(frozen=True)
@@ -35,15 +33,16 @@ def preview(hours: BusinessHours, at: dt.datetime, language: str) -> list[Said]:
     faq = load_catalog().get(HOURS_FAQ)
     if faq is not None:
         responses[faq.response] = [v.raw for vs in faq.answers.values() for v in vs]
-    is_open, status = opening_status(hours, at, language)
+    is_open = hours.is_open(at)
+    now_response, status = now_reply(hours, at, language)
     back = {"back": hours.back_message(at, language)}
     said = []
     if faq is not None:
         said.append(Said("Asks for the opening hours (the FAQ answer)",
                          render(faq.response, language, answer_values(hours, at, language), responses)))
-    # actions/handoff.py opening_status: follows the opening-hours answer.
+    # bot/hours/replies.py after_faq: follows the opening-hours answer.
     said.append(Said("Asks “are you open now?” (sent after the hours answer)",
-                     render("utter_open_now" if is_open else "utter_closed_now", language, status, responses)))
+                     render(now_response, language, status, responses)))
     # actions/handoff.py hand_off: after hours the customer is told when a person is back.
     if is_open:
         said.append(Said("Asks for a person", None, "Open: the chat joins the queue for the next agent."))

@@ -16,12 +16,11 @@ from bot.content.catalog import DEFAULT_LANGUAGE, FAQ_INTENT_PREFIX, Faq, load_c
 from bot.content.faq_file import faq_dir
 from bot.content.heldout import fallback_threshold
 from bot.content.try_server import FALLBACK_INTENT
-from bot.hours.replies import domain_responses, fill, opening_status, variation
+from bot.hours.replies import after_faq, domain_responses, fill, variation
 from bot.hours.wording import answer_values
 
 from .. import services
 from .faq_views import current_hours
-from .hours_preview import HOURS_FAQ
 from .wa_preview import Preview, preview
 
 
@@ -76,14 +75,12 @@ def answer_of(result: dict, root: Path) -> Answer:
         messages.append(_message("utter_default", language, responses))
         note = "A second miss in a row hands the chat to a person."
     elif key is not None:
-        # actions/faq.py ActionAnswerFaq: the answer filled with the hours, then follow_up().
+        # As actions/faq.py ActionAnswerFaq: the answer filled with the hours, then what follows.
         answer = {f"utter_faq/{key}": result["responses"]}
         messages.append(_message(f"utter_faq/{key}", language, answer, answer_values(hours, now, language)))
-        if key == HOURS_FAQ:
-            is_open, values = opening_status(hours, now, language)
-            messages.append(_message("utter_open_now" if is_open else "utter_closed_now", language, responses, values))
         offer = faq is not None and faq.offer_agent
-        messages.append(_message("utter_offer_agent" if offer else "utter_anything_else", language, responses))
+        for name, values in after_faq(key, offer, hours, now, language):
+            messages.append(_message(name, language, responses, values))
     else:
         action = _rule_action(root, label or "")
         if action in responses:

@@ -37,11 +37,14 @@ def handoff_actions(hours_file):
 
 
 def test_are_you_open_follows_a_saved_hours_file_without_a_restart(handoff_actions, hours_file):
+    import actions.faq as faq_actions
+
     dispatcher = CollectingDispatcher()
-    handoff_actions.opening_status(dispatcher, tracker())
+    faq_actions.follow_up(dispatcher, tracker(), "opening_hours")
     hours_file.write_text(NEVER)
-    handoff_actions.opening_status(dispatcher, tracker())
-    assert [m["response"] for m in dispatcher.messages] == ["utter_open_now", "utter_closed_now"]
+    faq_actions.follow_up(dispatcher, tracker(), "opening_hours")
+    assert [m["response"] for m in dispatcher.messages] == [
+        "utter_open_now", "utter_anything_else", "utter_closed_now", "utter_anything_else"]
 
 
 def test_the_opening_hours_answer_gets_the_hours_of_the_file(handoff_actions, hours_file, monkeypatch):

@@ -54,9 +54,12 @@ def handoff(hours_path):
 @pytest.mark.parametrize("instant", ["2026-12-24 15:30", "2026-11-27 23:30", "2026-11-29 09:00"])
 def test_the_preview_says_what_the_action_says(hours, handoff, monkeypatch, instant):
     at = parse_instant(*instant.split(), hours)
-    monkeypatch.setattr(handoff, "SYSTEM_CLOCK", FixedClock(at.astimezone(dt.timezone.utc)))
+    import actions.faq as faq_actions
+
+    monkeypatch.setattr(faq_actions, "SYSTEM_CLOCK", FixedClock(at.astimezone(dt.timezone.utc)))
     dispatcher = CollectingDispatcher()
-    handoff.opening_status(dispatcher, Tracker("c", {"language": "es"}, {}, [], False, None, {}, "action_listen"))
+    faq_actions.follow_up(dispatcher, Tracker("c", {"language": "es"}, {}, [], False, None, {}, "action_listen"),
+                          "opening_hours")
     message = dispatcher.messages[0]
     values = {k: v for k, v in message.items() if k in ("until", "back")}
     expected = render(message["response"], "es", values, domain_responses())
