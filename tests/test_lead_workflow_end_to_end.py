@@ -129,6 +129,14 @@ def test_a_lead_teaches_the_bot_what_customers_asked_publishes_and_rolls_back(st
     saved = (project / "data" / "faq" / f"{FAQ}.yml").read_text(encoding="utf-8")
     assert all(text in saved for text in ASKED) and FIX.strip() in saved
 
+    # ... tries it with the draft model (the publish worker builds it), as the customer will get it ...
+    lead.goto(console.url + "/try/")
+    lead.fill("#try-question", ASKED[0])
+    lead.click("#try-ask")
+    lead.wait_for_selector("#try-answer", timeout=300_000)
+    assert lead.inner_text("#try-winner .try-faq") == FAQ
+    assert FIX.strip() in lead.inner_text("#try-preview .wa-bubble >> nth=0")
+
     # ... and publishes, watching the stages; the customer asking again gets the new answer.
     lead.goto(console.url + "/publish/")
     assert f"data/faq/{FAQ}.yml" in lead.inner_text("#unpublished")
