@@ -57,10 +57,15 @@ UNUSED_UTTERANCE = re.compile(r"The utterance '([^']+)' is not used in any story
 def responses_used_by_actions(root: Path) -> set[str]:
     """Responses (and retrieval families) that custom actions send: Rasa cannot see them, so it
     calls them unused."""
+    from bot.hours.replies import FOLLOW_UP_RESPONSES
+
     found: set[str] = set()
     for path in sorted((root / "actions").rglob("*.py")):
-        for name, family in ACTION_RESPONSE.findall(path.read_text(encoding="utf-8")):
+        source = path.read_text(encoding="utf-8")
+        for name, family in ACTION_RESPONSE.findall(source):
             found.add(name or family)
+        if "after_faq(" in source:  # an action sends what follows an FAQ answer
+            found.update(FOLLOW_UP_RESPONSES)
     return found
 
 

@@ -24,10 +24,17 @@ def opening_status(hours: BusinessHours, at: dt.datetime, language: str) -> tupl
     return False, {"back": hours.back_message(at, language)}
 
 
+OPEN_NOW, CLOSED_NOW = "utter_open_now", "utter_closed_now"
+OFFER_AGENT, ANYTHING_ELSE = "utter_offer_agent", "utter_anything_else"
+# The responses after_faq names: the action server sends them, so bot/content/rasa_check.py
+# counts them as used (Rasa sees them in no rule).
+FOLLOW_UP_RESPONSES = (OPEN_NOW, CLOSED_NOW, OFFER_AGENT, ANYTHING_ELSE)
+
+
 def now_reply(hours: BusinessHours, at: dt.datetime, language: str) -> tuple[str, dict[str, str]]:
     """The response that answers "open now?" at `at`, with its values."""
     is_open, values = opening_status(hours, at, language)
-    return ("utter_open_now" if is_open else "utter_closed_now"), values
+    return (OPEN_NOW if is_open else CLOSED_NOW), values
 
 
 # The FAQ whose answer (the week's hours) is followed by the answer for *now*.
@@ -39,7 +46,7 @@ def after_faq(key: str, offers_agent: bool, hours: BusinessHours, at: dt.datetim
     """What follows FAQ `key`'s answer, in order, as (response, values): what actions/faq.py
     sends and what the console's previews show."""
     follow = [now_reply(hours, at, language)] if key == HOURS_FAQ else []
-    follow.append(("utter_offer_agent" if offers_agent else "utter_anything_else", {}))
+    follow.append((OFFER_AGENT if offers_agent else ANYTHING_ELSE, {}))
     return follow
 
 
