@@ -118,6 +118,7 @@ class Publisher:
         self.store.recover()
         self.store.heartbeat(self.owner)
         self.ensure_baseline()
+        self.prepare()
         tries = TryServer(TryStore(self.store.redis), self.store, self.root, self.build, self.owner)
         while True:
             self.store.heartbeat(self.owner)
@@ -127,6 +128,18 @@ class Publisher:
                 self.handle(job)
             else:
                 tries.serve_one()
+
+    def prepare(self) -> None:
+        """Once per start, what every training in this process needs: Rasa's training modules
+        (several seconds to import) and the sentence embeddings of the examples, which only
+        an edited or new example changes. The first publish then costs what the next ones do."""
+        import rasa.model_training  # noqa: F401
+
+        from bot.content.heldout import project_examples
+        from bot.nlu import embedding
+        from bot.nlu.text import normalize
+
+        embedding.embed([normalize(text) for text, _, _ in project_examples(self.root)])
 
     def ensure_baseline(self) -> None:
         """Before the first publish, what Rasa runs (the newest model in models/, which
