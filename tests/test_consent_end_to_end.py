@@ -77,6 +77,26 @@ def test_stop_while_waiting_for_a_person_is_honoured_and_the_agent_sees_it(stack
     assert "Marketing" in page and "opted out" in page and "a message to the business" in page
 
 
+def test_the_opt_out_button_of_a_marketing_template_opts_out(stack):
+    wa_id = "5215512340205"
+    customer = Customer(stack, wa_id, "Rosa")
+    customer.says("hola")  # a conversation, so the template has someone to go to
+    customer.wait_for_replies(2)
+    sent = httpx.post(
+        f"{stack.emulator_url}/v23.0/{stack.env['WHATSAPP_PHONE_NUMBER_ID']}/messages",
+        headers={"Authorization": f"Bearer {stack.env['WHATSAPP_ACCESS_TOKEN']}"}, timeout=10,
+        json={"messaging_product": "whatsapp", "to": wa_id, "type": "template", "template": {
+            "name": "reengage_es", "language": {"code": "es_MX"},
+            "components": [{"type": "body", "parameters": [{"type": "text", "text": "Rosa"}]}]}})
+    sent.raise_for_status()
+    (template,) = customer.wait_for_replies(1)
+    customer._post({"type": "button", "message_id": template["id"], "index": 2})  # "Dejar de recibir"
+    (confirmation,) = customer.wait_for_replies(1)
+    assert text_of(confirmation) == CONFIRMATIONS[OPT_OUT]["es"]
+    state = marketing(stack, wa_id)
+    assert (state.state, state.source) == (OPTED_OUT, "template_button")
+
+
 def emulator_preference(stack, wa_id: str, value: str) -> None:
     response = httpx.post(f"{stack.emulator_url}/_emulator/customers/{wa_id}/preferences",
                           json={"value": value}, timeout=10)

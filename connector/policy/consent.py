@@ -125,8 +125,6 @@ class Decision:
 
 
 def _to_ms(at: dt.datetime) -> int:
-    if at.tzinfo is None:
-        raise ValueError("consent times must be timezone-aware")
     return int(at.timestamp() * 1000)
 
 
@@ -166,6 +164,8 @@ class ConsentRegister:
         if not contact:
             raise ValueError("consent needs a contact id")
         check(purpose, state, source)
+        if at is not None and at.tzinfo is None:
+            raise ValueError("consent times must be timezone-aware")
         now = self.clock.now()
         at = now if at is None or at > now + FUTURE_TOLERANCE else at
         at_ms = _to_ms(at)
