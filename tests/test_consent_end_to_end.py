@@ -35,6 +35,15 @@ def test_baja_right_after_the_opt_out_answer_opts_out_and_alta_opts_back_in(stac
     assert text_of(confirmation) == CONFIRMATIONS[OPT_OUT]["es"]
     state = marketing(stack, wa_id)
     assert (state.state, state.source, state.by) == (OPTED_OUT, "message", "customer")
+    # Rasa's tracker (and so the event store) has the message and the reply, but no bot action:
+    # the bot did not handle it, so its statistics and not-understood inbox leave it out.
+    tracker = httpx.get(f"{stack.rasa_url}/conversations/{wa_id}/tracker",
+                        params={"token": stack.env["RASA_TOKEN"]}, timeout=10).json()
+    events = tracker["events"]
+    at = next(i for i, e in enumerate(events) if e["event"] == "user" and e.get("text") == "BAJA")
+    assert events[at]["parse_data"]["intent"]["name"] == "consent_opt_out"
+    assert [e["event"] for e in events[at + 1:]] == ["bot"]
+    assert events[at + 1]["text"] == CONFIRMATIONS[OPT_OUT]["es"]
 
     customer.says("Alta, por favor")
     (again,) = customer.wait_for_replies(1)
