@@ -12,6 +12,7 @@ from bot.content.publish_store import PublishStore
 from bot.content.try_store import TryStore
 from bot.handoff import Handoff
 from bot.insights.reader import EventInsights
+from connector.policy.consent import ConsentRegister
 from connector.policy.window import ServiceWindow
 from connector.cloudapi.delivery import DeliveryLog
 
@@ -35,6 +36,7 @@ class Services:
     clock: object
     desk: Desk
     window: object
+    consent: ConsentRegister
     delivery: object
     rasa: RasaClient
     users: UserStore
@@ -70,7 +72,8 @@ def build(config: dict) -> Services:
     rasa = config.get("RASA") or RasaClient(config.get("RASA_URL", "http://127.0.0.1:5005"),
                                             config.get("RASA_TOKEN", ""))
     return Services(
-        redis=r, clock=clock, desk=Desk(handoff), window=window, delivery=delivery, rasa=rasa,
+        redis=r, clock=clock, desk=Desk(handoff), window=window, consent=ConsentRegister(r, clock),
+        delivery=delivery, rasa=rasa,
         users=UserStore(r), sessions=SessionStore(r, config["SESSION_BIND"]),
         throttle=LoginThrottle(r, config.get("LOGIN_LIMIT", 5), config.get("LOGIN_WINDOW_SECONDS", 300)),
         templates=TemplateRegister(r), canned=CannedReplies(r), notes=Notes(r, clock),

@@ -227,6 +227,10 @@ def create_app(settings: Settings | None = None, emulator: Emulator | None = Non
     def customer_message(wa_id: str):
         return jsonify(emu.customer_sends(wa_id, control_json()))
 
+    @app.post("/_emulator/customers/<wa_id>/preferences")
+    def customer_preference(wa_id: str):
+        return jsonify(emu.customer_preference(wa_id, control_json().get("value")))
+
     @app.post("/_emulator/customers/<wa_id>/seen")
     def customer_seen(wa_id: str):
         ids = control_json().get("ids") or []

@@ -12,7 +12,7 @@ from . import rules
 from .dispatch import Scheduler, WebhookSender
 from .errors import ApiError, CODE_FOR_HTTP, bad_param, invalid, status_error
 from .ids import EmulatorClock, new_numeric_id, new_wamid, sample_png, user_id_for
-from .payloads import WINDOW_SECONDS, envelope, status_payload
+from .payloads import PREFERENCE_DETAILS, WINDOW_SECONDS, envelope, preference_payload, status_payload
 from .settings import Settings
 from .state import StateStore, restore, snapshot
 
@@ -350,6 +350,17 @@ class Emulator:
 
         self.webhooks.send(payload, wa_id, on_delivered=delivered)
         return {"id": record["id"], "webhook": payload}
+
+    def customer_preference(self, wa_id: str, value: Any) -> dict:
+        """The customer stops or resumes the business's marketing messages from WhatsApp's
+        settings: no chat message, only the user_preferences webhook."""
+        if value not in PREFERENCE_DETAILS:
+            raise invalid(f"value must be one of {', '.join(PREFERENCE_DETAILS)}")
+        with self.lock:
+            customer = self.customer(rules.normalize_phone(wa_id))
+            payload = preference_payload(self.settings, customer, value, self.clock.now())
+        self.webhooks.send(payload, customer["wa_id"])
+        return {"webhook": payload}
 
     def _business_message(self, message_id: Any, wa_id: str) -> dict:
         target = self.by_id.get(message_id) if isinstance(message_id, str) else None

@@ -9,13 +9,29 @@ from .settings import Settings
 WINDOW_SECONDS = 24 * 3600
 
 
-def envelope(settings: Settings, value: dict) -> dict:
+# Meta's wording of the two choices in the user_preferences webhook.
+PREFERENCE_DETAILS = {"stop": "User requested to stop marketing messages",
+                      "resume": "User requested to resume marketing messages"}
+
+
+def envelope(settings: Settings, value: dict, field: str = "messages") -> dict:
     return {"object": "whatsapp_business_account", "entry": [{"id": settings.waba_id, "changes": [{
         "value": {"messaging_product": "whatsapp",
                   "metadata": {"display_phone_number": settings.display_phone_number,
                                "phone_number_id": settings.phone_number_id},
                   **value},
-        "field": "messages"}]}]}
+        "field": field}]}]}
+
+
+def preference_payload(settings: Settings, customer: dict, value: str, now: float) -> dict:
+    """The customer stops or resumes marketing messages in WhatsApp's "Offers and
+    announcements" setting (Meta's `user_preferences` webhook)."""
+    return envelope(settings, {
+        "contacts": [{"profile": {"name": customer["name"]}, "wa_id": customer["wa_id"]}],
+        "user_preferences": [{"wa_id": customer["wa_id"], "detail": PREFERENCE_DETAILS[value],
+                              "category": "marketing_messages", "value": value,
+                              "timestamp": int(now)}],
+    }, field="user_preferences")
 
 
 def status_payload(settings: Settings, msg: dict, status: str, now: float,

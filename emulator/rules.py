@@ -58,6 +58,8 @@ TEMPLATES: list[dict[str, Any]] = [
                 {"type": "BUTTONS", "buttons": [
                     {"type": "QUICK_REPLY", "text": "Sí, continuar"},
                     {"type": "QUICK_REPLY", "text": "No, gracias"},
+                    # Meta's "marketing opt-out" button, which marketing templates should carry.
+                    {"type": "QUICK_REPLY", "text": "Dejar de recibir"},
                 ]},
             ],
         }
@@ -73,6 +75,7 @@ TEMPLATES: list[dict[str, Any]] = [
                 {"type": "BUTTONS", "buttons": [
                     {"type": "QUICK_REPLY", "text": "Yes, continue"},
                     {"type": "QUICK_REPLY", "text": "No, thanks"},
+                    {"type": "QUICK_REPLY", "text": "Stop promotions"},
                 ]},
             ],
         }

@@ -25,6 +25,7 @@ from sanic.response import HTTPResponse
 from core.clock import SYSTEM_CLOCK
 from bot.handoff import Handoff
 from core.redis_conn import get_redis
+from connector.policy.consent import ConsentRegister
 from connector.policy.window import ServiceWindow
 from connector.webhook import signature
 from connector.cloudapi.config import ConfigError, WhatsAppConfig
@@ -82,8 +83,10 @@ class WhatsAppInput(InputChannel):
         self.ingest = Ingest(redis_client)
         self.window = ServiceWindow(redis_client, clock)
         self.handoff = Handoff(redis_client, clock)
+        self.consent = ConsentRegister(redis_client, clock)
         # No window here: Intake closes it on 131047, resolving the customer through identity.
-        self.intake = Intake(self.ingest, self.identity, DeliveryLog(redis_client, clock), self.window)
+        self.intake = Intake(self.ingest, self.identity, DeliveryLog(redis_client, clock), self.window,
+                             self.consent)
         self.workers = workers
         self._http = http  # an httpx.AsyncClient for the sender; None = the sender makes its own
         self.poll_seconds = poll_seconds
@@ -192,7 +195,7 @@ class WhatsAppInput(InputChannel):
             return
         trackers = RasaTrackers(lambda: app.ctx.agent, self.handoff)
         handler = TurnHandler(on_new_message, trackers, self.get_output_channel(), self.handoff,
-                              self.window, self.redis)
+                              self.window, self.redis, self.consent)
         self.pool = WorkerPool(
             self.ingest, handler, size=self.workers, poll_seconds=self.poll_seconds,
             already_handled=trackers.handled,
@@ -230,14 +233,16 @@ def _for_number(batch: WebhookBatch, phone_number_id: str) -> WebhookBatch:
     def ours(event: Any) -> bool:
         return event.phone_number_id in (None, phone_number_id)
 
-    foreign = [e for e in (*batch.messages, *batch.statuses) if not ours(e)]
+    foreign = [e for e in (*batch.messages, *batch.statuses, *batch.preferences) if not ours(e)]
     if not foreign:
         return batch
     return dataclasses.replace(
         batch,
         messages=tuple(m for m in batch.messages if ours(m)),
         statuses=tuple(s for s in batch.statuses if ours(s)),
+        preferences=tuple(p for p in batch.preferences if ours(p)),
         ignored=batch.ignored + tuple(
-            Ignored(MESSAGES_FIELD, f"{e.wamid} is for phone number id {e.phone_number_id}, not ours")
+            Ignored(MESSAGES_FIELD, f"{getattr(e, 'wamid', None) or e.wa_id} is for phone number id "
+                                    f"{e.phone_number_id}, not ours")
             for e in foreign),
     )

@@ -15,7 +15,9 @@ from typing import Any, Callable, Optional
 from rasa.core.agent import Agent
 from rasa.core.channels.channel import OutputChannel
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
-from rasa.shared.core.events import ActionExecuted, ConversationPaused, ConversationResumed
+from rasa.shared.core.events import (
+    ActionExecuted, BotUttered, ConversationPaused, ConversationResumed, UserUttered,
+)
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.handoff import Handoff
@@ -53,6 +55,25 @@ class RasaTrackers:
                     _resume(tracker)
                     await agent.tracker_store.save(tracker)
             return with_person
+
+    async def log_answered(self, conv: str, output: OutputChannel, metadata: dict[str, Any], *,
+                           text: str, wamid: str, intent: str, reply: str) -> None:
+        """A customer message the connector answered itself (a consent command), logged as
+        Rasa logs a message: the customer's text with `intent` (certain, not predicted) and the
+        reply, so the history, the event store and `handled` see both. No action runs: the
+        next message is predicted as if after the previous turn, and the bot's statistics
+        (its handled messages, its fallbacks) do not count a message the bot did not handle."""
+        agent = self._agent()
+        if not agent.is_ready():
+            return
+        async with agent.lock_store.lock(conv):
+            tracker = await agent.processor.fetch_tracker_and_update_session(conv, output, metadata)
+            tracker.update(UserUttered(
+                text, intent={"name": intent, "confidence": 1.0},
+                parse_data={"intent": {"name": intent, "confidence": 1.0}, "entities": [], "text": text},
+                input_channel=output.name(), message_id=wamid, metadata=metadata))
+            tracker.update(BotUttered(reply, metadata={"answered_by": "connector", "intent": intent}))
+            await agent.tracker_store.save(tracker)
 
     async def handled(self, conv: str, wamid: str) -> bool:
         """Whether Rasa already logged the customer message with this wamid (as message_id)."""

@@ -17,12 +17,14 @@ from typing import Any, Awaitable, Callable
 
 from rasa.core.channels.channel import UserMessage
 
+from bot import consent as consent_words
 from bot.handoff import Handoff
 from connector.channel.output import WhatsAppOutput
 from connector.channel.tracker import RasaTrackers
 from connector.cloudapi import reply_ids
 from connector.inbox.pool import TRANSIENT  # the pool retries exactly these
 from connector.inbox.queue import QueuedItem
+from connector.policy.consent import MARKETING, OPTED_IN, OPTED_OUT, ConsentRegister
 from connector.policy.window import ServiceWindow
 from connector.webhook.inbound import PayloadError, parse_envelope
 from connector.webhook.types import MEDIA_KINDS, InboundMessage
@@ -38,6 +40,20 @@ BACK_TO_BOT_WORDS = {"menu", "menú", "bot", "volver", "volver al menu", "volver
 # Kinds that never become a bot turn: a reaction is not a question, and a number change is
 # bookkeeping (applied to connector/identity.py when the webhook arrived).
 SILENT_KINDS = ("reaction", "system")
+
+# Where a consent command can come from, and the register's name for it: typed text, and a
+# template's quick reply (a marketing template's "Stop promotions" button).
+COMMAND_SOURCES = {"text": "message", "template_button": "template_button"}
+
+
+def consent_command(message: InboundMessage) -> consent_words.Command | None:
+    """The opt-out / opt-in command this message is (the whole of it), or None."""
+    if message.kind not in COMMAND_SOURCES:
+        return None
+    found = consent_words.command(message.text)
+    if found is None and message.kind == "template_button":
+        found = consent_words.command(message.payload)
+    return found
 
 
 def rasa_text(message: InboundMessage, id_key: bytes | None = None) -> str | None:
@@ -132,6 +148,7 @@ class TurnHandler:
         handoff: Handoff,
         window: ServiceWindow,
         redis_client: Any,
+        consent: ConsentRegister,
     ) -> None:
         """`on_new_message` is Rasa's (the channel's blueprint argument); `redis_client` carries
         a handed-off chat's messages to the console (pub/sub)."""
@@ -141,6 +158,7 @@ class TurnHandler:
         self.handoff = handoff
         self.window = window
         self.redis = redis_client
+        self.consent = consent
 
     async def __call__(self, item: QueuedItem) -> None:
         try:
@@ -152,9 +170,13 @@ class TurnHandler:
         if message.kind == "system":
             logger.info("conversation %s: system message %s (%s)", conv, message.system_type, message.text)
             return
-        text = rasa_text(message, self.output.id_key)
         facts = describe(message, conv)
         metadata = {"whatsapp": facts}
+        command = consent_command(message)
+        if command is not None:
+            await self._consent(message, conv, command, facts, metadata)
+            return
+        text = rasa_text(message, self.output.id_key)
         handed_off = (await asyncio.to_thread(self.handoff.state, conv)).with_person
         if handed_off and text is not None and await self._back_to_bot(conv, text):
             handed_off = False
@@ -170,9 +192,7 @@ class TurnHandler:
             # lose window time, whereas the opposite error costs a refused send (131047).
             await asyncio.to_thread(self.window.record_inbound, conv, message.timestamp)
         if handed_off:
-            await asyncio.to_thread(self.redis.publish, CUSTOMER_MESSAGES, json.dumps(facts, ensure_ascii=False))
-            if text is not None and not text.startswith("/"):
-                await asyncio.to_thread(self.handoff.update_last_message, conv, text)
+            await self._to_person(conv, facts, text)
         if text is None:
             return
         # While handed off the tracker is paused: Rasa logs the message and the bot stays quiet.
@@ -189,6 +209,36 @@ class TurnHandler:
             raise  # says nothing about the message: the pool runs the turn again
         except Exception as exc:
             await self._turn_failed(conv, facts, output, exc, apologise=not handed_off)
+
+    async def _consent(self, message: InboundMessage, conv: str, command: consent_words.Command,
+                       facts: dict[str, Any], metadata: dict[str, Any]) -> None:
+        """An opt-out or opt-in, whoever has the chat: recorded at once, confirmed to the
+        customer in their language, shown to the person who has the chat (as any message),
+        and logged in the tracker without a bot turn (the bot would not understand it)."""
+        typed = message.text or message.payload or ""
+        output = self.output.for_turn(message.wamid, name=message.sender.name or "", last_message=typed)
+        handed_off = await self.trackers.follow_handoff(conv, output, metadata)  # keeps the pause right
+        await self._acknowledge(message, typing=True)
+        await asyncio.to_thread(self.window.record_inbound, conv, message.timestamp)
+        state = OPTED_OUT if command.action == consent_words.OPT_OUT else OPTED_IN
+        await asyncio.to_thread(
+            self.consent.record, conv, MARKETING, state, COMMAND_SOURCES[message.kind],
+            at=message.timestamp, by="customer", ref=message.wamid)
+        if handed_off:
+            await self._to_person(conv, facts, typed)
+        language = command.language or await self.trackers.language(conv)
+        reply = consent_words.confirmation(command.action, language)
+        # Sent before it is logged: a turn re-run after a crash in between skips the logged
+        # message (pool's already_handled), and the turn's numbering skips a confirmation sent.
+        await output.send_text_message(conv, reply, language=language)
+        await self.trackers.log_answered(conv, output, metadata, text=typed, wamid=message.wamid,
+                                         intent=command.intent, reply=reply)
+
+    async def _to_person(self, conv: str, facts: dict[str, Any], text: str | None) -> None:
+        """The message reaches whoever has the chat: the console's live view and its queue."""
+        await asyncio.to_thread(self.redis.publish, CUSTOMER_MESSAGES, json.dumps(facts, ensure_ascii=False))
+        if text is not None and not text.startswith("/"):
+            await asyncio.to_thread(self.handoff.update_last_message, conv, text)
 
     async def _turn_failed(self, conv: str, facts: dict[str, Any], output: WhatsAppOutput,
                            exc: Exception, apologise: bool) -> None:

@@ -28,11 +28,12 @@ from typing import Any, Iterator, Mapping
 from connector.cloudapi.limits import TEXT_MAX
 from connector.webhook.types import (
     MEDIA_KINDS, Context, ErrorInfo, Ignored, InboundMessage, Location, Media, Order, OrderItem,
-    Reaction, Referral, Rejected, Sender, SharedContact, StatusUpdate, WebhookBatch,
+    PreferenceUpdate, Reaction, Referral, Rejected, Sender, SharedContact, StatusUpdate, WebhookBatch,
 )
 
 WABA_OBJECT = "whatsapp_business_account"
 MESSAGES_FIELD = "messages"
+PREFERENCES_FIELD = "user_preferences"
 
 # Meta's messages nest about six levels; Python's json and Redis's cjson (which the queue's Lua
 # scripts decode items with) give up near 1000, so a stored message must stay far below that.
@@ -103,18 +104,22 @@ def parse_webhook(payload: Any) -> WebhookBatch:
     entries = payload.get("entry")
     if not isinstance(entries, list):
         raise PayloadError("'entry' must be a list")
-    batch: dict[str, list] = {"messages": [], "statuses": [], "ignored": [], "rejected": [], "errors": []}
+    batch: dict[str, list] = {"messages": [], "statuses": [], "preferences": [], "ignored": [],
+                              "rejected": [], "errors": []}
     for entry in entries:
         for change in _dicts(entry.get("changes") if isinstance(entry, dict) else None):
             name = _short(change.get("field"))
             value = change.get("value")
-            if name != MESSAGES_FIELD:
+            if name not in (MESSAGES_FIELD, PREFERENCES_FIELD):
                 batch["ignored"].append(Ignored(name, f"field {name!r} is not handled by the FAQ bot"))
                 continue
             if not isinstance(value, dict):
                 batch["ignored"].append(Ignored(name, "change without a value object"))
                 continue
-            _parse_value(value, batch)
+            if name == PREFERENCES_FIELD:
+                _parse_preferences(value, batch)
+            else:
+                _parse_value(value, batch)
             batch["errors"].extend(_errors(value.get("errors")))
     return WebhookBatch(**{kind: tuple(items) for kind, items in batch.items()})
 
@@ -141,6 +146,18 @@ def _parse_value(value: dict, batch: dict[str, list]) -> None:
             batch["rejected"].append(Rejected(_str(raw.get("id")), "status without id or status"))
         else:
             batch["statuses"].append(status)
+
+
+def _parse_preferences(value: dict, batch: dict[str, list]) -> None:
+    metadata = value.get("metadata") if isinstance(value.get("metadata"), dict) else {}
+    for raw in _objects(value, PREFERENCES_FIELD, batch["rejected"]):
+        wa_id, category, choice = _str(raw.get("wa_id")), _str(raw.get("category")), _str(raw.get("value"))
+        if not (wa_id and category and choice):
+            batch["rejected"].append(Rejected(None, "user preference without wa_id, category or value"))
+            continue
+        batch["preferences"].append(PreferenceUpdate(
+            wa_id=wa_id, category=category, value=choice.lower(), timestamp=_time(raw.get("timestamp")),
+            detail=_str(raw.get("detail")), phone_number_id=_str(metadata.get("phone_number_id"))))
 
 
 def _objects(value: dict, name: str, rejected: list) -> Iterator[dict]:

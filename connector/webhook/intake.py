@@ -1,13 +1,14 @@
-"""One parsed webhook → identity updates, queued messages, recorded statuses."""
+"""One parsed webhook → identity updates, queued messages, recorded statuses and preferences."""
 from __future__ import annotations
 
 import logging
 from typing import Any, Iterable
 
 from connector.inbox.queue import Ingest
+from connector.policy.consent import WHATSAPP_CHOICES, WHATSAPP_PREFERENCES, ConsentRegister
 from connector.policy.window import closes_window
 from connector.webhook.identity import Identity
-from connector.webhook.types import StatusUpdate, WebhookBatch
+from connector.webhook.types import PreferenceUpdate, StatusUpdate, WebhookBatch
 
 logger = logging.getLogger(__name__)
 
@@ -18,11 +19,13 @@ class Intake:
     Runs before the HTTP answer; any Redis error propagates so the webhook answers 503 and
     Meta retries (duplicates of what did get stored are then dropped by the dedupe)."""
 
-    def __init__(self, ingest: Ingest, identity: Identity, delivery: Any = None, window: Any = None) -> None:
+    def __init__(self, ingest: Ingest, identity: Identity, delivery: Any = None, window: Any = None,
+                 consent: ConsentRegister | None = None) -> None:
         self.ingest = ingest
         self.identity = identity
         self.delivery = delivery
         self.window = window
+        self.consent = consent
 
     def accept(self, batch: WebhookBatch) -> int:
         queued = 0
@@ -45,6 +48,7 @@ class Intake:
             else:
                 logger.info("duplicate delivery of %s ignored", message.wamid)
         self.record_statuses(batch.statuses)
+        self.record_preferences(batch.preferences)
         for ignored in batch.ignored:
             logger.info("webhook: ignored %s: %s", ignored.field, ignored.reason)
         for rejected in batch.rejected:
@@ -52,6 +56,19 @@ class Intake:
         for error in batch.errors:
             logger.warning("webhook reports error %s: %s %s", error.code, error.title, error.details or "")
         return queued
+
+    def record_preferences(self, preferences: Iterable[PreferenceUpdate]) -> None:
+        """The customer's own WhatsApp settings, into the consent register before the 200 (a
+        Redis error means 503 and Meta's retry; the retry's same ref is not recorded twice)."""
+        for update in preferences:
+            purpose, state = WHATSAPP_PREFERENCES.get(update.category), WHATSAPP_CHOICES.get(update.value)
+            if purpose is None or state is None or self.consent is None:
+                logger.info("webhook: user preference %s=%s ignored", update.category, update.value)
+                continue
+            contact = self.identity.lookup(update.wa_id) or update.wa_id
+            at = update.timestamp
+            self.consent.record(contact, purpose, state, "whatsapp_settings", at=at, by="WhatsApp",
+                                ref=f"user_preferences:{update.category}:{update.value}:{at.isoformat() if at else ''}")
 
     def record_statuses(self, statuses: Iterable[StatusUpdate]) -> None:
         for status in statuses:

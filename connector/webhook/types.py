@@ -2,7 +2,7 @@
 
 One frozen dataclass per update kind and per part of one, as pywa's types are laid out: an
 InboundMessage (its `kind` says which of KINDS it is, and the matching part is set), a
-StatusUpdate for an outbound message, and the Ignored/Rejected notes a batch is logged with.
+StatusUpdate for an outbound message, a PreferenceUpdate from the customer's WhatsApp settings, and the Ignored/Rejected notes a batch is logged with.
 """
 from __future__ import annotations
 
@@ -171,6 +171,19 @@ class StatusUpdate:
 
 
 @dataclass(frozen=True)
+class PreferenceUpdate:
+    """A customer stopped or resumed a kind of message in WhatsApp's own settings ("Offers and
+    announcements"): Meta's `user_preferences` webhook, one per entry of its list."""
+
+    wa_id: str
+    category: str            # "marketing_messages" (the only one Meta sends today)
+    value: str               # "stop" | "resume"
+    timestamp: dt.datetime | None
+    detail: str | None = None
+    phone_number_id: str | None = None
+
+
+@dataclass(frozen=True)
 class Ignored:
     """Something acknowledged but not acted on, with the reason for the log."""
 
@@ -191,6 +204,7 @@ class Rejected:
 class WebhookBatch:
     messages: tuple[InboundMessage, ...] = ()
     statuses: tuple[StatusUpdate, ...] = ()
+    preferences: tuple[PreferenceUpdate, ...] = ()
     ignored: tuple[Ignored, ...] = ()
     rejected: tuple[Rejected, ...] = ()
     errors: tuple[ErrorInfo, ...] = ()  # value-level errors Meta reports about the webhook

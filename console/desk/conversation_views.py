@@ -11,7 +11,7 @@ from ..wa_templates import TemplateError
 from ..web import wants_json
 from . import delivery, window
 from .chats import ASSIGNED, DeskError
-from .customer import CustomerInfo, mask_number, optin_status
+from .customer import CustomerInfo, consent_words, mask_number
 from .history import latest_slot, messages_from_tracker
 from .permissions import can_act, require_can_act
 from .rasa_client import RasaError
@@ -52,7 +52,7 @@ def _page(conversation_id: str, status: int = 200, error: str | None = None, dra
         name=chat.name or "(no profile name)",
         number=mask_number(conversation_id),
         language=language,
-        optin=optin_status(svc.redis, conversation_id),
+        consent=svc.consent.status(conversation_id),
     )
     window_status = window.status(conversation_id)
     others = [a for a in svc.desk.online_agents() if a != current_user.name]
@@ -63,7 +63,7 @@ def _page(conversation_id: str, status: int = 200, error: str | None = None, dra
         can_act=can_act(current_user, chat), notes=svc.notes.list(conversation_id),
         canned=svc.canned.for_language(language if language in ("es", "en") else "es"),
         templates=svc.templates.for_language(language), failures=delivery.failures(conversation_id),
-        transfer_targets=others, error=error, draft=draft,
+        transfer_targets=others, error=error, draft=draft, consent_words=consent_words,
     ), status
 
 

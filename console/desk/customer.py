@@ -1,10 +1,9 @@
-"""What an agent may see about the customer: name, a partly masked number, language, opt-in."""
+"""What an agent may see about the customer: name, a partly masked number, language, consent."""
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
-import redis
+from connector.policy.consent import MARKETING, SOURCE_LABELS, Consent
 
 # Country codes we see most, longest first, so "+52 55 …" splits as Mexico, not "+5".
 COUNTRY_CODES = ("521", "52", "1", "34", "57", "54", "56", "51", "44", "49", "33")
@@ -15,7 +14,11 @@ class CustomerInfo:
     name: str
     number: str
     language: str
-    optin: str
+    consent: dict[str, Consent]   # purpose → its state and last change, from the register
+
+    @property
+    def marketing(self) -> str:
+        return self.consent[MARKETING].state
 
 
 def mask_number(conversation_id: str) -> str:
@@ -34,20 +37,12 @@ def mask_number(conversation_id: str) -> str:
     return f"+{cc} {rest[:2]} **** {rest[-4:]}"
 
 
-def optin_status(r: redis.Redis, conversation_id: str) -> str:
-    """`optin:{conv}` is written by the business-initiated messaging feature; until then, unknown."""
-    key = f"optin:{conversation_id}"
-    kind = r.type(key)
-    if kind == "string":
-        raw = r.get(key)
-        try:
-            value = json.loads(raw)
-        except (TypeError, ValueError):
-            return str(raw)
-        if isinstance(value, dict):
-            return str(value.get("status") or value.get("state") or "unknown")
-        return str(value)
-    if kind == "hash":
-        data = r.hgetall(key)
-        return str(data.get("status") or data.get("state") or "unknown")
-    return "unknown"
+def consent_words(consent: Consent) -> str:
+    """"opted out · a message to the business · 2026-12-01 11:40 UTC · customer"."""
+    parts = [consent.state.replace("_", " ")]
+    if consent.at is not None:
+        parts += [SOURCE_LABELS.get(consent.source, consent.source),
+                  consent.at.strftime("%Y-%m-%d %H:%M UTC")]
+        if consent.by:
+            parts.append(consent.by)
+    return " · ".join(parts)

@@ -199,7 +199,7 @@ def test_template_reply_is_rendered_and_has_message_status(emu):
     assert data["messages"][0]["message_status"] == "accepted"
     [msg] = emu.client.get(f"{emu.base}/_emulator/messages", params={"to": CUSTOMER}).json()["messages"]
     assert msg["rendered"]["body"].startswith("Hola Ana,")
-    assert [b["text"] for b in msg["rendered"]["buttons"]] == ["Sí, continuar", "No, gracias"]
+    assert [b["text"] for b in msg["rendered"]["buttons"]] == ["Sí, continuar", "No, gracias", "Dejar de recibir"]
 
 
 def test_read_receipt_and_typing_indicator(emu, receiver):

@@ -233,3 +233,17 @@ def test_status_webhooks_validate_against_the_spec(emu, receiver, spec):
             validator.validate(value)
             checked += 1
     assert checked >= 3
+
+
+def test_a_customer_stopping_offers_in_whatsapps_settings_sends_metas_user_preferences(emu, receiver):
+    response = emu.client.post(f"{emu.base}/_emulator/customers/{CUSTOMER}/preferences", json={"value": "stop"})
+    assert response.status_code == 200, response.text
+    hit = wait_for(lambda: receiver.hits and receiver.hits[0], what="the user_preferences webhook")
+    assert valid_signature(hit["raw"], hit["headers"].get("X-Hub-Signature-256"))
+    (change,) = hit["json"]["entry"][0]["changes"]
+    assert change["field"] == "user_preferences"
+    (choice,) = change["value"]["user_preferences"]
+    assert (choice["wa_id"], choice["category"], choice["value"]) == (CUSTOMER, "marketing_messages", "stop")
+    assert choice["detail"] == "User requested to stop marketing messages" and isinstance(choice["timestamp"], int)
+    assert emu.client.post(f"{emu.base}/_emulator/customers/{CUSTOMER}/preferences",
+                           json={"value": "maybe"}).status_code == 400

@@ -17,6 +17,7 @@ from connector.channel.turns import TurnHandler
 from connector.cloudapi.sender import PacingPolicy, build_sender
 from connector.inbox.pool import WorkerPool
 from connector.inbox.queue import DONE, Ingest, QueuedItem
+from connector.policy.consent import ConsentRegister
 from connector.policy.window import ServiceWindow
 from connector.webhook.identity import Identity
 from connector.webhook.inbound import parse_webhook
@@ -119,5 +120,5 @@ def wire(agent, redis_client, *, graph: FakeGraph | None = None, handoff: Handof
     output = WhatsAppOutput(sender, Identity(redis_client).recipient, handoff=handoff)
     trackers = RasaTrackers(lambda: agent, handoff)
     handler = TurnHandler(on_new_message or agent.handle_message, trackers, output, handoff, window,
-                          redis_client)
+                          redis_client, ConsentRegister(redis_client))
     return Wired(agent, redis_client, handoff, window, graph, output, handler, trackers)

@@ -1,6 +1,9 @@
-"""What an agent sees of the customer: a partly masked number, the opt-in status."""
+"""What an agent sees of the customer: a partly masked number, the consent register's state."""
 from __future__ import annotations
 
+import datetime as dt
+
+from connector.policy.consent import MARKETING, OPTED_OUT, TRANSACTIONAL, OPTED_IN, ConsentRegister
 from console.desk.customer import mask_number
 
 from ..conftest import CUSTOMER, cpath
@@ -18,6 +21,16 @@ def test_customer_info_is_masked(client_for, assigned, redis_client):
     ana = client_for("ana")
     page = ana.get(cpath(conv)).get_data(as_text=True)
     assert "+52 55 **** 1234" in page and CUSTOMER not in page  # not even in URLs
-    assert "unknown" in page  # opt-in not recorded yet
-    redis_client.set(f"optin:{conv}", "opted_in")
-    assert "opted_in" in ana.get(cpath(conv)).get_data(as_text=True)
+    assert page.count(">unknown<") == 2  # neither purpose recorded yet
+
+
+def test_the_page_shows_each_purposes_state_and_last_change(client_for, assigned, redis_client):
+    conv = assigned("ana")
+    register = ConsentRegister(redis_client)
+    at = dt.datetime(2026, 11, 30, 9, 15, tzinfo=dt.timezone.utc)
+    register.record(conv, TRANSACTIONAL, OPTED_IN, "web_form", at=at, by="checkout")
+    register.record(conv, MARKETING, OPTED_OUT, "whatsapp_settings", at=at, by="WhatsApp")
+    page = client_for("ana").get(cpath(conv)).get_data(as_text=True)
+    assert "opted in · a web form · 2026-11-30 09:15 UTC · checkout" in page
+    assert "opted out · the customer&#39;s WhatsApp settings · 2026-11-30 09:15 UTC · WhatsApp" in page
+    assert 'data-optin="opted_out"' in page  # the marketing-template hint reads it
