@@ -21,10 +21,16 @@
 
   // The sign-in ended (signed out elsewhere, or used from another network or browser): 401, or a
   // redirect to the login page from browsers that do not mark fetches. Reloading shows the login
-  // page, which says why.
+  // page, which says why. Once: two requests in flight (the heartbeat and a click) both get the
+  // 401, and a second reload would load the login page again, after the first had shown (and so
+  // used up) that message.
+  let reloading = false;
   function signedOut(response) {
     if (response.status === 401 || (response.redirected && response.url.includes("/login"))) {
-      window.location.reload();
+      if (!reloading) {
+        reloading = true;
+        window.location.reload();
+      }
       return true;
     }
     return false;

@@ -88,7 +88,9 @@ async def test_every_example_gets_the_right_bot_behaviour(channel, recorder, exa
             payload = with_message(examples[name], id=f"wamid.example.{i}")
             body, headers = signed(payload)
             assert (await client.post("/webhook", content=body, headers=headers)).status_code == 200
-            if EXPECTED[name][1] is not None:
+            # Meta's "Button Message" is a template's "Unsubscribe" quick reply: an opt-out,
+            # which the connector answers before Rasa (tests/test_consent_end_to_end.py).
+            if EXPECTED[name][1] is not None and name != "Button Message":
                 expected_turns.append((f"wamid.example.{i}", EXPECTED[name][1]))
         await wait_for(lambda: len(recorder.messages) == len(expected_turns))
         await asyncio.sleep(0.1)  # nothing else trickles in
