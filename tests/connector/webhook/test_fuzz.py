@@ -16,7 +16,7 @@ Properties, for every body:
     scripts do).
 
 The default run drives `WhatsAppInput.handle_webhook` (everything after the HTTP body is read)
-in-process against the real test Redis for FUZZ_EXAMPLES bodies (10,000), and FUZZ_EXAMPLES/50
+in-process against the real test Redis for FUZZ_EXAMPLES bodies (4,000), and FUZZ_EXAMPLES/50
 (at least 200) through the real Sanic server over HTTP, workers included. For a longer run:
 
     FUZZ_EXAMPLES=100000 .venv/bin/python -m pytest -q tests/connector/webhook/test_fuzz.py
@@ -44,7 +44,7 @@ from connector.webhook.inbound import parse_envelope
 
 from tests.connector.conftest import SECRET, make_channel, serve, signed, text_webhook
 
-FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "10000"))
+FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "4000"))
 HTTP_EXAMPLES = max(200, FUZZ_EXAMPLES // 50)
 
 

@@ -17,7 +17,7 @@ from bot.content.try_server import TryServer
 from bot.content.try_store import WAKE, TryStore
 from console import create_app
 from core.clock import FixedClock
-from tests.bot.content.test_publisher import copy_with_model
+from tests.publishing import copy_with_model
 
 from ..test_browser import browser, pytestmark, sign_in  # noqa: F401 - the fixture and the skip marks
 
