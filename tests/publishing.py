@@ -32,7 +32,8 @@ def add_examples(project: Path, faq: str, texts: list[str]) -> None:
 def copy_with_model(root: Path, trained_model: Path, model_dir: str = "models") -> Path:
     """The project's inputs copied into `root`, with the session's model in `model_dir` stamped
     with this copy's fingerprint (it was trained from the same inputs): nothing to train there
-    until the data changes."""
+    until the data changes, and then, from a copy of the Rasa cache it was trained with, only
+    what changed."""
     root.mkdir(parents=True, exist_ok=True)
     for name in ("config.yml", "domain.yml"):
         shutil.copy2(ROOT / name, root / name)
@@ -42,6 +43,7 @@ def copy_with_model(root: Path, trained_model: Path, model_dir: str = "models") 
     shutil.copyfile(trained_model, root / model_dir / f"{training.MODEL_NAME}.tar.gz")
     (root / model_dir / f"{training.MODEL_NAME}.fingerprint.json").write_text(
         json.dumps(training.fingerprint(root)))
+    shutil.copytree(trained_model.parent / "cache", root / ".rasa" / "cache")
     return root
 
 

@@ -13,7 +13,7 @@ from bot.content.publish_store import PublishStore
 from bot.content.try_server import TryServer
 from bot.content.try_store import DONE, QUEUE, QUEUED, WAKE, TryStore, request_key
 
-from .test_publisher import copy_with_model
+from tests.publishing import copy_with_model
 
 # Not like any example: the session's model falls back on it.
 NONSENSE = "el ajolote morado baila cumbia"
