@@ -68,10 +68,10 @@ def trained_model(tmp_path_factory) -> Path:
             # Its own Rasa cache, stamped like bot/content/training.py stamps one: a copy of the
             # project (tests/publishing.py) starts from it, so a test's edit retrains only what
             # the edit changed, as a publish does under `make run`.
+            from bot.content import training
+
             cache = out / "cache"
-            previous = os.environ.get("RASA_CACHE_DIRECTORY")
-            os.environ["RASA_CACHE_DIRECTORY"] = str(cache)
-            try:
+            with training.rasa_cache(cache):
                 result = train(
                     domain=str(ROOT / "domain.yml"),
                     config=str(ROOT / "config.yml"),
@@ -79,15 +79,8 @@ def trained_model(tmp_path_factory) -> Path:
                     output=str(out),
                     fixed_model_name="test-model",
                 )
-            finally:
-                if previous is None:
-                    os.environ.pop("RASA_CACHE_DIRECTORY", None)
-                else:
-                    os.environ["RASA_CACHE_DIRECTORY"] = previous
             if result.code != 0 or not result.model:
                 pytest.fail("training the shipped assistant failed")
-            from bot.content import training
-
             (cache / training.CACHE_CODE_STAMP).write_text(training.fingerprint(ROOT)["code"])
     return model
 

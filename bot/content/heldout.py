@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import os
 import re
 import tempfile
 import time
@@ -19,6 +18,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+
+from bot.content.training import rasa_cache
 
 REJECTED_INTENTS = {"nlu_fallback", "out_of_scope"}
 OWN_OOS_LABEL = "OUT_OF_SCOPE"
@@ -142,9 +143,7 @@ def train_and_parse(train: Sequence[Row], texts: Sequence[str], config_path: Pat
     what a customer's message costs, which the benchmark reports."""
     with tempfile.TemporaryDirectory(prefix="nlu-check-") as tmp:
         tmp_path = Path(tmp)
-        previous_cache = os.environ.get("RASA_CACHE_DIRECTORY")
-        os.environ["RASA_CACHE_DIRECTORY"] = str(cache_dir or tmp_path / "cache")
-        try:
+        with rasa_cache(cache_dir or tmp_path / "cache"):
             (tmp_path / "nlu.yml").write_text(nlu_yaml(train), encoding="utf-8")
             (tmp_path / "config.yml").write_text(nlu_config(config_path), encoding="utf-8")
             intents = sorted({label for _, label in train})
@@ -170,11 +169,6 @@ def train_and_parse(train: Sequence[Row], texts: Sequence[str], config_path: Pat
             started = time.perf_counter()
             parsed = _parse_batch(agent, texts) if batch else asyncio.run(_parse_each(agent, texts))
             parse_ms = (time.perf_counter() - started) * 1000 / max(len(texts), 1)
-        finally:
-            if previous_cache is None:
-                os.environ.pop("RASA_CACHE_DIRECTORY", None)
-            else:
-                os.environ["RASA_CACHE_DIRECTORY"] = previous_cache
     return Parsed(parsed, train_seconds, parse_ms)
 
 

@@ -21,9 +21,10 @@ import os
 import sys
 import time
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Optional, Sequence
+from typing import Iterator, List, Optional, Sequence
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL_NAME = "assistant"
@@ -89,6 +90,21 @@ def cache_dir(root: Path) -> Path:
     path = Path(os.environ["RASA_CACHE_DIRECTORY"])
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+@contextmanager
+def rasa_cache(path: Path) -> Iterator[Path]:
+    """Rasa's training cache is `path` inside the block (Rasa reads RASA_CACHE_DIRECTORY), and
+    what it was before afterwards."""
+    previous = os.environ.get("RASA_CACHE_DIRECTORY")
+    os.environ["RASA_CACHE_DIRECTORY"] = str(path)
+    try:
+        yield path
+    finally:
+        if previous is None:
+            os.environ.pop("RASA_CACHE_DIRECTORY", None)
+        else:
+            os.environ["RASA_CACHE_DIRECTORY"] = previous
 
 
 def needs_full_training(root: Path, current: dict, force: bool = False) -> bool:

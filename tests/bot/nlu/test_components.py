@@ -205,10 +205,10 @@ rules:
 
 @pytest.fixture(scope="module")
 def tiny_agent(tmp_path_factory):
-    import os
-
     import rasa.model_training
     from rasa.core.agent import Agent
+
+    from bot.content.training import rasa_cache
 
     root = tmp_path_factory.mktemp("tiny-assistant")
     (root / "data").mkdir()
@@ -218,9 +218,7 @@ def tiny_agent(tmp_path_factory):
     # The project's own pipeline and policies, so this is what ships.
     config = (Path(__file__).resolve().parents[3] / "config.yml").read_text()
     (root / "config.yml").write_text(config)
-    previous_cache = os.environ.get("RASA_CACHE_DIRECTORY")
-    os.environ["RASA_CACHE_DIRECTORY"] = str(root / "cache")
-    try:
+    with rasa_cache(root / "cache"):
         result = rasa.model_training.train(
             domain=str(root / "domain.yml"),
             config=str(root / "config.yml"),
@@ -228,11 +226,6 @@ def tiny_agent(tmp_path_factory):
             output=str(root / "models"),
             fixed_model_name="tiny",
         )
-    finally:
-        if previous_cache is None:
-            os.environ.pop("RASA_CACHE_DIRECTORY", None)
-        else:
-            os.environ["RASA_CACHE_DIRECTORY"] = previous_cache
     assert result.code == 0
     return Agent.load(result.model)
 
