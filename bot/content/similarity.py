@@ -82,11 +82,11 @@ def similar_pairs(normals: Sequence[str], groups: Sequence[str], firsts: int) ->
         return
     word_sets = _incidence([t.split() for t in normals])
     word_counts = np.asarray(word_sets.sum(axis=1)).ravel()
-    alphabet: dict[str, int] = {}
-    char_counts = np.zeros((len(normals), len({c for t in normals for c in t}) or 1), dtype=np.int32)
+    alphabet = {char: i for i, char in enumerate(sorted(set("".join(normals))))}
+    char_counts = np.zeros((len(normals), max(len(alphabet), 1)), dtype=np.int32)
     for row, text in enumerate(normals):
         for char, count in letters(text).items():
-            char_counts[row, alphabet.setdefault(char, len(alphabet))] = count
+            char_counts[row, alphabet[char]] = count
     lengths = np.array([len(t) for t in normals])
     group_ids = np.unique(np.asarray(groups), return_inverse=True)[1]
     columns = np.arange(len(normals))
