@@ -76,6 +76,34 @@ class TooManyQueuedError(RefusedError):
     """This recipient's pacing queue is longer than allowed."""
 
 
+class NoConsentError(RefusedError):
+    """A business-initiated message to a contact with no opt-in for its purpose
+    (connector.policy.consent decides); it must never go, so it is never retried."""
+
+
+class TemplateNotSendableError(RefusedError):
+    """The template is unknown, not approved (pending, rejected, paused, disabled), or its
+    parameters do not fit it (connector.policy.templates decides)."""
+
+
+class DeferredError(RefusedError):
+    """Not now, but later: the message is kept and sent at `retry_at`, or, when that is None,
+    once a person acts (a lead resuming marketing). Never a reason to drop a message."""
+
+    def __init__(self, title: str, *, retry_at=None, **kwargs: Any) -> None:
+        super().__init__(title, **kwargs)
+        self.retry_at = retry_at
+
+
+class TierLimitError(DeferredError):
+    """The messaging tier's limit of unique contacts in a moving 24 h is reached;
+    `retry_at` is when the oldest of them leaves the window."""
+
+
+class MarketingPausedError(DeferredError):
+    """The number's quality dropped (flagged or red): marketing waits for a lead to resume it."""
+
+
 class ReEngagementError(PermanentError):
     """131047 (connector.policy.window.WINDOW_CLOSED_CODE): Meta says the window is closed."""
 
