@@ -73,7 +73,7 @@ class WindowClosedError(RefusedError):
 
 
 class TooManyQueuedError(RefusedError):
-    """This recipient's pacing queue is longer than allowed."""
+    """This recipient's pacing queue, or the number's (its throughput), is longer than allowed."""
 
 
 class NoConsentError(RefusedError):

@@ -16,7 +16,9 @@ a gateway may hide an accepted message: recorded as an unknown outcome for a per
 
 Numbers (defaults; RetryPolicy): at most 5 attempts, exponential backoff with full jitter, base
 0.5 s (2 s when throttled), each delay capped at 20 s; Retry-After is honoured as a floor, and
-after 131056 (pair rate) the floor is one pacing interval. Pacing per recipient: pacing.py.
+after 131056 (pair rate) the floor is one pacing interval. Pacing per recipient and the
+number's throughput (messages per second, taken again before every attempt, retries included,
+since each one is a message to Meta): pacing.py. Read receipts are not messages: neither applies.
 
 Once Meta has accepted a message (or may have), nothing here raises a Redis error: the caller
 is a Rasa turn, and a turn that fails is run again, sending the message twice. Its record is
@@ -44,7 +46,7 @@ from connector.cloudapi import errors
 from connector.cloudapi.config import GraphTarget
 from connector.cloudapi.delivery import DeliveryLog
 from connector.cloudapi.messages import is_free_form, read_receipt_body
-from connector.cloudapi.pacing import Pacer, PacingPolicy
+from connector.cloudapi.pacing import Pacer, PacingPolicy, Throughput, ThroughputPolicy
 
 logger = logging.getLogger(__name__)
 
@@ -86,6 +88,7 @@ class CloudSender:
         *,
         retry: RetryPolicy | None = None,
         pacing: PacingPolicy | None = None,
+        throughput: ThroughputPolicy | None = None,
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
         rng: Callable[[], float] = random.random,
@@ -97,6 +100,7 @@ class CloudSender:
         self.window = window or ServiceWindow(redis, clock)
         self.delivery = DeliveryLog(redis, clock)
         self.pacer = Pacer(redis, pacing or PacingPolicy.from_env(), clock)
+        self.throughput = Throughput(redis, target.phone_number_id, throughput or ThroughputPolicy.from_env(), clock)
         self._http = http
         self._owns_http = http is None
         self._timeout = timeout
@@ -161,7 +165,7 @@ class CloudSender:
         """
         body = read_receipt_body(message, typing) if isinstance(message, str) else message
         try:
-            await self._post_with_retries(body, idempotent=True)
+            await self._post_with_retries(body, idempotent=True, paced=False)
             return True
         except errors.SendError as exc:
             logger.warning("read receipt for %s failed: %s", body.get("message_id"), exc)
@@ -206,10 +210,13 @@ class CloudSender:
                 waited, retry = waited + delay, retry + 1
 
     async def _post_with_retries(self, body: Mapping[str, Any], idempotent: bool = False,
-                                 before_attempt: Callable[[], None] | None = None) -> str:
-        """`before_attempt` runs before every attempt (after any wait) and may refuse by raising."""
+                                 before_attempt: Callable[[], None] | None = None, paced: bool = True) -> str:
+        """`before_attempt` runs before every attempt (after any wait, the number's throughput
+        slot included) and may refuse by raising."""
         attempts = max(1, self.retry.attempts)
         for attempt in range(attempts):
+            if paced:
+                await self._throughput_slot()
             if before_attempt is not None:
                 before_attempt()
             try:
@@ -226,6 +233,15 @@ class CloudSender:
                                attempt + 1, attempts, exc, delay)
                 await self._sleep(delay)
         raise AssertionError("unreachable")
+
+    async def _throughput_slot(self) -> None:
+        wait = self.throughput.reserve()
+        if wait is None:
+            raise errors.TooManyQueuedError(
+                f"more than {self.throughput.policy.max_wait:.0f} s of messages queued for this number "
+                f"({self.throughput.policy.mps} per second)", code="throughput")
+        if wait:
+            await self._sleep(wait)
 
     async def _post(self, body: Mapping[str, Any]) -> str:
         """One attempt; the wamid ("" for a read receipt) or the classified error."""

@@ -16,7 +16,7 @@ from connector.policy.window import ServiceWindow
 from connector.cloudapi import errors, messages
 from connector.cloudapi.delivery import DeliveryLog
 from connector.cloudapi.config import GraphTarget, WhatsAppConfig
-from connector.cloudapi.pacing import PacingPolicy
+from connector.cloudapi.pacing import PacingPolicy, ThroughputPolicy
 from connector.cloudapi.sender import CloudSender, RetryPolicy
 from tests.connector.fake_graph import CONFIG, MESSAGES_URL, NOON, FakeGraph, Sleeper, graph_error
 
@@ -418,3 +418,34 @@ async def test_redis_down_after_a_send_that_may_have_arrived_raises_the_send_err
     assert len(graph.accepted) == 1
     (failure,) = DeliveryLog(client, clock).failures(CONV)
     assert failure["kind"] == "unknown_outcome" and failure["body"]["text"]["body"] == "¿Llegó?"
+
+
+async def test_every_send_takes_the_numbers_throughput_slot_across_recipients_and_senders(
+        make_sender, sleeper, redis_client, clock):
+    slow = ThroughputPolicy(mps=2)  # burst 1, then one a second
+    first, second = make_sender(FakeGraph(), throughput=slow), make_sender(FakeGraph(), throughput=slow)
+    ServiceWindow(redis_client, clock).record_inbound("34600000002")
+    await first.send(CONV, text())
+    await second.send("34600000002", messages.text_bodies("34600000002", "hola")[0])
+    assert sleeper.delays == [1.0]  # another recipient, another process: the same number
+    assert redis_client.exists(f"wa:throughput:{CONFIG.phone_number_id}")
+    await first.mark_read("wamid.IN1")  # a read receipt is not a message
+    assert sleeper.delays == [1.0]
+
+
+async def test_a_retry_is_a_message_too_and_waits_for_its_throughput_slot(make_sender, sleeper):
+    graph = FakeGraph(graph_error(131000, "Something went wrong", status=500))
+    sender = make_sender(graph, throughput=ThroughputPolicy(mps=2), retry=RetryPolicy(base_delay=0.25))
+    await sender.send(CONV, text())
+    # The backoff (0.25 s) and then the rest of the number's second before the second attempt.
+    assert sleeper.delays == [0.25, 0.75] and len(graph.requests) == 2
+
+
+async def test_throughput_refusal_is_recorded(make_sender, redis_client):
+    graph = FakeGraph()
+    sender = make_sender(graph, throughput=ThroughputPolicy(mps=2, max_wait=0.5))
+    sender._sleep = _no_sleep
+    await sender.send(CONV, text())
+    with pytest.raises(errors.TooManyQueuedError):
+        await sender.send(CONV, text())
+    assert len(graph.requests) == 1 and failures(redis_client)[0]["code"] == "throughput"
