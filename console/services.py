@@ -13,6 +13,8 @@ from bot.content.try_store import TryStore
 from bot.handoff import Handoff
 from bot.insights.reader import EventInsights
 from connector.policy.consent import ConsentRegister
+from connector.policy.quality import QualityRegister
+from connector.policy.tier import MessagingTier
 from connector.policy.window import ServiceWindow
 from connector.cloudapi.delivery import DeliveryLog
 
@@ -50,6 +52,8 @@ class Services:
     insights: EventInsights
     publish: PublishStore
     tries: TryStore
+    quality: QualityRegister
+    tier: MessagingTier
 
 
 def current() -> Services:
@@ -83,4 +87,6 @@ def build(config: dict) -> Services:
         insights=config.get("INSIGHTS") or EventInsights(config["EVENTS_DB_URL"], clock),
         publish=PublishStore(r),
         tries=TryStore(r),
+        quality=QualityRegister(r, clock),
+        tier=MessagingTier(r, clock),
     )
