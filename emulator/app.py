@@ -11,6 +11,7 @@ from flask import Flask, Response, abort, jsonify, request, send_from_directory
 from . import rules
 from .core import Emulator
 from .errors import ApiError, bad_param, token_error, unknown_object
+from .payloads import ACCOUNT_FIELD, QUALITY_FIELD, account_payload
 from .settings import Settings
 
 STATIC = Path(__file__).parent / "static"
@@ -230,6 +231,15 @@ def create_app(settings: Settings | None = None, emulator: Emulator | None = Non
     @app.post("/_emulator/customers/<wa_id>/preferences")
     def customer_preference(wa_id: str):
         return jsonify(emu.customer_preference(wa_id, control_json().get("value")))
+
+    @app.post("/_emulator/account/<field>")
+    def account_webhook(field: str):
+        """Meta's account-level webhooks: the number's quality and limit, the account's standing."""
+        if field not in (QUALITY_FIELD, ACCOUNT_FIELD):
+            abort(404)
+        payload = account_payload(settings, field, control_json(), emu.clock.now())
+        emu.webhooks.send(payload, "account")  # in the order they were asked for
+        return jsonify({"webhook": payload})
 
     @app.post("/_emulator/customers/<wa_id>/seen")
     def customer_seen(wa_id: str):

@@ -247,3 +247,24 @@ def test_a_customer_stopping_offers_in_whatsapps_settings_sends_metas_user_prefe
     assert choice["detail"] == "User requested to stop marketing messages" and isinstance(choice["timestamp"], int)
     assert emu.client.post(f"{emu.base}/_emulator/customers/{CUSTOMER}/preferences",
                            json={"value": "maybe"}).status_code == 400
+
+
+def test_account_level_webhooks_are_metas_shape_dated_by_the_entry(emu, receiver):
+    response = emu.client.post(f"{emu.base}/_emulator/account/phone_number_quality_update",
+                               json={"event": "FLAGGED", "limit": "TIER_10K"})
+    assert response.status_code == 200, response.text
+    hit = wait_for(lambda: receiver.hits and receiver.hits[0], what="the quality webhook")
+    assert valid_signature(hit["raw"], hit["headers"].get("X-Hub-Signature-256"))
+    (entry,) = hit["json"]["entry"]
+    assert isinstance(entry["time"], int)
+    (change,) = entry["changes"]
+    assert change["field"] == "phone_number_quality_update" and "metadata" not in change["value"]
+    assert (change["value"]["event"], change["value"]["max_daily_conversations_per_business"]) == (
+        "FLAGGED", "TIER_10K")
+    restriction = [{"restriction_type": "RESTRICTED_BIZ_INITIATED_MESSAGING", "expiration": "2026-01-12T12:00:00+0000"}]
+    response = emu.client.post(f"{emu.base}/_emulator/account/account_update",
+                               json={"event": "ACCOUNT_RESTRICTION", "restriction_info": restriction, "x": 1})
+    assert response.json()["webhook"]["entry"][0]["changes"][0]["value"] == {
+        "event": "ACCOUNT_RESTRICTION", "restriction_info": restriction}
+    assert emu.client.post(f"{emu.base}/_emulator/account/account_update", json={"event": "NOPE"}).status_code == 400
+    assert emu.client.post(f"{emu.base}/_emulator/account/other_field", json={}).status_code == 404

@@ -77,3 +77,15 @@ def test_the_webhook_is_answered_200_and_recorded(channel, redis_client):
         assert channel.handle_webhook(body, headers["X-Hub-Signature-256"]).status == 200
     state = QualityRegister(redis_client).current()
     assert state.pause is not None and state.account.event == "ACCOUNT_RESTRICTION"
+
+
+def test_the_emulators_webhooks_parse_as_metas():
+    from emulator.payloads import account_payload
+    from emulator.settings import Settings
+
+    quality = account_payload(Settings(), "phone_number_quality_update", {"event": "DOWNGRADE", "limit": "TIER_250"}, AT)
+    (update,) = parse_webhook(quality).account
+    assert (update.event, update.current_limit, update.timestamp) == (
+        "DOWNGRADE", "TIER_250", dt.datetime.fromtimestamp(AT, dt.timezone.utc))
+    (update,) = parse_webhook(account_payload(Settings(), "account_update", RESTRICTION, AT)).account
+    assert update.details == {"restriction_info": RESTRICTION["restriction_info"]}
