@@ -54,6 +54,13 @@ def _time(value: str | None) -> dt.datetime | None:
     return dt.datetime.fromtimestamp(float(value), dt.timezone.utc) if value else None
 
 
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, SendError):  # Meta's words once: its detail often repeats its message
+        words = exc.title if exc.detail in ("", exc.title) else f"{exc.title} ({exc.detail})"
+        return f"{words} [code {exc.code}]" if exc.code is not None else words
+    return "; ".join(getattr(exc, "problems", None) or [str(exc)])
+
+
 class ProfileSync:
     def __init__(self, redis, client: ProfileClient | None, *, profile_file=None, hours_file=None,
                  clock: Clock = SYSTEM_CLOCK, not_configured: str = "") -> None:
@@ -99,7 +106,7 @@ class ProfileSync:
                 raise ConfigError(self.not_configured)
             self.client.update(fields)
         except (ProfileError, LimitError, ConfigError, SendError) as exc:
-            reason = "; ".join(getattr(exc, "problems", None) or [str(exc)])
+            reason = _reason(exc)
             self.redis.hset(KEY, mapping={"error": reason, "error_at": self.clock.now().timestamp()})
             return SyncResult(False, f"WhatsApp profile not updated: {reason}")
         with self.redis.pipeline() as pipe:
