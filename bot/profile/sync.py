@@ -18,6 +18,8 @@ import os
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+import httpx
+
 from bot.hours import BusinessHours, HoursConfigError
 from bot.hours.schedule import hours_path
 from bot.profile.compose import ProfileError, ProfileFile, compose, profile_path, version
@@ -73,13 +75,14 @@ class ProfileSync:
         self.not_configured = not_configured
 
     @classmethod
-    def from_env(cls, redis, env: Mapping[str, str] | None = None, **kwargs) -> "ProfileSync":
+    def from_env(cls, redis, env: Mapping[str, str] | None = None, http: httpx.Client | None = None,
+                 **kwargs) -> "ProfileSync":
         """With the Graph target of WHATSAPP_* (the emulator's under `make run` without a token)."""
         try:
             target = WhatsAppConfig.load(env=os.environ if env is None else env)
         except ConfigError as exc:
             return cls(redis, None, not_configured=f"WhatsApp is not configured: {exc}", **kwargs)
-        return cls(redis, ProfileClient(target), **kwargs)
+        return cls(redis, ProfileClient(target, http), **kwargs)
 
     def desired(self) -> dict[str, Any]:
         """The profile the files give now; ProfileError with every problem."""
