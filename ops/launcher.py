@@ -168,10 +168,15 @@ def sync_profile(env: dict[str, str], http: httpx.Client | None = None) -> str:
     """WhatsApp's business profile from business_profile.yml + hours.yml, once everything is up.
     A failure does not stop the start: it is recorded, and the console's Hours page shows it
     and offers to sync again (bot/profile/sync.py)."""
+    import redis
+
     from bot.profile.sync import ProfileSync
     from core.redis_conn import get_redis
 
-    return ProfileSync.from_env(get_redis(env["REDIS_URL"]), env=env, http=http).sync().message
+    try:
+        return ProfileSync.from_env(get_redis(env["REDIS_URL"]), env=env, http=http).sync().message
+    except redis.RedisError as exc:  # the banner below must still be printed
+        return f"Redis failed, so the outcome of the sync is not recorded: {exc}"
 
 
 def _announce_when_ready(env: dict[str, str], emulator_mode: bool, created: list) -> None:

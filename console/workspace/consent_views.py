@@ -92,7 +92,7 @@ def record(contact: str):
     if purpose not in PURPOSES or state not in STATE_WORDS:
         abort(400, description="Choose a purpose and opt in or opt out.")
     # The form's nonce is the change's ref: a double submit is a redelivery, recorded once.
-    ref = "console:" + request.form.get("nonce", "")[:32]
+    ref = "console:" + (request.form.get("nonce", "")[:32] or secrets.token_hex(8))
     applied = services.current().consent.record(contact, purpose, state, "console",
                                                 by=current_user.name, ref=ref)
     if applied:

@@ -109,3 +109,11 @@ def test_the_conversation_page_links_leads_to_the_lookup_and_agents_are_refused(
     assert agent.get("/workspace/consent/").status_code == 403
     assert agent.get("/workspace/consent/export.csv").status_code == 403
     assert upload(agent, CSV).status_code == 403
+
+
+def test_changes_posted_without_the_forms_nonce_are_each_recorded(client_for, app):
+    lead = client_for("lucia")
+    path = contact_path(lead, CUSTOMER)
+    for state in (OPTED_OUT, OPTED_IN):
+        lead.post(path, data={"purpose": MARKETING, "state": state, "csrf_token": lead.csrf})
+    assert register(app).status(CUSTOMER)[MARKETING].state == OPTED_IN
