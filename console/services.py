@@ -12,6 +12,7 @@ from bot.content.publish_store import PublishStore
 from bot.content.try_store import TryStore
 from bot.handoff import Handoff
 from bot.insights.reader import EventInsights
+from bot.profile.sync import ProfileSync
 from connector.policy.consent import ConsentRegister
 from connector.policy.quality import QualityRegister
 from connector.policy.tier import MessagingTier
@@ -49,6 +50,7 @@ class Services:
     notes: Notes
     faqs: FaqEditor
     hours: HoursDocument
+    profile: ProfileSync
     insights: EventInsights
     publish: PublishStore
     tries: TryStore
@@ -73,6 +75,10 @@ def build(config: dict) -> Services:
     window = config.get("WINDOW") or ServiceWindow(r, clock)
     delivery = config.get("DELIVERY") or DeliveryLog(r, clock)
 
+    # BUSINESS_HOURS_FILE unless a test gives its own copy.
+    hours = HoursDocument(config.get("BUSINESS_HOURS_FILE"))
+    profile = config.get("PROFILE") or ProfileSync.from_env(
+        r, clock=clock, hours_file=hours.path, profile_file=config.get("BUSINESS_PROFILE_FILE"))
     rasa = config.get("RASA") or RasaClient(config.get("RASA_URL", "http://127.0.0.1:5005"),
                                             config.get("RASA_TOKEN", ""))
     return Services(
@@ -82,8 +88,7 @@ def build(config: dict) -> Services:
         throttle=LoginThrottle(r, config.get("LOGIN_LIMIT", 5), config.get("LOGIN_WINDOW_SECONDS", 300)),
         templates=TemplateRegister(r), canned=CannedReplies(r), notes=Notes(r, clock),
         faqs=config.get("FAQS") or FaqEditor(r, config.get("PROJECT_DIR") or ROOT, clock),
-        # BUSINESS_HOURS_FILE unless a test gives its own copy.
-        hours=HoursDocument(config.get("BUSINESS_HOURS_FILE")),
+        hours=hours, profile=profile,
         insights=config.get("INSIGHTS") or EventInsights(config["EVENTS_DB_URL"], clock),
         publish=PublishStore(r),
         tries=TryStore(r),

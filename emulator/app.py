@@ -8,7 +8,7 @@ from pathlib import Path
 
 from flask import Flask, Response, abort, jsonify, request, send_from_directory
 
-from . import rules
+from . import profile, rules
 from .core import Emulator
 from .errors import ApiError, bad_param, token_error, unknown_object
 from .payloads import ACCOUNT_FIELD, QUALITY_FIELD, account_payload
@@ -75,6 +75,15 @@ def create_app(settings: Settings | None = None, emulator: Emulator | None = Non
         if checked["kind"] == "receipt":
             return jsonify(emu.receipt(checked["message_id"], checked["typing"]))
         return jsonify(emu.accept(body, checked, fault))
+
+    @app.route("/<version>/<phone_id>/whatsapp_business_profile", methods=["GET", "POST"])
+    def business_profile(version: str, phone_id: str):
+        check_version(version)
+        authorize()
+        own_phone(phone_id)
+        if request.method == "GET":
+            return jsonify(profile.read(emu, request.args.get("fields")))
+        return jsonify(profile.update(emu, request.get_json(silent=True)))
 
     @app.post("/<version>/<phone_id>/media")
     def upload_media(version: str, phone_id: str):

@@ -43,6 +43,7 @@ class Emulator:
         self.by_id: dict[str, dict] = {}
         self.media: dict[str, dict] = {}
         self.faults: list[dict] = []
+        self.profile: dict = {}  # the business profile (profile.py)
         self.rev = 0
 
     def reset(self) -> None:

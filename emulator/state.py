@@ -54,7 +54,7 @@ def snapshot(emu) -> dict[str, Any]:
     """What an Emulator keeps across a restart (called with its lock held)."""
     return {"rev": emu.rev, "clock_offset": emu.clock.offset,
             "customers": {k: {**c, "typing_until": 0.0} for k, c in emu.customers.items()},
-            "messages": emu.messages,
+            "messages": emu.messages, "profile": emu.profile,
             "media": {k: {f: v for f, v in m.items() if f != "data"} for k, m in emu.media.items()}}
 
 
@@ -64,6 +64,7 @@ def restore(emu, store: StateStore) -> None:
         return
     emu.customers = saved["customers"]
     emu.messages = saved["messages"]
+    emu.profile = saved.get("profile", {})  # a snapshot from before the profile existed has none
     emu.by_id = {m["id"]: m for m in emu.messages}
     emu.clock.offset = saved["clock_offset"]
     emu.rev = saved["rev"] + 1  # a chat page open across the restart reloads everything

@@ -164,6 +164,21 @@ def main() -> int:
     return manager.returncode or 0
 
 
+def sync_profile(env: dict[str, str], http: httpx.Client | None = None) -> str:
+    """WhatsApp's business profile from business_profile.yml + hours.yml, once everything is up.
+    A failure does not stop the start: it is recorded, and the console's Hours page shows it
+    and offers to sync again (bot/profile/sync.py)."""
+    import redis
+
+    from bot.profile.sync import ProfileSync
+    from core.redis_conn import get_redis
+
+    try:
+        return ProfileSync.from_env(get_redis(env["REDIS_URL"]), env=env, http=http).sync().message
+    except redis.RedisError as exc:  # the banner below must still be printed
+        return f"Redis failed, so the outcome of the sync is not recorded: {exc}"
+
+
 def _announce_when_ready(env: dict[str, str], emulator_mode: bool, created: list) -> None:
     """Print where everything is once Rasa answers, so it is not buried under start-up logs."""
     deadline = time.monotonic() + 300
@@ -177,6 +192,7 @@ def _announce_when_ready(env: dict[str, str], emulator_mode: bool, created: list
     else:
         print("Rasa did not answer within 5 minutes; see the `rasa` lines above and var/rasa.log.")
         return
+    print(f"Business profile: {sync_profile(env)}", flush=True)
     print("\n" + "=" * 72)
     if emulator_mode:
         print(f"Customer chat (WhatsApp emulator): http://127.0.0.1:{EMULATOR_PORT}/")

@@ -49,6 +49,10 @@ class GraphTarget:
     def messages_url(self) -> str:
         return f"{self.graph_url.rstrip('/')}/{self.api_version}/{self.phone_number_id}/messages"
 
+    @property
+    def business_profile_url(self) -> str:
+        return f"{self.graph_url.rstrip('/')}/{self.api_version}/{self.phone_number_id}/whatsapp_business_profile"
+
 
 @dataclass(frozen=True, kw_only=True, repr=False)  # keeps GraphTarget's secret-free repr
 class WhatsAppConfig(GraphTarget):

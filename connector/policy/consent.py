@@ -204,3 +204,8 @@ class ConsentRegister:
             if len(chunk) < batch:
                 return
             start += batch
+
+    def recent(self, offset: int = 0, limit: int = 50) -> tuple[int, list[tuple[str, dt.datetime]]]:
+        """(how many contacts have a change, a page of them newest change first with its time)."""
+        page = self.redis.zrevrange(CONTACTS_KEY, offset, offset + limit - 1, withscores=True)
+        return self.redis.zcard(CONTACTS_KEY), [(contact, _from_ms(int(ms))) for contact, ms in page]

@@ -85,9 +85,26 @@ def _save(form: HoursForm, base: HoursSnapshot, moment: dict):
     changes = [line for line in diff if line[:1] in "+-" and not line.startswith(("+++", "---"))]
     log.info("business hours saved by %s: %s", current_user.name, changes)
     flash(f"Business hours saved by {current_user.name}. The bot uses them from its next message.", "success")
+    _sync_profile()
     return redirect(url_for("hours.index"), 303)
+
+
+@bp.route("/profile", methods=["POST"])
+def sync_profile():
+    _sync_profile()
+    return redirect(url_for("hours.index"), 303)
+
+
+def _sync_profile() -> None:
+    # The WhatsApp profile states the hours too. A failure stays on this page (out of date, with
+    # the reason) until a sync succeeds: see bot/profile/sync.py.
+    result = services.current().profile.sync()
+    if not result.ok:
+        log.warning("business profile sync failed: %s", result.message)
+    flash(result.message, "success" if result.ok else "warning")
 
 
 def _page(form: HoursForm, base: HoursSnapshot, moment: dict, **extra):
     return render_template("workspace/hours.html", form=form, rows=form.with_new_rows(), days=DAYS,
-                           base=base.token, moment=moment, languages=LANGUAGES, **extra)
+                           base=base.token, moment=moment, languages=LANGUAGES,
+                           profile=services.current().profile.state(), **extra)

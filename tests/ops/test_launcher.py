@@ -119,3 +119,27 @@ def test_the_test_stack_gives_rasa_an_event_store_as_the_launcher_does(tmp_path)
     stack = Stack("redis://127.0.0.1:1/0", Path("model.tar.gz"), tmp_path)
     assert stack.env["EVENTS_DB_URL"] == f"sqlite:///{(tmp_path / 'events.db').resolve()}"
     assert "${EVENTS_DB_URL}" in (ROOT / "endpoints.yml").read_text()
+
+
+def test_make_run_syncs_the_business_profile_once_everything_is_up(redis_url, redis_client):
+    from tests.emulator.in_process import BASE, PHONE_ID, TOKEN, in_process_graph
+
+    env = {"REDIS_URL": redis_url, "WHATSAPP_ACCESS_TOKEN": TOKEN, "WHATSAPP_PHONE_NUMBER_ID": PHONE_ID,
+           "WHATSAPP_APP_SECRET": "secret", "WHATSAPP_VERIFY_TOKEN": "verify", "WHATSAPP_GRAPH_URL": BASE}
+    with in_process_graph() as graph:
+        assert launcher.sync_profile(env, http=graph.client).startswith("WhatsApp profile updated")
+        assert "• Sábado: 10:00–15:00" in graph.emulator.profile["description"]
+        # Meta unreachable: the start goes on, and the failure is what the console then shows.
+        assert launcher.sync_profile({**env, "WHATSAPP_ACCESS_TOKEN": "revoked"}, http=graph.client).startswith(
+            "WhatsApp profile not updated: Invalid OAuth access token")
+        assert "Invalid OAuth" in redis_client.hget("profile:sync", "error")
+
+
+def test_a_profile_sync_without_redis_still_lets_the_start_banner_print():
+    from tests.emulator.in_process import BASE, PHONE_ID, TOKEN, in_process_graph
+
+    env = {"REDIS_URL": f"redis://127.0.0.1:{redis_conn.free_port()}/0", "WHATSAPP_ACCESS_TOKEN": TOKEN,
+           "WHATSAPP_PHONE_NUMBER_ID": PHONE_ID, "WHATSAPP_APP_SECRET": "secret",
+           "WHATSAPP_VERIFY_TOKEN": "verify", "WHATSAPP_GRAPH_URL": BASE}
+    with in_process_graph() as graph:
+        assert launcher.sync_profile(env, http=graph.client).startswith("Redis failed, so the outcome of the sync is not recorded")

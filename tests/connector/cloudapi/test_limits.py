@@ -114,3 +114,16 @@ def test_validate_rasa_response(response, fragment):
         assert problems == []
     else:
         assert any(fragment in p for p in problems), problems
+
+
+def test_business_profile_limits_are_meta_s():
+    ok = {"about": "a" * 139, "address": "a" * 256, "description": "d" * 512, "email": "hola@alba.example",
+          "websites": ["https://a.example", "http://b.example"], "vertical": "APPAREL"}
+    assert limits.check_business_profile(ok) == []
+    problems = limits.check_business_profile({
+        "about": "a" * 140, "description": "d" * 513, "email": "nope", "vertical": "SHOES",
+        "websites": ["https://a.example", "ftp://b.example", "https://c.example"], "colour": "red"})
+    assert [p.split(" ")[0] for p in problems] == [
+        "unknown", "about", "description", "email", "websites", "website", "vertical"]
+    assert "about is 140 characters, limit 139" in problems[1]
+    assert limits.check_business_profile({"about": " "}) == ["about is required and cannot be empty"]

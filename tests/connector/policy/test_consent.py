@@ -87,3 +87,12 @@ def test_contacts_lists_everyone_with_a_change(register):
     for n in range(3):
         register.record(f"c{n}", MARKETING, OPTED_IN, "import", at=NOON - n * HOUR)
     assert sorted(register.contacts(batch=2)) == ["c0", "c1", "c2"]
+
+
+def test_recent_pages_contacts_newest_change_first(register):
+    register.record("c1", MARKETING, OPTED_IN, "qr", at=NOON - 3 * HOUR)
+    register.record("c2", MARKETING, OPTED_IN, "qr", at=NOON - 2 * HOUR)
+    register.record("c3", MARKETING, OPTED_IN, "qr", at=NOON - HOUR)
+    register.record("c1", TRANSACTIONAL, OPTED_IN, "qr", at=NOON)  # c1's newest change is now
+    assert register.recent(0, 2) == (3, [("c1", NOON), ("c3", NOON - HOUR)])
+    assert register.recent(2, 2) == (3, [("c2", NOON - 2 * HOUR)])

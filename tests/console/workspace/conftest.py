@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.profile.sync import ProfileSync
 from console import create_app
 from tests.bot.insights.recorder import Recorder, sqlite_url
 
@@ -56,4 +57,7 @@ def app(redis_client, clock, fake_rasa, users, project, hours_path, events_url):
         "REDIS": redis_client, "CLOCK": clock, "RASA_URL": fake_rasa.url, "RASA_TOKEN": fake_rasa.token,
         "SECRET_KEY": SECRET, "TESTING": True, "PROJECT_DIR": project, "BUSINESS_HOURS_FILE": str(hours_path),
         "EVENTS_DB_URL": events_url, "TIMEZONE": "UTC",
+        # Never the WHATSAPP_* of the shell running the tests: a saved hours file syncs the profile.
+        "PROFILE": ProfileSync(redis_client, None, hours_file=hours_path, clock=clock,
+                               not_configured="WhatsApp is not configured in these tests"),
     })

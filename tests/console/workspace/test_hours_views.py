@@ -99,3 +99,38 @@ def test_a_hand_broken_file_is_explained_not_a_crash(client_for, hours_path):
     response = client_for("lucia").get("/workspace/hours/")
     assert response.status_code == 500
     assert "bad time 35:00" in html.unescape(response.get_data(as_text=True))
+
+
+def test_saving_the_hours_syncs_the_whatsapp_profile_and_a_failure_stays_shown(client_for, app, hours_path,
+                                                                               redis_client, clock):
+    import dataclasses
+
+    from bot.profile.sync import ProfileSync
+    from connector.cloudapi.profile import ProfileClient
+    from tests.emulator.in_process import in_process_graph
+
+    services = app.extensions["console"]
+    lead = client_for("lucia")
+    with in_process_graph() as graph:
+        def sync_with(target):
+            return ProfileSync(redis_client, ProfileClient(target, graph.client), hours_file=hours_path, clock=clock)
+
+        services.profile = sync_with(dataclasses.replace(graph.target, access_token="revoked"))
+        assert save(lead, day_saturday="10:00-16:00").status_code == 303
+        page = html.unescape(lead.get("/workspace/hours/").get_data(as_text=True))
+        assert "WhatsApp profile not updated: Invalid OAuth access token - Cannot parse access token [code 190]" in page
+        assert 'data-state="out-of-date"' in page and "Last sync failed" in page
+        assert graph.emulator.profile == {}
+
+        services.profile = sync_with(graph.target)
+        assert lead.get("/workspace/hours/").get_data(as_text=True).count('data-state="out-of-date"') == 1
+        assert lead.post("/workspace/hours/profile", data={"csrf_token": lead.csrf}).status_code == 303
+        page = html.unescape(lead.get("/workspace/hours/").get_data(as_text=True))
+        assert 'data-state="up-to-date"' in page and "Last sync failed" not in page
+        assert "• Sábado: 10:00–16:00" in graph.emulator.profile["description"]
+
+        assert save(lead, day_saturday="10:00-13:00").status_code == 303
+        assert "• Sábado: 10:00–13:00" in graph.emulator.profile["description"]
+        assert 'data-state="up-to-date"' in lead.get("/workspace/hours/").get_data(as_text=True)
+    agent = client_for("ana")
+    assert agent.post("/workspace/hours/profile", data={"csrf_token": agent.csrf}).status_code == 403
