@@ -335,6 +335,13 @@ def _parameter(param: Param, value: Any, where: str) -> tuple[dict, str]:
 def fill_in(template: Template, params: Sequence[Any]) -> tuple[dict, str]:
     """The Cloud API `template` object sending `template` with `params`, and the text the
     customer reads; TemplateError naming the parameter that breaks a rule."""
+    header = template.component("HEADER")
+    if header and header.format != "TEXT":
+        raise TemplateError(f"Template {template.name} has a {header.format} header, which needs media "
+                            "this register does not hold; it cannot be sent from here.")
+    if any(PLACEHOLDER.search(b.url) for b in template.buttons):
+        raise TemplateError(f"Template {template.name} has a URL button with a parameter, which this "
+                            "register does not fill; it cannot be sent from here.")
     expected = template.params
     params = list(params)
     if len(params) != len(expected):
@@ -342,7 +349,6 @@ def fill_in(template: Template, params: Sequence[Any]) -> tuple[dict, str]:
         raise TemplateError(f"Template {template.name} takes {len(expected)} parameter(s), got "
                             f"{len(params)}: {names}.")
     built = [_parameter(p, v, f"Parameter {i}") for i, (p, v) in enumerate(zip(expected, params), 1)]
-    header = template.component("HEADER")
     n_header = len(header.params) if header else 0
     values = [text for _, text in built]
     if header and header.format == "TEXT" and len(header.fill(values[:n_header])) > HEADER_MAX:

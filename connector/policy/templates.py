@@ -41,6 +41,8 @@ from connector.policy.template_defs import (  # noqa: F401 (re-exported: the reg
 )
 from core.clock import SYSTEM_CLOCK, Clock
 
+# libyaml's loader where present: a file near the 250 limit parses in milliseconds, not seconds.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 MAX_TEMPLATES = 250          # per WhatsApp Business Account, counted by name (translations share one)
 TEMPLATES_FILE = Path(__file__).resolve().parents[2] / "templates.yml"
 DEFS, STATUS, QUALITY = "tpl:defs", "tpl:status", "tpl:quality"
@@ -93,29 +95,34 @@ class TemplateRegister:
         name and language); returns how many. Status and quality Meta reported stay."""
         path = Path(path)
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER) or {}
         except (OSError, yaml.YAMLError) as exc:
             raise TemplateError(f"{path}: cannot read the templates file ({exc}).") from None
         items = data.get("templates") if isinstance(data, Mapping) else None
         if not isinstance(items, list):
             raise TemplateError(f"{path}: expected a `templates:` list.")
-        templates = [(definition(item), item) for item in items]
+        synced = bool(self.redis.exists(SYNCED_KEY))
+        # Everything is checked before anything is written: a bad file changes nothing.
+        templates = []
+        for item in items:
+            template = definition(item)
+            where = f"template {template.name} ({template.language})"
+            templates.append((template, "pending" if synced else file_status(item.get("status"), where)))
         keys = [t.key for t, _ in templates]
         if len(set(keys)) != len(keys):
             twice = sorted({k for k in keys if keys.count(k) > 1})
             raise TemplateError(f"{path}: listed twice: {', '.join(twice)}.")
-        _check_limit([t.name for t, _ in templates] + [t.name for t in self.all()])
+        _check_limit([t.name for t, _ in templates] + [k.rpartition(":")[0] for k in self.redis.hkeys(DEFS)])
         languages = data.get("fallback_languages", list(DEFAULT_LANGUAGES))
         if not isinstance(languages, list) or not all(isinstance(x, str) and LANGUAGE_RE.match(x) for x in languages):
             raise TemplateError(f"{path}: `fallback_languages` is a list of Meta language codes such as es_MX.")
-        synced = bool(self.redis.exists(SYNCED_KEY))
-        epoch = dt.datetime.fromtimestamp(0, dt.timezone.utc)
-        for template, item in templates:
-            where = f"template {template.name} ({template.language})"
-            status = "pending" if synced else file_status(item.get("status"), where)
-            self.redis.hset(DEFS, template.key, json.dumps(template.as_dict()))
-            self.record_status(template.name, template.language, status, at=epoch)
-        self.redis.set(LANGUAGES_KEY, json.dumps(languages))
+        epoch_ms = 0
+        with self.redis.pipeline(transaction=False) as pipe:
+            for template, status in templates:
+                pipe.hset(DEFS, template.key, json.dumps(template.as_dict()))
+                self._apply(STATUS, template.key, _status_value(status, epoch_ms, "", ""), epoch_ms, "", pipe)
+            pipe.set(LANGUAGES_KEY, json.dumps(languages))
+            pipe.execute()
         return len(templates)
 
     def sync(self, items: list[dict]) -> dict:
@@ -256,8 +263,7 @@ class TemplateRegister:
         if status not in STATUSES:
             raise TemplateError(f"Unknown template status {status!r}; one of {', '.join(STATUSES)}.")
         at_ms = _to_ms(at or self.clock.now())
-        value = {"status": status, "at": at_ms, "ref": ref, "reason": reason}
-        return self._apply(STATUS, f"{name}:{language}", value, at_ms, ref)
+        return self._apply(STATUS, f"{name}:{language}", _status_value(status, at_ms, ref, reason), at_ms, ref)
 
     def record_quality(self, name: str, language: str, quality: str, *,
                        at: dt.datetime | None = None, ref: str = "") -> bool:
@@ -266,8 +272,14 @@ class TemplateRegister:
         at_ms = _to_ms(at or self.clock.now())
         return self._apply(QUALITY, f"{name}:{language}", {"quality": quality, "at": at_ms, "ref": ref}, at_ms, ref)
 
-    def _apply(self, hash_key: str, key: str, value: dict, at_ms: int, ref: str) -> bool:
-        return int(self._record(keys=[hash_key], args=[key, json.dumps(value), at_ms, ref])) == 1
+    def _apply(self, hash_key: str, key: str, value: dict, at_ms: int, ref: str, client=None) -> bool:
+        """`client`: a pipeline to queue the write on (its answer comes with the pipeline's)."""
+        result = self._record(keys=[hash_key], args=[key, json.dumps(value), at_ms, ref], client=client)
+        return client is not None or int(result) == 1
+
+
+def _status_value(status: str, at_ms: int, ref: str, reason: str) -> dict:
+    return {"status": status, "at": at_ms, "ref": ref, "reason": reason}
 
 
 def _index(order: list[str], language: str) -> int:
