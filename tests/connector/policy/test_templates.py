@@ -166,6 +166,13 @@ def test_a_bad_file_names_the_template_and_the_field(tmp_path, redis_client, ite
     assert register.all() == []
 
 
+def test_a_bad_entry_after_good_ones_writes_nothing(tmp_path, redis_client):
+    register = TemplateRegister(redis_client, FixedClock(NOON))
+    with pytest.raises(TemplateError, match=r"template t2 \(es_MX\): status 'live'"):
+        register.load_file(write(tmp_path, [simple("t1"), {**simple("t2"), "status": "live"}]))
+    assert register.all() == [] and register.get("t1", "es_MX") is None
+
+
 def test_a_file_listing_one_translation_twice_is_refused(tmp_path, redis_client):
     with pytest.raises(TemplateError, match="listed twice: t:es_MX"):
         TemplateRegister(redis_client).load_file(write(tmp_path, [simple("t"), simple("t")]))
