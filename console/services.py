@@ -16,6 +16,7 @@ from bot.profile.sync import ProfileSync
 from connector.policy.consent import ConsentRegister
 from connector.policy.quality import QualityRegister
 from connector.policy.tier import MessagingTier
+from connector.policy.templates import TEMPLATES_FILE, TemplateRegister
 from connector.policy.window import ServiceWindow
 from connector.cloudapi.delivery import DeliveryLog
 
@@ -26,7 +27,6 @@ from .desk.canned import CannedReplies
 from .desk.chats import Desk
 from .desk.notes import Notes
 from .desk.rasa_client import RasaClient
-from .wa_templates import TemplateRegister
 from .workspace.faq_editor import FaqEditor
 from .workspace.hours_file import HoursDocument
 
@@ -79,6 +79,9 @@ def build(config: dict) -> Services:
     hours = HoursDocument(config.get("BUSINESS_HOURS_FILE"))
     profile = config.get("PROFILE") or ProfileSync.from_env(
         r, clock=clock, hours_file=hours.path, profile_file=config.get("BUSINESS_PROFILE_FILE"))
+    templates = TemplateRegister(r, clock)
+    # The picker needs them when the console runs on its own too; Meta's statuses stay.
+    templates.load_file(config.get("TEMPLATES_FILE") or TEMPLATES_FILE)
     rasa = config.get("RASA") or RasaClient(config.get("RASA_URL", "http://127.0.0.1:5005"),
                                             config.get("RASA_TOKEN", ""))
     return Services(
@@ -86,7 +89,7 @@ def build(config: dict) -> Services:
         delivery=delivery, rasa=rasa,
         users=UserStore(r), sessions=SessionStore(r, config["SESSION_BIND"]),
         throttle=LoginThrottle(r, config.get("LOGIN_LIMIT", 5), config.get("LOGIN_WINDOW_SECONDS", 300)),
-        templates=TemplateRegister(r), canned=CannedReplies(r), notes=Notes(r, clock),
+        templates=templates, canned=CannedReplies(r), notes=Notes(r, clock),
         faqs=config.get("FAQS") or FaqEditor(r, config.get("PROJECT_DIR") or ROOT, clock),
         hours=hours, profile=profile,
         insights=config.get("INSIGHTS") or EventInsights(config["EVENTS_DB_URL"], clock),

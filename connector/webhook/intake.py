@@ -7,10 +7,13 @@ from typing import Any, Iterable
 from connector.inbox.queue import Ingest
 from connector.policy.consent import WHATSAPP_CHOICES, WHATSAPP_PREFERENCES, ConsentRegister
 from connector.policy.quality import QualityRegister
+from connector.policy.templates import QUALITIES, TemplateRegister, meta_status
 from connector.policy.window import closes_window
 from connector.webhook.account import AccountUpdate, QualityUpdate
 from connector.webhook.identity import Identity
-from connector.webhook.types import PreferenceUpdate, StatusUpdate, WebhookBatch
+from connector.webhook.types import (
+    PreferenceUpdate, StatusUpdate, TemplateQualityUpdate, TemplateStatusUpdate, WebhookBatch,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -22,13 +25,15 @@ class Intake:
     Meta retries (duplicates of what did get stored are then dropped by the dedupe)."""
 
     def __init__(self, ingest: Ingest, identity: Identity, delivery: Any = None, window: Any = None,
-                 consent: ConsentRegister | None = None, quality: QualityRegister | None = None) -> None:
+                 consent: ConsentRegister | None = None, quality: QualityRegister | None = None,
+                 templates: TemplateRegister | None = None) -> None:
         self.ingest = ingest
         self.identity = identity
         self.delivery = delivery
         self.window = window
         self.consent = consent
         self.quality = quality
+        self.templates = templates
 
     def accept(self, batch: WebhookBatch) -> int:
         queued = 0
@@ -53,6 +58,7 @@ class Intake:
         self.record_statuses(batch.statuses)
         self.record_preferences(batch.preferences)
         self.record_account(batch.account)
+        self.record_templates(batch.template_statuses, batch.template_qualities)
         for ignored in batch.ignored:
             logger.info("webhook: ignored %s: %s", ignored.field, ignored.reason)
         for rejected in batch.rejected:
@@ -87,6 +93,25 @@ class Intake:
             else:
                 logger.warning("webhook: account update %s %s", update.event, dict(update.details))
                 self.quality.record_account(update.event, at=update.timestamp, details=update.details)
+
+    def record_templates(self, statuses: Iterable[TemplateStatusUpdate],
+                         qualities: Iterable[TemplateQualityUpdate]) -> None:
+        """Meta's word on a template, into the register before the 200; dated by the entry's
+        time, so a late or repeated webhook changes nothing (its ref is the same)."""
+        for update in statuses:
+            status = meta_status(update.event)
+            if status is None or self.templates is None:
+                logger.info("webhook: template %s:%s %s ignored", update.name, update.language, update.event)
+                continue
+            reason = update.reason or update.detail or ""
+            self.templates.record_status(update.name, update.language, status, reason=reason,
+                                         at=update.timestamp, ref=update.ref)
+        for update in qualities:
+            quality = update.quality.lower()
+            if self.templates is None or quality not in QUALITIES:
+                logger.info("webhook: template %s:%s quality %s ignored", update.name, update.language, update.quality)
+                continue
+            self.templates.record_quality(update.name, update.language, quality, at=update.timestamp, ref=update.ref)
 
     def record_statuses(self, statuses: Iterable[StatusUpdate]) -> None:
         for status in statuses:

@@ -187,6 +187,46 @@ class PreferenceUpdate:
 
 
 @dataclass(frozen=True)
+class TemplateStatusUpdate:
+    """Meta reviewed, paused, disabled or reinstated a template: `message_template_status_update`."""
+
+    template_id: str | None
+    name: str
+    language: str
+    event: str               # Meta's word: APPROVED, REJECTED, PAUSED, DISABLED, REINSTATED, FLAGGED…
+    timestamp: dt.datetime | None   # the entry's `time`
+    reason: str | None = None       # REJECTED's reason ("NONE" dropped)
+    category: str | None = None
+    detail: str | None = None       # other_info: why a template was paused or disabled
+
+    @property
+    def ref(self) -> str:
+        """The same for Meta's redelivery of this webhook, different for any other."""
+        return _template_ref("status", self, self.event)
+
+
+@dataclass(frozen=True)
+class TemplateQualityUpdate:
+    """A template's quality rating changed: `message_template_quality_update`."""
+
+    template_id: str | None
+    name: str
+    language: str
+    previous: str | None     # GREEN | YELLOW | RED | UNKNOWN, as Meta writes them
+    quality: str
+    timestamp: dt.datetime | None
+
+    @property
+    def ref(self) -> str:
+        return _template_ref("quality", self, self.quality)
+
+
+def _template_ref(kind: str, update: "TemplateStatusUpdate | TemplateQualityUpdate", what: str) -> str:
+    at = int(update.timestamp.timestamp()) if update.timestamp else ""
+    return f"{kind}:{update.template_id or update.name + ':' + update.language}:{what}:{at}"
+
+
+@dataclass(frozen=True)
 class Ignored:
     """Something acknowledged but not acted on, with the reason for the log."""
 
@@ -212,3 +252,5 @@ class WebhookBatch:
     ignored: tuple[Ignored, ...] = ()
     rejected: tuple[Rejected, ...] = ()
     errors: tuple[ErrorInfo, ...] = ()  # value-level errors Meta reports about the webhook
+    template_statuses: tuple[TemplateStatusUpdate, ...] = ()
+    template_qualities: tuple[TemplateQualityUpdate, ...] = ()
