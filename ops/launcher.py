@@ -146,6 +146,18 @@ def main() -> int:
             embedded.stop()
         return 1
 
+    from connector.policy.templates import TemplateError, TemplateRegister
+    from core.redis_conn import get_redis
+
+    try:
+        count = TemplateRegister(get_redis(env["REDIS_URL"])).load_file()
+    except TemplateError as exc:
+        print(f"templates.yml: {exc}")
+        if embedded:
+            embedded.stop()
+        return 1
+    print(f"Templates: {count} loaded from templates.yml", flush=True)
+
     from console.auth.users import ensure_demo_users
 
     created = ensure_demo_users()

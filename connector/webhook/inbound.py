@@ -26,6 +26,7 @@ import re
 from typing import Any, Iterator, Mapping
 
 from connector.cloudapi.limits import TEXT_MAX
+from connector.webhook import account
 from connector.webhook.types import (
     MEDIA_KINDS, Context, ErrorInfo, Ignored, InboundMessage, Location, Media, Order, OrderItem,
     PreferenceUpdate, Reaction, Referral, Rejected, Sender, SharedContact, StatusUpdate, WebhookBatch,
@@ -104,13 +105,13 @@ def parse_webhook(payload: Any) -> WebhookBatch:
     entries = payload.get("entry")
     if not isinstance(entries, list):
         raise PayloadError("'entry' must be a list")
-    batch: dict[str, list] = {"messages": [], "statuses": [], "preferences": [], "ignored": [],
-                              "rejected": [], "errors": []}
+    batch: dict[str, list] = {"messages": [], "statuses": [], "preferences": [], "account": [],
+                              "ignored": [], "rejected": [], "errors": []}
     for entry in entries:
         for change in _dicts(entry.get("changes") if isinstance(entry, dict) else None):
             name = _short(change.get("field"))
             value = change.get("value")
-            if name not in (MESSAGES_FIELD, PREFERENCES_FIELD):
+            if name not in (MESSAGES_FIELD, PREFERENCES_FIELD, *account.FIELDS):
                 batch["ignored"].append(Ignored(name, f"field {name!r} is not handled by the FAQ bot"))
                 continue
             if not isinstance(value, dict):
@@ -118,6 +119,8 @@ def parse_webhook(payload: Any) -> WebhookBatch:
                 continue
             if name == PREFERENCES_FIELD:
                 _parse_preferences(value, batch)
+            elif name in account.FIELDS:
+                account.parse_change(name, value, entry, batch)
             else:
                 _parse_value(value, batch)
             batch["errors"].extend(_errors(value.get("errors")))

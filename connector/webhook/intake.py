@@ -6,7 +6,9 @@ from typing import Any, Iterable
 
 from connector.inbox.queue import Ingest
 from connector.policy.consent import WHATSAPP_CHOICES, WHATSAPP_PREFERENCES, ConsentRegister
+from connector.policy.quality import QualityRegister
 from connector.policy.window import closes_window
+from connector.webhook.account import AccountUpdate, QualityUpdate
 from connector.webhook.identity import Identity
 from connector.webhook.types import PreferenceUpdate, StatusUpdate, WebhookBatch
 
@@ -20,12 +22,13 @@ class Intake:
     Meta retries (duplicates of what did get stored are then dropped by the dedupe)."""
 
     def __init__(self, ingest: Ingest, identity: Identity, delivery: Any = None, window: Any = None,
-                 consent: ConsentRegister | None = None) -> None:
+                 consent: ConsentRegister | None = None, quality: QualityRegister | None = None) -> None:
         self.ingest = ingest
         self.identity = identity
         self.delivery = delivery
         self.window = window
         self.consent = consent
+        self.quality = quality
 
     def accept(self, batch: WebhookBatch) -> int:
         queued = 0
@@ -49,6 +52,7 @@ class Intake:
                 logger.info("duplicate delivery of %s ignored", message.wamid)
         self.record_statuses(batch.statuses)
         self.record_preferences(batch.preferences)
+        self.record_account(batch.account)
         for ignored in batch.ignored:
             logger.info("webhook: ignored %s: %s", ignored.field, ignored.reason)
         for rejected in batch.rejected:
@@ -69,6 +73,20 @@ class Intake:
             at = update.timestamp
             self.consent.record(contact, purpose, state, "whatsapp_settings", at=at, by="WhatsApp",
                                 ref=f"user_preferences:{update.category}:{update.value}:{at.isoformat() if at else ''}")
+
+    def record_account(self, updates: Iterable[QualityUpdate | AccountUpdate]) -> None:
+        """Quality and account updates, recorded before the 200 like preferences (a retry is
+        recognised by the register and not recorded twice)."""
+        for update in updates:
+            if self.quality is None:
+                logger.info("webhook: %s %s not recorded (no quality register)", type(update).__name__, update.event)
+            elif isinstance(update, QualityUpdate):
+                logger.warning("webhook: phone number quality %s (limit %s)", update.event, update.current_limit)
+                self.quality.record_quality(update.event, at=update.timestamp, current_limit=update.current_limit or "",
+                                            rating=update.rating or "")
+            else:
+                logger.warning("webhook: account update %s %s", update.event, dict(update.details))
+                self.quality.record_account(update.event, at=update.timestamp, details=update.details)
 
     def record_statuses(self, statuses: Iterable[StatusUpdate]) -> None:
         for status in statuses:

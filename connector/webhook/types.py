@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
+
+if TYPE_CHECKING:  # defined beside their parsing, which imports this module
+    from connector.webhook.account import AccountUpdate, QualityUpdate
 
 MEDIA_KINDS = ("image", "audio", "video", "document", "sticker")
 KINDS = (
@@ -205,6 +208,7 @@ class WebhookBatch:
     messages: tuple[InboundMessage, ...] = ()
     statuses: tuple[StatusUpdate, ...] = ()
     preferences: tuple[PreferenceUpdate, ...] = ()
+    account: tuple[QualityUpdate | AccountUpdate, ...] = ()  # connector/webhook/account.py
     ignored: tuple[Ignored, ...] = ()
     rejected: tuple[Rejected, ...] = ()
     errors: tuple[ErrorInfo, ...] = ()  # value-level errors Meta reports about the webhook
