@@ -7,6 +7,7 @@ from core.clock import FixedClock
 from connector.policy import outbound
 from connector.policy.consent import MARKETING, OPTED_IN, OPTED_OUT, TRANSACTIONAL, ConsentRegister
 from connector.policy.outbound import BusinessInitiated
+from connector.policy.quality import QualityRegister
 from connector.policy.templates import TemplateRegister
 from connector.policy.tier import MessagingTier
 from connector.policy.window import ServiceWindow
@@ -95,3 +96,18 @@ def test_the_tier_defers_the_251st_new_contact_until_a_slot_frees_and_refusals_u
     assert verdict.retry_at == NOON + dt.timedelta(hours=24)
     clock.advance(hours=24, seconds=1)
     assert gate.check(contacts[250], order()).outcome == outbound.SEND
+
+
+def test_a_quality_drop_defers_marketing_until_a_lead_resumes_it_but_utility_still_goes(
+        gate, consent, redis_client, clock):
+    consent.record(CONTACT, MARKETING, OPTED_IN, "web_form")
+    consent.record(CONTACT, TRANSACTIONAL, OPTED_IN, "web_form")
+    quality = QualityRegister(redis_client, clock)
+    quality.record_quality("FLAGGED")
+    verdict = gate.check(CONTACT, promo())
+    assert verdict.outcome == outbound.DEFER and verdict.kind == outbound.MARKETING_PAUSED
+    assert verdict.retry_at is None and "until a lead resumes it" in verdict.reason
+    assert gate.check(CONTACT, order()).outcome == outbound.SEND
+    clock.advance(minutes=5)
+    quality.resume_marketing("lucia")
+    assert gate.check(CONTACT, promo()).outcome == outbound.SEND
