@@ -25,7 +25,7 @@ from rasa.core.channels.channel import OutputChannel
 from bot.handoff import Handoff
 from core.clock import SYSTEM_CLOCK, Clock
 from connector.cloudapi import messages
-from connector.cloudapi.errors import SendError, UnknownOutcomeError
+from connector.cloudapi.errors import DeferredError, SendError, UnknownOutcomeError
 from connector.cloudapi.limits import LimitError
 from connector.cloudapi.sender import CloudSender
 
@@ -205,6 +205,13 @@ class WhatsAppOutput(OutputChannel):
         for body in bodies:
             try:
                 wamid = await self._deliver(conversation_id, body, agent, kwargs.get("language"))
+            except DeferredError as exc:
+                # Nobody keeps a turn's or an agent's message for later: it was not sent.
+                when = f"; it can go after {exc.retry_at:%Y-%m-%d %H:%M} UTC" if exc.retry_at else ""
+                self._refuse(conversation_id, body, f"not sent: {exc.title}{when}", agent, code=str(exc.code))
+                if self.raise_errors:
+                    raise
+                break
             except SendError:
                 if self.raise_errors:
                     raise

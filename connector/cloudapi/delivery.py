@@ -140,8 +140,9 @@ class DeliveryLog:
     def record_failure(self, conversation_id: str, body: Mapping[str, Any] | None,
                        code: Any, title: str, detail: str = "", *, kind: str = "permanent",
                        agent: str | None = None, wamid: str | None = None) -> str:
-        """`kind`: permanent | retries_exhausted | refused (never sent, e.g. window closed or
-        limits) | unknown_outcome (may have been delivered) | failed_status (Meta's webhook)."""
+        """`kind`: permanent | retries_exhausted | refused (never sent, e.g. window closed,
+        limits, no consent, a deferral nobody keeps) | unknown_outcome (may have been delivered) | failed_status (Meta's
+        webhook)."""
         entry = {
             "conv": conversation_id or "", "code": "" if code is None else str(code),
             "title": title or "", "detail": detail or "", "kind": kind, "agent": agent or "",

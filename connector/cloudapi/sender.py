@@ -26,7 +26,10 @@ retried for `RetryPolicy.record_for` seconds (a Redis restart takes seconds), th
 loudly; the status webhooks for the wamid still come.
 
 The 24 h window is checked before pacing and again before every attempt: pacing waits (up to
-90 s) and backoffs (up to 20 s each) are longer than the window's safety margin.
+90 s) and backoffs (up to 20 s each) are longer than the window's safety margin. A template is
+asked of the business-initiated gate (connector/policy/outbound.py: register, consent, quality,
+tier) once, before pacing: it refuses (NoConsentError, TemplateNotSendableError) or defers
+(TierLimitError, MarketingPausedError, with `retry_at`), and every caller gets the same answer.
 """
 from __future__ import annotations
 
@@ -41,6 +44,7 @@ import httpx
 import redis
 
 from core.clock import SYSTEM_CLOCK, Clock
+from connector.policy import outbound
 from connector.policy.window import ServiceWindow
 from connector.cloudapi import errors
 from connector.cloudapi.config import GraphTarget
@@ -93,11 +97,13 @@ class CloudSender:
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
         rng: Callable[[], float] = random.random,
         window: ServiceWindow | None = None,
+        gate: outbound.BusinessInitiated | None = None,
     ) -> None:
         self.target = target
         self.clock = clock
         self.retry = retry or RetryPolicy()
         self.window = window or ServiceWindow(redis, clock)
+        self.gate = gate or outbound.BusinessInitiated.on(redis, clock, self.window)
         self.delivery = DeliveryLog(redis, clock)
         self.pacer = Pacer(redis, pacing or PacingPolicy.from_env(), clock)
         self.throughput = Throughput(redis, target.phone_number_id, throughput or ThroughputPolicy.from_env(), clock)
@@ -116,14 +122,19 @@ class CloudSender:
                    agent: str | None = None) -> str:
         """Send one message body (with `to`) for a conversation; returns Meta's wamid.
 
-        Raises WindowClosedError / TooManyQueuedError (refused, never sent), PermanentError
+        Raises WindowClosedError / TooManyQueuedError / NoConsentError /
+        TemplateNotSendableError (refused, never sent), DeferredError (not now; not recorded
+        here: the caller keeps it for `retry_at` or reports it), PermanentError
         subclasses, RetryableError (attempts exhausted) or UnknownOutcomeError — every one
         recorded in DeliveryLog.failures with the body. Never raises once Meta returned a wamid.
         """
         free_form = is_free_form(body)
         try:
-            if free_form:  # before pacing too, so a refused message takes no one's pacing slot
+            # Both before pacing, so a refused message takes no one's pacing slot.
+            if free_form:
                 self._check_window(conversation_id)
+            elif body.get("type") == "template":
+                self._check_business_initiated(conversation_id, body.get("template") or {})
             wait = self.pacer.reserve(str(body.get("to") or body.get("recipient") or conversation_id))
             if wait is None:
                 raise errors.TooManyQueuedError(
@@ -133,6 +144,11 @@ class CloudSender:
                 await self._sleep(wait)
             guard = (lambda: self._check_window(conversation_id)) if free_form else None
             wamid = await self._post_with_retries(body, before_attempt=guard)
+        except errors.DeferredError as exc:
+            # Only the caller knows whether it keeps the message for later (the outreach
+            # worker) or must report it as not sent (a Rasa turn, an agent): it records it.
+            logger.info("send to %s deferred [%s] %s", conversation_id, exc.code, exc.title)
+            raise
         except errors.RefusedError as exc:
             # A closed window is the expected end of a conversation, not a fault.
             level = logging.WARNING if isinstance(exc, errors.WindowClosedError) else logging.ERROR
@@ -170,6 +186,15 @@ class CloudSender:
         except errors.SendError as exc:
             logger.warning("read receipt for %s failed: %s", body.get("message_id"), exc)
             return False
+
+    def _check_business_initiated(self, conversation_id: str, template: Mapping[str, Any]) -> None:
+        verdict = self.gate.check(conversation_id, template)
+        if verdict.outcome == outbound.SEND:
+            return
+        cls = _GATE_ERRORS[verdict.kind]
+        if verdict.outcome == outbound.DEFER:
+            raise cls(verdict.reason, code=verdict.kind, retry_at=verdict.retry_at)
+        raise cls(verdict.reason, code=verdict.kind)
 
     def _check_window(self, conversation_id: str) -> None:
         window = self.window.status(conversation_id)
@@ -280,6 +305,14 @@ class CloudSender:
                 "gateway timeout (HTTP 504) from a proxy; the message may have been sent",
                 code="unknown_outcome", http_status=504)
         raise errors.from_graph(response.status_code, payload, _retry_after(response))
+
+
+_GATE_ERRORS: dict[str, type[errors.RefusedError]] = {
+    outbound.TEMPLATE: errors.TemplateNotSendableError,
+    outbound.NO_CONSENT: errors.NoConsentError,
+    outbound.MARKETING_PAUSED: errors.MarketingPausedError,
+    outbound.TIER: errors.TierLimitError,
+}
 
 
 def build_sender(target: GraphTarget, redis, clock: Clock = SYSTEM_CLOCK, **options: Any) -> CloudSender:

@@ -3,6 +3,9 @@ from rasa.core.actions.action import create_bot_utterance
 from rasa.shared.core.events import Event
 
 from core.clock import FixedClock
+from connector.policy.consent import OPTED_IN, TRANSACTIONAL, ConsentRegister
+from connector.policy.templates import TemplateRegister
+from connector.policy.tier import MessagingTier
 from connector.policy.window import ServiceWindow
 from connector.cloudapi.delivery import DeliveryLog
 from connector.cloudapi.errors import WindowClosedError
@@ -124,6 +127,24 @@ async def test_closed_window_never_breaks_the_rasa_turn(make_output, graph, redi
     assert failure["code"] == "window_closed" and failure["agent"] == "ana"
     with pytest.raises(WindowClosedError):
         await make_output(open_window=False, raise_errors=True).send_text_message(CONV, "Hola")
+
+
+async def test_a_template_the_tier_defers_is_reported_as_not_sent_because_no_turn_keeps_it(
+        make_output, graph, redis_client, clock):
+    TemplateRegister(redis_client, clock).load_file()
+    ConsentRegister(redis_client, clock).record(CONV, TRANSACTIONAL, OPTED_IN, "web_form")
+    tier = MessagingTier(redis_client, clock)
+    tier.set_tier("TIER_250", source="test")
+    for n in range(250):
+        tier.reserve(f"5215500{n:05d}")
+    template = {"name": "order_confirmation", "language": {"code": "es_MX"}, "components": [
+        {"type": "body", "parameters": [{"type": "text", "text": t} for t in ("María", "A-1", "$1")]}]}
+    await make_output(open_window=False).send_custom_json(CONV, {"type": "template", "template": template},
+                                                          agent="ana")
+    assert graph.requests == []
+    (failure,) = DeliveryLog(redis_client).failures(CONV)
+    assert failure["kind"] == "refused" and failure["code"] == "tier" and failure["agent"] == "ana"
+    assert failure["title"].startswith("not sent:") and "can go after" in failure["title"]
 
 
 async def test_a_failed_piece_stops_the_rest(redis_client, clock):

@@ -12,6 +12,9 @@ import pytest
 
 from core.clock import FixedClock
 from core.redis_conn import EmbeddedRedis, free_port, get_redis
+from connector.policy.consent import OPTED_IN, TRANSACTIONAL, ConsentRegister
+from connector.policy.templates import TemplateRegister
+from connector.policy.tier import MessagingTier
 from connector.policy.window import ServiceWindow
 from connector.cloudapi import errors, messages
 from connector.cloudapi.delivery import DeliveryLog
@@ -90,13 +93,49 @@ async def test_free_form_refused_when_the_window_is_closed(make_sender, redis_cl
     assert failure["body"]["text"]["body"] == "Hola"
 
 
-async def test_templates_and_read_receipts_go_out_with_the_window_closed(make_sender):
+def order_confirmation(to=CONV):
+    return messages.template_body(to, "order_confirmation", "es_MX", [{"type": "body", "parameters": [
+        {"type": "text", "text": "María"}, {"type": "text", "text": "A-1001"}, {"type": "text", "text": "$349.00"}]}])
+
+
+@pytest.fixture
+def registered(redis_client, clock):
+    """The repository's templates, and a contact who opted in to transactional messages."""
+    TemplateRegister(redis_client, clock).load_file()
+    ConsentRegister(redis_client, clock).record(CONV, TRANSACTIONAL, OPTED_IN, "web_form")
+
+
+async def test_templates_and_read_receipts_go_out_with_the_window_closed(make_sender, registered):
     graph = FakeGraph()
     sender = make_sender(graph, open_window=False)
-    assert await sender.send(CONV, messages.template_body(CONV, "reopen_chat", "es"))
+    assert await sender.send(CONV, order_confirmation())
     assert await sender.mark_read("wamid.IN1") is True
     assert await sender.mark_read(messages.read_receipt_body("wamid.IN2", typing=False)) is True
     assert [r["body"].get("type") or r["body"]["status"] for r in graph.requests] == ["template", "read", "read"]
+
+
+async def test_a_template_to_a_contact_who_never_opted_in_never_reaches_meta_and_is_recorded(
+        make_sender, redis_client, clock):
+    TemplateRegister(redis_client, clock).load_file()
+    graph = FakeGraph()
+    with pytest.raises(errors.NoConsentError, match="no opt-in"):
+        await make_sender(graph, open_window=False).send(CONV, order_confirmation(), agent="ana")
+    assert graph.requests == []
+    (failure,) = failures(redis_client)
+    assert failure["kind"] == "refused" and failure["code"] == "no_consent" and failure["agent"] == "ana"
+
+
+async def test_a_tier_deferral_is_raised_with_its_time_and_left_to_the_caller_to_record(
+        make_sender, registered, redis_client, clock):
+    tier = MessagingTier(redis_client, clock)
+    tier.set_tier("TIER_250", source="test")
+    for n in range(250):
+        assert tier.reserve(f"5215500{n:05d}").allowed
+    graph = FakeGraph()
+    with pytest.raises(errors.TierLimitError) as raised:
+        await make_sender(graph, open_window=False).send(CONV, order_confirmation())
+    assert raised.value.retry_at == clock.now() + dt.timedelta(hours=24)
+    assert graph.requests == [] and failures(redis_client) == []
 
 
 @pytest.mark.parametrize("failure", [
