@@ -9,6 +9,7 @@ channel (the message goes out through the connector); `send=False` only records 
 """
 from __future__ import annotations
 
+import threading
 from urllib.parse import quote
 
 import httpx
@@ -25,6 +26,15 @@ class RasaHttp:
         self.token = token
         self.timeout = timeout
         self.transport = transport
+        self._client: httpx.Client | None = None
+        self._lock = threading.Lock()
+
+    def _http(self) -> httpx.Client:
+        # One client, kept: making one loads the CA bundle, which costs more than the request.
+        with self._lock:
+            if self._client is None:
+                self._client = httpx.Client(timeout=self.timeout, transport=self.transport)
+            return self._client
 
     def _url(self, conversation_id: str, suffix: str) -> str:
         return f"{self.base_url}/conversations/{quote(conversation_id, safe='')}/{suffix}"
@@ -37,8 +47,7 @@ class RasaHttp:
 
     def _request(self, method: str, url: str, **kwargs) -> dict:
         try:
-            with httpx.Client(timeout=self.timeout, transport=self.transport) as client:
-                response = client.request(method, url, **kwargs)
+            response = self._http().request(method, url, **kwargs)
         except httpx.HTTPError as exc:
             raise RasaError(f"Rasa is not reachable ({exc.__class__.__name__})") from exc
         if response.status_code >= 400:
