@@ -6,6 +6,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from . import config as config_module
 from . import formatting, refs, services, web
+from .api.views import bp as api_bp
 from .auth import guard
 from .auth.secret_key import load_or_create
 from .auth.sessions import TTL_SECONDS
@@ -23,7 +24,7 @@ from .workspace.try_views import bp as try_bp
 csrf = CSRFProtect()
 
 BLUEPRINTS = (auth_bp, queue_bp, conversation_bp, canned_bp, events_bp, faqs_bp, hours_bp, insights_bp,
-              publish_bp, try_bp)
+              publish_bp, try_bp, api_bp)
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -53,6 +54,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     refs.init_app(app, svc.redis, app.config["SECRET_KEY"])
     csrf.init_app(app)
+    csrf.exempt(api_bp)  # bearer keys, not cookies: a cross-site form cannot use them
     guard.init_app(app)
     web.init_app(app)
     formatting.init_app(app)

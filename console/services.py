@@ -15,7 +15,9 @@ from bot.insights.reader import EventInsights
 from connector.policy.consent import ConsentRegister
 from connector.policy.window import ServiceWindow
 from connector.cloudapi.delivery import DeliveryLog
+from connector.outreach.engine import Outreach
 
+from .api.keys import ApiKeys
 from .auth.sessions import SessionStore
 from .auth.throttle import LoginThrottle
 from .auth.users import UserStore
@@ -50,6 +52,8 @@ class Services:
     insights: EventInsights
     publish: PublishStore
     tries: TryStore
+    outreach: Outreach
+    api_keys: ApiKeys
 
 
 def current() -> Services:
@@ -83,4 +87,6 @@ def build(config: dict) -> Services:
         insights=config.get("INSIGHTS") or EventInsights(config["EVENTS_DB_URL"], clock),
         publish=PublishStore(r),
         tries=TryStore(r),
+        outreach=Outreach(r, clock, rasa=rasa),
+        api_keys=ApiKeys(r, clock),
     )
