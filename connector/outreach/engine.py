@@ -63,9 +63,10 @@ class Request:
     campaign: str = ""
 
     def fingerprint(self) -> str:
-        """What makes two submissions "the same request" for idempotency."""
+        """What makes two submissions "the same request" for idempotency (numbers as normalized:
+        "+52 1 55…" and "52155…" are one contact). Called once the request is checked."""
         canonical = {"template": self.template, "language": self.language or "",
-                     "contacts": [[c.to, [str(p) for p in c.params]] for c in self.contacts],
+                     "contacts": [[normalize_to(c.to), [str(p) for p in c.params]] for c in self.contacts],
                      "send_at": self.send_at.astimezone(dt.timezone.utc).isoformat() if self.send_at else "",
                      "campaign": self.campaign}
         return hashlib.sha256(json.dumps(canonical, sort_keys=True).encode()).hexdigest()
