@@ -13,6 +13,7 @@ from bot.content.try_store import TryStore
 from bot.handoff import Handoff
 from bot.insights.reader import EventInsights
 from connector.policy.consent import ConsentRegister
+from connector.policy.templates import TemplateRegister
 from connector.policy.window import ServiceWindow
 from connector.cloudapi.delivery import DeliveryLog
 from connector.outreach.engine import Outreach
@@ -25,7 +26,6 @@ from .desk.canned import CannedReplies
 from .desk.chats import Desk
 from .desk.notes import Notes
 from .desk.rasa_client import RasaClient
-from .wa_templates import TemplateRegister
 from .workspace.faq_editor import FaqEditor
 from .workspace.hours_file import HoursDocument
 
@@ -80,7 +80,7 @@ def build(config: dict) -> Services:
         delivery=delivery, rasa=rasa,
         users=UserStore(r), sessions=SessionStore(r, config["SESSION_BIND"]),
         throttle=LoginThrottle(r, config.get("LOGIN_LIMIT", 5), config.get("LOGIN_WINDOW_SECONDS", 300)),
-        templates=TemplateRegister(r), canned=CannedReplies(r), notes=Notes(r, clock),
+        templates=TemplateRegister(r, clock), canned=CannedReplies(r), notes=Notes(r, clock),
         faqs=config.get("FAQS") or FaqEditor(r, config.get("PROJECT_DIR") or ROOT, clock),
         # BUSINESS_HOURS_FILE unless a test gives its own copy.
         hours=HoursDocument(config.get("BUSINESS_HOURS_FILE")),

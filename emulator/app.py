@@ -8,7 +8,7 @@ from pathlib import Path
 
 from flask import Flask, Response, abort, jsonify, request, send_from_directory
 
-from . import rules
+from . import rules, template_routes
 from .core import Emulator
 from .errors import ApiError, bad_param, token_error, unknown_object
 from .settings import Settings
@@ -70,7 +70,7 @@ def create_app(settings: Settings | None = None, emulator: Emulator | None = Non
             raise error  # before anything is stored: a failed request never creates a message
         if parse_error:
             raise parse_error
-        checked = rules.validate_send(body)
+        checked = rules.validate_send(body, emu.templates)
         if checked["kind"] == "receipt":
             return jsonify(emu.receipt(checked["message_id"], checked["typing"]))
         return jsonify(emu.accept(body, checked, fault))
@@ -114,10 +114,7 @@ def create_app(settings: Settings | None = None, emulator: Emulator | None = Non
         authorize()
         if waba_id != settings.waba_id:
             raise unknown_object(waba_id)
-        return jsonify(templates_page())
-
-    def templates_page() -> dict:
-        return {"data": rules.TEMPLATES, "paging": {"cursors": {"before": "", "after": ""}}}
+        return jsonify(template_routes.page(emu.templates, request))
 
     @app.get("/_emulator/media/<media_id>/download")
     def media_download(media_id: str):
@@ -157,10 +154,6 @@ def create_app(settings: Settings | None = None, emulator: Emulator | None = Non
                         "phone_number_id": settings.phone_number_id,
                         "waba_id": settings.waba_id, "api_version": settings.api_version,
                         "webhook_url": settings.webhook_url})
-
-    @app.get("/_emulator/templates")
-    def templates():
-        return jsonify(templates_page())
 
     @app.route("/_emulator/clock", methods=["GET", "POST"])
     def clock():
@@ -270,4 +263,5 @@ def create_app(settings: Settings | None = None, emulator: Emulator | None = Non
             "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'")
         return response
 
+    template_routes.register(app, emu)
     return app

@@ -15,6 +15,7 @@ from .ids import EmulatorClock, new_numeric_id, new_wamid, sample_png, user_id_f
 from .payloads import PREFERENCE_DETAILS, WINDOW_SECONDS, envelope, preference_payload, status_payload
 from .settings import Settings
 from .state import StateStore, restore, snapshot
+from .templates import TemplateStore, render
 
 TYPING_SECONDS = 25  # Meta drops the typing indicator after 25 s or at the next message
 STATUS_ORDER = {"accepted": 0, "sent": 1, "delivered": 2, "read": 3}
@@ -31,6 +32,7 @@ class Emulator:
             self.scheduler, settings.webhook_url, settings.app_secret,
             attempts=settings.webhook_attempts, backoff=settings.webhook_backoff,
             timeout=settings.webhook_timeout, on_result=self._log_webhook)
+        self.templates = TemplateStore(settings.templates_file)
         self._reset_state()
         self.store = StateStore(settings.state_dir) if settings.state_dir else None
         if self.store is not None:
@@ -49,6 +51,7 @@ class Emulator:
         with self.lock:
             self.scheduler.clear()
             self._reset_state()
+            self.templates.reload()
             self.webhook_log.clear()
             self.clock.offset = 0.0
             if self.store is not None:
@@ -162,7 +165,7 @@ class Emulator:
                 "failing": failure is not None,
             }
             if template:
-                msg["rendered"] = rules.render_template(template, body["template"].get("components"))
+                msg["rendered"] = render(template, body["template"].get("components"))
             if msg["type"] == "reaction":
                 target = self.by_id.get(body["reaction"]["message_id"])
                 if target is not None and failure is None:

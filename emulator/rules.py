@@ -1,4 +1,5 @@
-"""What the Cloud API accepts on POST /messages: types, required fields, limits, approved templates.
+"""What the Cloud API accepts on POST /messages: types, required fields, limits. Templates are
+checked against what this account has approved (templates.py).
 
 The limits are Meta's published ones, written out here on purpose: the emulator must enforce
 them even where ../shared (the spec) is absent, and a test compares them against the spec.
@@ -9,6 +10,7 @@ import re
 from typing import Any
 
 from .errors import ApiError, bad_param, invalid, missing
+from .templates import TemplateStore
 
 TEXT_BODY_MAX = 4096
 CAPTION_MAX = 1024
@@ -34,61 +36,6 @@ SUPPORTED_TYPES = ("text", *MEDIA_TYPES, "location", "contacts", "reaction", "in
 SUPPORTED_INTERACTIVE = ("button", "list", "cta_url")
 
 BSUID = re.compile(r"^[A-Z]{2}\.[A-Za-z0-9_-]{6,}$")
-
-# Approved templates: name -> definition. One entry per language, as Meta stores translations.
-TEMPLATES: list[dict[str, Any]] = [
-    {
-        "id": "900000000000001", "name": "hello_world", "language": "en_US",
-        "category": "UTILITY", "status": "APPROVED",
-        "components": [
-            {"type": "HEADER", "format": "TEXT", "text": "Hello World"},
-            {"type": "BODY", "text": "Welcome and congratulations!! This message demonstrates your "
-             "ability to send a WhatsApp message notification from the Cloud API, hosted by Meta. "
-             "Thank you for taking the time to test with us."},
-            {"type": "FOOTER", "text": "WhatsApp Business Platform sample message"},
-        ],
-    },
-    *[
-        {
-            "id": f"90000000000001{i}", "name": "reengage_es", "language": lang,
-            "category": "MARKETING", "status": "APPROVED",
-            "components": [
-                {"type": "BODY", "text": "Hola {{1}}, seguimos aquí para ayudarte. "
-                 "¿Quieres retomar tu consulta?"},
-                {"type": "BUTTONS", "buttons": [
-                    {"type": "QUICK_REPLY", "text": "Sí, continuar"},
-                    {"type": "QUICK_REPLY", "text": "No, gracias"},
-                    # Meta's "marketing opt-out" button, which marketing templates should carry.
-                    {"type": "QUICK_REPLY", "text": "Dejar de recibir"},
-                ]},
-            ],
-        }
-        for i, lang in enumerate(("es_MX", "es"))
-    ],
-    *[
-        {
-            "id": f"90000000000002{i}", "name": "reengage_en", "language": lang,
-            "category": "MARKETING", "status": "APPROVED",
-            "components": [
-                {"type": "BODY", "text": "Hi {{1}}, we're still here to help. "
-                 "Would you like to pick up where we left off?"},
-                {"type": "BUTTONS", "buttons": [
-                    {"type": "QUICK_REPLY", "text": "Yes, continue"},
-                    {"type": "QUICK_REPLY", "text": "No, thanks"},
-                    {"type": "QUICK_REPLY", "text": "Stop promotions"},
-                ]},
-            ],
-        }
-        for i, lang in enumerate(("en_US", "en"))
-    ],
-]
-
-PLACEHOLDER = re.compile(r"\{\{(\d+)\}\}")
-
-
-def find_template(name: str, code: str) -> dict | None:
-    return next((t for t in TEMPLATES if t["name"] == name and t["language"] == code), None)
-
 
 def _obj(body: Any, name: str) -> dict:
     if body is None:
@@ -124,7 +71,7 @@ def normalize_phone(raw: str) -> str:
     return digits
 
 
-def validate_send(body: Any) -> dict:
+def validate_send(body: Any, templates: TemplateStore) -> dict:
     """Check a POST /messages body as Meta would; return what the caller needs to act on it.
 
     Returns {"kind": "receipt", "message_id", "typing"} or
@@ -196,7 +143,7 @@ def validate_send(body: Any) -> dict:
     elif msg_type == "interactive":
         _validate_interactive(_obj(content, "interactive"))
     elif msg_type == "template":
-        result["template"] = _validate_template(_obj(content, "template"))
+        result["template"] = _validate_template(_obj(content, "template"), templates)
     return result
 
 
@@ -357,52 +304,7 @@ def _validate_interactive(inter: dict) -> None:
         _str(params, "url", "interactive['action']['parameters']['url']")
 
 
-def _validate_template(template: dict) -> dict:
-    name = _str(template, "name", "template['name']")
-    language = _obj(template.get("language"), "template['language']")
-    code = _str(language, "code", "template['language']['code']")
-    definition = find_template(name, code)
-    if definition is None:
-        raise ApiError(132001, f"template name ({name}) does not exist in {code}")
-    components = template.get("components") or []
-    if not isinstance(components, list):
-        raise bad_param("Param template['components'] must be an array.")
-    body_params: list = []
-    for comp in components:
-        comp = _obj(comp, "template['components'][]")
-        if comp.get("type") == "body":
-            body_params = comp.get("parameters") or []
-    body_def = next((c for c in definition["components"] if c["type"] == "BODY"), {"text": ""})
-    expected = len(set(PLACEHOLDER.findall(body_def["text"])))
-    if len(body_params) != expected:
-        raise ApiError(132000, f"body: number of localizable_params ({len(body_params)}) does not "
-                               f"match the expected number of params ({expected})")
-    for p in body_params:
-        if not isinstance(p, dict) or p.get("type") != "text" or not isinstance(p.get("text"), str):
-            raise invalid("Template body parameters must be {\"type\": \"text\", \"text\": \"...\"}.")
-    return definition
-
-
-def render_template(definition: dict, components: list) -> dict:
-    """What the customer's phone shows for a template send: filled text plus quick replies."""
-    params: list[str] = []
-    payloads: dict[int, str] = {}
-    for comp in components or []:
-        if comp.get("type") == "body":
-            params = [p.get("text", "") for p in comp.get("parameters") or []]
-        elif comp.get("type") == "button" and comp.get("sub_type") == "quick_reply":
-            for p in comp.get("parameters") or []:
-                if p.get("type") == "payload":
-                    payloads[int(comp.get("index", 0))] = p.get("payload", "")
-    out: dict[str, Any] = {"buttons": []}
-    for comp in definition["components"]:
-        if comp["type"] in ("HEADER", "FOOTER"):
-            out[comp["type"].lower()] = comp.get("text", "")
-        elif comp["type"] == "BODY":
-            out["body"] = PLACEHOLDER.sub(
-                lambda m: params[int(m.group(1)) - 1] if int(m.group(1)) <= len(params) else m.group(0),
-                comp["text"])
-        elif comp["type"] == "BUTTONS":
-            out["buttons"] = [{"text": b["text"], "payload": payloads.get(i, b["text"])}
-                              for i, b in enumerate(comp["buttons"])]
-    return out
+def _validate_template(template: dict, templates: TemplateStore) -> dict:
+    _str(template, "name", "template['name']")
+    _str(_obj(template.get("language"), "template['language']"), "code", "template['language']['code']")
+    return templates.check(template)

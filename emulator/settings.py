@@ -42,6 +42,8 @@ class Settings:
     webhook_workers: int = 4
     # Where customers, chats and media are kept across restarts; None = memory only (tests).
     state_dir: str | None = None
+    # What Meta approved for the account; None = the repository's templates.yml.
+    templates_file: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -65,4 +67,5 @@ class Settings:
             webhook_backoff=_float(env, "EMULATOR_WEBHOOK_BACKOFF", d.webhook_backoff),
             webhook_timeout=_float(env, "EMULATOR_WEBHOOK_TIMEOUT", d.webhook_timeout),
             state_dir=env.get("EMULATOR_STATE_DIR") or d.state_dir,
+            templates_file=env.get("EMULATOR_TEMPLATES_FILE") or d.templates_file,
         )

@@ -19,6 +19,7 @@ import httpx
 from core.quiet import library_deprecations_off
 from bot.insights.store import ENV as EVENTS_DB_ENV, prepare as prepare_events, url_from_env as events_url
 from core.redis_conn import EmbeddedRedis, RedisAddress, redacted
+from emulator.settings import DEFAULT_WABA_ID
 
 ROOT = Path(__file__).resolve().parents[1]
 VAR = ROOT / "var"
@@ -83,6 +84,7 @@ def build_environment(env: dict[str, str]) -> tuple[dict[str, str], EmbeddedRedi
                     "WHATSAPP_PHONE_NUMBER_ID"):
             env[key] = local[key]
         env["WHATSAPP_GRAPH_URL"] = f"http://127.0.0.1:{EMULATOR_PORT}"
+        env.setdefault("WHATSAPP_BUSINESS_ACCOUNT_ID", DEFAULT_WABA_ID)
         env.setdefault("EMULATOR_BUSINESS_NAME", "Calzado y Moda Alba")
         # Remembers who wrote when, so a second `make run` can still answer them (no 131047).
         env.setdefault("EMULATOR_STATE_DIR", str(VAR / "emulator"))
@@ -147,6 +149,18 @@ def main() -> int:
         if embedded:
             embedded.stop()
         return 1
+
+    from connector.policy.templates import TemplateError, TemplateRegister
+    from core.redis_conn import get_redis
+
+    try:
+        count = TemplateRegister(get_redis(env["REDIS_URL"])).load_file()
+    except TemplateError as exc:
+        print(f"templates.yml: {exc}")
+        if embedded:
+            embedded.stop()
+        return 1
+    print(f"Templates: {count} loaded from templates.yml", flush=True)
 
     from console.auth.users import ensure_demo_users
 

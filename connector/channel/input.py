@@ -26,6 +26,7 @@ from core.clock import SYSTEM_CLOCK
 from bot.handoff import Handoff
 from core.redis_conn import get_redis
 from connector.policy.consent import ConsentRegister
+from connector.policy.templates import TemplateRegister
 from connector.policy.window import ServiceWindow
 from connector.webhook import signature
 from connector.cloudapi.config import ConfigError, WhatsAppConfig
@@ -85,8 +86,9 @@ class WhatsAppInput(InputChannel):
         self.handoff = Handoff(redis_client, clock)
         self.consent = ConsentRegister(redis_client, clock)
         # No window here: Intake closes it on 131047, resolving the customer through identity.
+        self.templates = TemplateRegister(redis_client, clock)
         self.intake = Intake(self.ingest, self.identity, DeliveryLog(redis_client, clock), self.window,
-                             self.consent)
+                             self.consent, self.templates)
         self.workers = workers
         self._http = http  # an httpx.AsyncClient for the sender; None = the sender makes its own
         self.poll_seconds = poll_seconds

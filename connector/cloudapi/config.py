@@ -24,6 +24,8 @@ _FIELDS = {
     "phone_number_id": ("WHATSAPP_PHONE_NUMBER_ID", None),
     "api_version": ("WHATSAPP_API_VERSION", DEFAULT_API_VERSION),
     "graph_url": ("WHATSAPP_GRAPH_URL", DEFAULT_GRAPH_URL),
+    # The WhatsApp Business Account: its template list (ops.templates sync). Only that needs it.
+    "waba_id": ("WHATSAPP_BUSINESS_ACCOUNT_ID", ""),
 }
 _API_VERSION = re.compile(r"^v\d{1,3}\.\d{1,2}$")
 
@@ -40,6 +42,7 @@ class GraphTarget:
     phone_number_id: str
     api_version: str = DEFAULT_API_VERSION
     graph_url: str = DEFAULT_GRAPH_URL
+    waba_id: str = ""
 
     def __repr__(self) -> str:
         # Secrets end up in logs through reprs of objects that hold a config; never print them.
@@ -48,6 +51,13 @@ class GraphTarget:
     @property
     def messages_url(self) -> str:
         return f"{self.graph_url.rstrip('/')}/{self.api_version}/{self.phone_number_id}/messages"
+
+    @property
+    def templates_url(self) -> str:
+        if not self.waba_id:
+            raise ConfigError("WHATSAPP_BUSINESS_ACCOUNT_ID is not set; the template list belongs to "
+                              "the WhatsApp Business Account (its id is in Meta's WhatsApp Manager).")
+        return f"{self.graph_url.rstrip('/')}/{self.api_version}/{self.waba_id}/message_templates"
 
 
 @dataclass(frozen=True, kw_only=True, repr=False)  # keeps GraphTarget's secret-free repr
@@ -99,4 +109,6 @@ def _check(key: str, value: str, source: str) -> str:
         return value.rstrip("/")
     if key == "phone_number_id" and not value.isdigit():
         raise ConfigError(f"{source}={value!r} must be the numeric phone number id from Meta")
+    if key == "waba_id" and value and not value.isdigit():
+        raise ConfigError(f"{source}={value!r} must be the numeric WhatsApp Business Account id from Meta")
     return value

@@ -26,6 +26,7 @@ import re
 from typing import Any, Iterator, Mapping
 
 from connector.cloudapi.limits import TEXT_MAX
+from connector.webhook import template_events
 from connector.webhook.types import (
     MEDIA_KINDS, Context, ErrorInfo, Ignored, InboundMessage, Location, Media, Order, OrderItem,
     PreferenceUpdate, Reaction, Referral, Rejected, Sender, SharedContact, StatusUpdate, WebhookBatch,
@@ -110,6 +111,9 @@ def parse_webhook(payload: Any) -> WebhookBatch:
         for change in _dicts(entry.get("changes") if isinstance(entry, dict) else None):
             name = _short(change.get("field"))
             value = change.get("value")
+            if name in template_events.FIELDS:
+                template_events.parse(name, value, entry, batch, text=_str, time=_time)
+                continue
             if name not in (MESSAGES_FIELD, PREFERENCES_FIELD):
                 batch["ignored"].append(Ignored(name, f"field {name!r} is not handled by the FAQ bot"))
                 continue

@@ -6,9 +6,12 @@ from typing import Any, Iterable
 
 from connector.inbox.queue import Ingest
 from connector.policy.consent import WHATSAPP_CHOICES, WHATSAPP_PREFERENCES, ConsentRegister
+from connector.policy.templates import QUALITIES, TemplateRegister, meta_status
 from connector.policy.window import closes_window
 from connector.webhook.identity import Identity
-from connector.webhook.types import PreferenceUpdate, StatusUpdate, WebhookBatch
+from connector.webhook.types import (
+    PreferenceUpdate, StatusUpdate, TemplateQualityUpdate, TemplateStatusUpdate, WebhookBatch,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -20,12 +23,13 @@ class Intake:
     Meta retries (duplicates of what did get stored are then dropped by the dedupe)."""
 
     def __init__(self, ingest: Ingest, identity: Identity, delivery: Any = None, window: Any = None,
-                 consent: ConsentRegister | None = None) -> None:
+                 consent: ConsentRegister | None = None, templates: TemplateRegister | None = None) -> None:
         self.ingest = ingest
         self.identity = identity
         self.delivery = delivery
         self.window = window
         self.consent = consent
+        self.templates = templates
 
     def accept(self, batch: WebhookBatch) -> int:
         queued = 0
@@ -49,6 +53,7 @@ class Intake:
                 logger.info("duplicate delivery of %s ignored", message.wamid)
         self.record_statuses(batch.statuses)
         self.record_preferences(batch.preferences)
+        self.record_templates(batch.template_statuses, batch.template_qualities)
         for ignored in batch.ignored:
             logger.info("webhook: ignored %s: %s", ignored.field, ignored.reason)
         for rejected in batch.rejected:
@@ -69,6 +74,25 @@ class Intake:
             at = update.timestamp
             self.consent.record(contact, purpose, state, "whatsapp_settings", at=at, by="WhatsApp",
                                 ref=f"user_preferences:{update.category}:{update.value}:{at.isoformat() if at else ''}")
+
+    def record_templates(self, statuses: Iterable[TemplateStatusUpdate],
+                         qualities: Iterable[TemplateQualityUpdate]) -> None:
+        """Meta's word on a template, into the register before the 200; dated by the entry's
+        time, so a late or repeated webhook changes nothing (its ref is the same)."""
+        for update in statuses:
+            status = meta_status(update.event)
+            if status is None or self.templates is None:
+                logger.info("webhook: template %s:%s %s ignored", update.name, update.language, update.event)
+                continue
+            reason = update.reason or update.detail or ""
+            self.templates.record_status(update.name, update.language, status, reason=reason,
+                                         at=update.timestamp, ref=update.ref)
+        for update in qualities:
+            quality = update.quality.lower()
+            if self.templates is None or quality not in QUALITIES:
+                logger.info("webhook: template %s:%s quality %s ignored", update.name, update.language, update.quality)
+                continue
+            self.templates.record_quality(update.name, update.language, quality, at=update.timestamp, ref=update.ref)
 
     def record_statuses(self, statuses: Iterable[StatusUpdate]) -> None:
         for status in statuses:

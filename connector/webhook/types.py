@@ -184,6 +184,43 @@ class PreferenceUpdate:
 
 
 @dataclass(frozen=True)
+class TemplateStatusUpdate:
+    """Meta reviewed, paused, disabled or reinstated a template: `message_template_status_update`."""
+
+    template_id: str | None
+    name: str
+    language: str
+    event: str               # Meta's word: APPROVED, REJECTED, PAUSED, DISABLED, REINSTATED, FLAGGED…
+    timestamp: dt.datetime | None   # the entry's `time`
+    reason: str | None = None       # REJECTED's reason ("NONE" dropped)
+    category: str | None = None
+    detail: str | None = None       # other_info: why a template was paused or disabled
+
+    @property
+    def ref(self) -> str:
+        """The same for Meta's redelivery of this webhook, different for any other."""
+        at = int(self.timestamp.timestamp()) if self.timestamp else ""
+        return f"status:{self.template_id or self.name + ':' + self.language}:{self.event}:{at}"
+
+
+@dataclass(frozen=True)
+class TemplateQualityUpdate:
+    """A template's quality rating changed: `message_template_quality_update`."""
+
+    template_id: str | None
+    name: str
+    language: str
+    previous: str | None     # GREEN | YELLOW | RED | UNKNOWN, as Meta writes them
+    quality: str
+    timestamp: dt.datetime | None
+
+    @property
+    def ref(self) -> str:
+        at = int(self.timestamp.timestamp()) if self.timestamp else ""
+        return f"quality:{self.template_id or self.name + ':' + self.language}:{self.quality}:{at}"
+
+
+@dataclass(frozen=True)
 class Ignored:
     """Something acknowledged but not acted on, with the reason for the log."""
 
@@ -208,3 +245,5 @@ class WebhookBatch:
     ignored: tuple[Ignored, ...] = ()
     rejected: tuple[Rejected, ...] = ()
     errors: tuple[ErrorInfo, ...] = ()  # value-level errors Meta reports about the webhook
+    template_statuses: tuple[TemplateStatusUpdate, ...] = ()
+    template_qualities: tuple[TemplateQualityUpdate, ...] = ()

@@ -6,10 +6,11 @@ import logging
 from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from connector.policy.templates import TemplateError
+
 from .. import services
-from ..wa_templates import TemplateError
 from ..web import wants_json
-from . import delivery, window
+from . import delivery, template_picker, window
 from .chats import ASSIGNED, DeskError
 from .customer import CustomerInfo, consent_words, mask_number
 from .history import latest_slot, messages_from_tracker
@@ -24,23 +25,13 @@ bp.add_app_template_filter(window.reason_text, "window_reason")
 MAX_TEXT = 4096
 
 
-def _render_template_body(name: str, language: str, params: list[str]) -> str | None:
-    candidates = [t for t in services.current().templates.all() if t.name == name]
-    # The exact translation first; any language of that name is better than no text at all.
-    candidates.sort(key=lambda t: t.language != language)
-    for template in candidates:
-        if len(params) >= template.param_count:
-            return template.render(params)
-    return None
-
-
 def _history(conversation_id: str):
     """(messages, tracker, error): the page still opens when Rasa is down, just without history."""
     try:
         tracker = services.current().rasa.tracker(conversation_id)
     except RasaError as exc:
         return [], {}, f"Could not load the history: {exc}"
-    return messages_from_tracker(tracker, _render_template_body), tracker, None
+    return messages_from_tracker(tracker, services.current().templates.text_of), tracker, None
 
 
 def _page(conversation_id: str, status: int = 200, error: str | None = None, draft: str = ""):
@@ -56,13 +47,14 @@ def _page(conversation_id: str, status: int = 200, error: str | None = None, dra
     )
     window_status = window.status(conversation_id)
     others = [a for a in svc.desk.online_agents() if a != current_user.name]
+    templates = template_picker.options(svc.templates, language)
     return render_template(
         "conversation.html",
         chat=chat, customer=customer, messages=messages, history_error=history_error,
         window=window_status, sendable_until=window.sendable_until(window_status), now=svc.clock.now(),
         can_act=can_act(current_user, chat), notes=svc.notes.list(conversation_id),
         canned=svc.canned.for_language(language if language in ("es", "en") else "es"),
-        templates=svc.templates.for_language(language), failures=delivery.failures(conversation_id),
+        templates=templates, template_params=template_picker.max_params(templates), failures=delivery.failures(conversation_id),
         transfer_targets=others, error=error, draft=draft, consent_words=consent_words,
     ), status
 
@@ -133,16 +125,20 @@ def reply(conversation_id: str):
 def send_template(conversation_id: str):
     svc = services.current()
     require_can_act(svc.desk.chat(conversation_id))
+    name, _, language = request.form.get("template", "").partition(":")
+    template = svc.templates.get(name, language)
+    if template is None:
+        return _fail(conversation_id, 400, "Unknown template; pick one from the list.")
     try:
-        template = svc.templates.get(request.form.get("template", ""))
-        params = template.validate([request.form.get(f"p{i}", "") for i in range(1, template.param_count + 1)])
+        prepared = svc.templates.prepare(
+            name, language, [request.form.get(f"p{i}", "") for i in range(1, len(template.params) + 1)])
     except TemplateError as exc:
-        return _fail(conversation_id, 400, str(exc))
+        return _fail(conversation_id, 400, f"The template was not sent: {exc}")
     try:
-        svc.rasa.send_template(conversation_id, template.cloud_api_object(params), current_user.name)
+        svc.rasa.send_template(conversation_id, prepared.body, current_user.name)
     except RasaError as exc:
         return _fail(conversation_id, 502, f"The template was not sent: {exc}")
-    return _done(conversation_id, f"Template {template.name} sent.")
+    return _done(conversation_id, f"Template {name} ({language}) sent.")
 
 
 @bp.route("/<conv:conversation_id>/notes", methods=["POST"])

@@ -8,8 +8,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from ..wa_templates import template_from_event
-
 MAX_REPLY_BUTTONS = 3
 
 
@@ -46,9 +44,9 @@ def _bot_message(event: dict, templates) -> Message:
         msg.buttons = titles
     custom = data.get("custom")
     if isinstance(custom, dict) and custom.get("type") == "template":
-        name, language, params = template_from_event(custom)
-        msg.template = name
-        msg.text = templates(name, language, params) or msg.text or f"Template {name}"
+        template = custom.get("template") or {}
+        msg.template = str(template.get("name", "?"))
+        msg.text = templates(template) or msg.text or f"Template {msg.template}"
     elif custom and not msg.text:
         msg.text = "(interactive message)"
     if data.get("image") or data.get("attachment"):
@@ -75,8 +73,9 @@ def _customer_text(event: dict, last_buttons: dict[str, str]) -> str:
     return text
 
 
-def messages_from_tracker(tracker: dict, templates=lambda name, language, params: None) -> list[Message]:
-    """`templates(name, language, params)` renders a template body, or None when it is unknown."""
+def messages_from_tracker(tracker: dict, templates=lambda template_object: None) -> list[Message]:
+    """`templates(template_object)` is what the customer read for a sent Cloud API `template`
+    object (TemplateRegister.text_of), or None when it is unknown."""
     out: list[Message] = []
     last_buttons: dict[str, str] = {}
     for event in tracker.get("events") or []:

@@ -299,22 +299,27 @@
     const params = [...document.querySelectorAll("#template-params .param")];
     function update() {
       const option = select.selectedOptions[0];
-      const count = option ? Number(option.dataset.params) : 0;
+      // [{name, type, hint, example}] for each parameter, header's first (connector/policy/templates.py).
+      const declared = option && option.dataset.params ? JSON.parse(option.dataset.params) : [];
+      let text = option ? option.dataset.preview || "" : "";
       params.forEach((label) => {
-        const used = Number(label.dataset.index) <= count;
-        label.hidden = !used;
+        const index = Number(label.dataset.index);
+        const param = declared[index - 1];
         const input = label.querySelector("input");
-        input.disabled = !used;
-        input.required = used;
+        label.hidden = !param;
+        input.disabled = !param;
+        input.required = Boolean(param);
+        if (param) {
+          label.querySelector(".param-name").textContent = param.name + " (" + param.hint + ")";
+          input.placeholder = param.example || "";
+          input.dataset.type = param.type;
+        }
+        const value = input.value.trim();
+        text = text.split("[[" + index + "]]").join(value || "[" + (param ? param.name : index) + "]");
       });
-      let body = option ? option.dataset.body : "";
-      params.forEach((label) => {
-        const value = label.querySelector("input").value.trim();
-        body = body.split("{{" + label.dataset.index + "}}").join(value || "[" + label.dataset.index + "]");
-      });
-      preview.textContent = body;
+      preview.textContent = text;
       const hint = document.getElementById("marketing-hint");
-      if (hint) hint.hidden = !(option && option.dataset.category === "MARKETING" && hint.dataset.optin !== "opted_in");
+      if (hint) hint.hidden = !(option && option.dataset.category === "marketing" && hint.dataset.optin !== "opted_in");
     }
     select.addEventListener("change", update);
     params.forEach((label) => label.querySelector("input").addEventListener("input", update));

@@ -159,7 +159,7 @@ def test_not_a_webhook(payload):
 def test_other_objects_and_fields_are_ignored():
     assert parse_webhook({"object": "page", "entry": []}).ignored[0].field == "object"
     payload = {"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [
-        {"field": "account_update", "value": {}}, {"field": "message_template_status_update", "value": {}}]}]}
+        {"field": "account_update", "value": {}}, {"field": "template_category_update", "value": {}}]}]}
     batch = parse_webhook(payload)
     assert not batch.messages and len(batch.ignored) == 2
 

@@ -22,7 +22,8 @@ def test_history_shows_messages_as_the_customer_saw_them():
          "metadata": {"agent": "ana"}, "timestamp": 7},
         {"event": "resume", "timestamp": 8},
     ]}
-    render = lambda name, language, params: f"Hola {params[0]}" if name == "reengage_es" else None
+    def render(template):
+        return f"Hola {template['components'][0]['parameters'][0]['text']}" if template["name"] == "reengage_es" else None
     msgs = messages_from_tracker(tracker, render)
     assert [m.kind for m in msgs] == ["customer", "bot", "customer", "bot", "system", "agent", "agent", "system"]
     assert msgs[1].buttons == ["Opción 0", "Opción 1", "Opción 2"] and msgs[1].rows == []

@@ -7,9 +7,9 @@ def test_posted_events_are_valid_rasa_events():
     from rasa.shared.core.events import BotUttered, ConversationResumed, Event
 
     from console.desk.rasa_client import bot_template_event, bot_text_event
-    from console.wa_templates import Template
 
-    template = Template("reengage_es", "es_MX", "Hola {{1}}", "MARKETING").cloud_api_object(["María"])
+    template = {"name": "reengage_es", "language": {"code": "es_MX"},
+                "components": [{"type": "body", "parameters": [{"type": "text", "text": "María"}]}]}
     reply, resume, template_event = (Event.from_parameters(e) for e in (
         bot_text_event("hola", "ana"), {"event": "resume"}, bot_template_event(template, "ana")))
     assert isinstance(reply, BotUttered) and reply.message()["agent"] == "ana"

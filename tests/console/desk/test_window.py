@@ -1,6 +1,12 @@
 """The 24 h window is enforced on the server: free-form outside it is refused, templates go out."""
 from __future__ import annotations
 
+import html
+import json
+import re
+
+from connector.policy.templates import TemplateRegister
+
 from ..conftest import cpath
 
 
@@ -67,7 +73,11 @@ def test_template_outside_window_is_sent(client_for, assigned, fake_rasa, clock)
         "event": "bot",
         "data": {"custom": {"type": "template", "template": {
             "name": "reengage_es", "language": {"code": "es_MX"},
-            "components": [{"type": "body", "parameters": [{"type": "text", "text": "María"}]}]}}},
+            "components": [
+                {"type": "body", "parameters": [{"type": "text", "text": "María"}]},
+                # The opt-out quick reply's payload (templates.yml), so a tap is recognised.
+                {"type": "button", "sub_type": "quick_reply", "index": "2",
+                 "parameters": [{"type": "payload", "payload": "STOP_PROMOTIONS"}]}]}}},
         "metadata": {"agent": "ana", "template_name": "reengage_es"},
     }]
     page = ana.get(cpath(conv)).get_data(as_text=True)
@@ -79,10 +89,44 @@ def test_template_needs_its_parameters(client_for, assigned, fake_rasa):
     ana = client_for("ana")
     response = ana.post(f"{cpath(conv)}/template", data={"template": "reengage_es:es_MX", "p1": " ",
                                                      "csrf_token": ana.csrf})
-    assert response.status_code == 400 and "needs 1 parameter" in response.get_data(as_text=True)
-    response = ana.post(f"{cpath(conv)}/template", data={"template": "made_up:es", "csrf_token": ana.csrf})
     assert response.status_code == 400
+    assert "The template was not sent: Parameter 1 (nombre) is empty" in response.get_data(as_text=True)
+    response = ana.post(f"{cpath(conv)}/template", data={"template": "made_up:es", "csrf_token": ana.csrf})
+    assert response.status_code == 400 and "Unknown template" in response.get_data(as_text=True)
+    response = ana.post(f"{cpath(conv)}/template", data={
+        "template": "order_confirmation:es_MX", "p1": "A-1", "p2": "María", "p3": "A-1", "p4": "mil pesos",
+        "csrf_token": ana.csrf})
+    assert response.status_code == 400
+    assert "Parameter 4 (total) is an amount with its currency code" in response.get_data(as_text=True)
     assert fake_rasa.posts() == []
+
+
+def test_picker_offers_approved_templates_in_the_customers_language_first(client_for, assigned, redis_client, clock):
+    conv = assigned("ana", language="en")
+    TemplateRegister(redis_client, clock).record_status("promo_temporada", "en_US", "paused")
+    page = client_for("ana").get(cpath(conv)).get_data(as_text=True)
+    options = re.findall(r'<option value="([a-z_]+:[a-zA-Z_]+)" data-params="([^"]*)"', page)
+    keys = [key for key, _ in options]
+    assert "promo_temporada:en_US" not in keys and "promo_temporada:es_MX" in keys
+    english = [k for k in keys if k.endswith(":en_US")]
+    assert keys[:len(english)] == english  # the customer's language first
+    params = json.loads(html.unescape(dict(options)["order_confirmation:en_US"]))
+    assert [(p["name"], p["type"]) for p in params] == [
+        ("order number", "text"), ("name", "text"), ("order number", "text"), ("total", "currency")]
+    assert params[3]["example"] == "64.90 USD"
+
+
+def test_a_typed_template_is_sent_with_its_parameters(client_for, assigned, fake_rasa):
+    conv = assigned("ana")
+    ana = client_for("ana")
+    response = ana.post(f"{cpath(conv)}/template", data={
+        "template": "order_confirmation:es_MX", "p1": "A-1", "p2": "María", "p3": "A-1", "p4": "1250.50 MXN",
+        "csrf_token": ana.csrf})
+    assert response.status_code == 303
+    [post] = fake_rasa.posts(conv)
+    template = post.body[0]["data"]["custom"]["template"]
+    assert template["components"][1]["parameters"][2]["currency"] == {
+        "fallback_value": "1,250.50 MXN", "code": "MXN", "amount_1000": 1250500}
 
 
 def test_window_endpoint_reports_sendable_deadline(client_for, assigned, clock):
