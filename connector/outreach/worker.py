@@ -78,11 +78,18 @@ class OutreachWorker:
             task.add_done_callback(lambda _t, i=send_id: self._inflight.pop(i, None))
         return len(ids)
 
+    async def step(self) -> int:
+        """One round: claim up to the free slots and wait for every send in flight; how many."""
+        self.start_due()
+        waiting = list(self._inflight.values())
+        await asyncio.gather(*waiting)
+        return len(waiting)
+
     async def drain(self) -> None:
         """Send everything due now and append its history (tests, and one-off runs)."""
         self.recover()
-        while self.start_due() or self._inflight:
-            await asyncio.gather(*self._inflight.values())
+        while await self.step():
+            pass
         await self.history.flush()
 
     async def run(self, stop: asyncio.Event) -> None:
