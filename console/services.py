@@ -16,6 +16,7 @@ from connector.policy.consent import ConsentRegister
 from connector.policy.templates import TemplateRegister
 from connector.policy.window import ServiceWindow
 from connector.cloudapi.delivery import DeliveryLog
+from connector.outreach.campaigns import Campaigns
 from connector.outreach.engine import Outreach
 
 from .api.keys import ApiKeys
@@ -53,6 +54,7 @@ class Services:
     publish: PublishStore
     tries: TryStore
     outreach: Outreach
+    campaigns: Campaigns
     api_keys: ApiKeys
 
 
@@ -75,6 +77,7 @@ def build(config: dict) -> Services:
 
     rasa = config.get("RASA") or RasaClient(config.get("RASA_URL", "http://127.0.0.1:5005"),
                                             config.get("RASA_TOKEN", ""))
+    outreach = Outreach(r, clock, rasa=rasa)
     return Services(
         redis=r, clock=clock, desk=Desk(handoff), window=window, consent=ConsentRegister(r, clock),
         delivery=delivery, rasa=rasa,
@@ -87,6 +90,7 @@ def build(config: dict) -> Services:
         insights=config.get("INSIGHTS") or EventInsights(config["EVENTS_DB_URL"], clock),
         publish=PublishStore(r),
         tries=TryStore(r),
-        outreach=Outreach(r, clock, rasa=rasa),
+        outreach=outreach,
+        campaigns=Campaigns(outreach),
         api_keys=ApiKeys(r, clock),
     )
