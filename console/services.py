@@ -13,7 +13,7 @@ from bot.content.try_store import TryStore
 from bot.handoff import Handoff
 from bot.insights.reader import EventInsights
 from connector.policy.consent import ConsentRegister
-from connector.policy.templates import TemplateRegister
+from connector.policy.templates import TEMPLATES_FILE, TemplateRegister
 from connector.policy.window import ServiceWindow
 from connector.cloudapi.delivery import DeliveryLog
 from connector.outreach.campaigns import Campaigns
@@ -75,6 +75,9 @@ def build(config: dict) -> Services:
     window = config.get("WINDOW") or ServiceWindow(r, clock)
     delivery = config.get("DELIVERY") or DeliveryLog(r, clock)
 
+    templates = TemplateRegister(r, clock)
+    # The picker needs them when the console runs on its own too; Meta's statuses stay.
+    templates.load_file(config.get("TEMPLATES_FILE") or TEMPLATES_FILE)
     rasa = config.get("RASA") or RasaClient(config.get("RASA_URL", "http://127.0.0.1:5005"),
                                             config.get("RASA_TOKEN", ""))
     outreach = Outreach(r, clock, rasa=rasa)
@@ -83,7 +86,7 @@ def build(config: dict) -> Services:
         delivery=delivery, rasa=rasa,
         users=UserStore(r), sessions=SessionStore(r, config["SESSION_BIND"]),
         throttle=LoginThrottle(r, config.get("LOGIN_LIMIT", 5), config.get("LOGIN_WINDOW_SECONDS", 300)),
-        templates=TemplateRegister(r, clock), canned=CannedReplies(r), notes=Notes(r, clock),
+        templates=templates, canned=CannedReplies(r), notes=Notes(r, clock),
         faqs=config.get("FAQS") or FaqEditor(r, config.get("PROJECT_DIR") or ROOT, clock),
         # BUSINESS_HOURS_FILE unless a test gives its own copy.
         hours=HoursDocument(config.get("BUSINESS_HOURS_FILE")),

@@ -199,8 +199,7 @@ class TemplateStatusUpdate:
     @property
     def ref(self) -> str:
         """The same for Meta's redelivery of this webhook, different for any other."""
-        at = int(self.timestamp.timestamp()) if self.timestamp else ""
-        return f"status:{self.template_id or self.name + ':' + self.language}:{self.event}:{at}"
+        return _template_ref("status", self, self.event)
 
 
 @dataclass(frozen=True)
@@ -216,8 +215,12 @@ class TemplateQualityUpdate:
 
     @property
     def ref(self) -> str:
-        at = int(self.timestamp.timestamp()) if self.timestamp else ""
-        return f"quality:{self.template_id or self.name + ':' + self.language}:{self.quality}:{at}"
+        return _template_ref("quality", self, self.quality)
+
+
+def _template_ref(kind: str, update: "TemplateStatusUpdate | TemplateQualityUpdate", what: str) -> str:
+    at = int(update.timestamp.timestamp()) if update.timestamp else ""
+    return f"{kind}:{update.template_id or update.name + ':' + update.language}:{what}:{at}"
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,6 @@ import pytest
 
 from core.clock import FixedClock
 from bot.handoff import Handoff
-from connector.policy.templates import TemplateRegister
 from connector.policy.window import ServiceWindow
 from console import create_app
 from console.refs import ConversationRefs
@@ -55,8 +54,6 @@ def users(redis_client):
 
 @pytest.fixture
 def app(redis_client, clock, fake_rasa, users):
-    # What the launcher does at start: the repository's templates into the register.
-    TemplateRegister(redis_client, clock).load_file()
     return create_app({
         "REDIS": redis_client,
         "CLOCK": clock,
