@@ -22,7 +22,8 @@ Keys (owned here):
   out:send:{id}          hash: id, client, key, batch, campaign, to, contact, template, language,
                          params (JSON), purpose, category, body (the Cloud API template object,
                          JSON), text, due/created/updated/sent_at (epoch ms), state, reason, wamid,
-                         retries, owner (the worker holding it), history (pending|done);
+                         retries, owner (the worker holding it), history (pending|done) and
+                         history_tries (written by history.py);
                          expires RETENTION after it ends (sent, refused, failed, unknown, cancelled)
   out:due                sorted set: id → due epoch ms (scheduled and deferred sends only)
   out:leases             sorted set: id → lease expiry epoch ms (claimed by a worker)

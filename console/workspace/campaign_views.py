@@ -15,6 +15,8 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user, login_required
 
 from connector.outreach.engine import Contact, RequestError
+from connector.policy.quality import QualityRegister
+from connector.policy.tier import MessagingTier
 
 from .. import services
 from ..auth.guard import lead_required
@@ -39,8 +41,11 @@ def _marketing_templates():
 def _index(problems=(), form=None, status=200):
     svc = services.current()
     campaigns = [(c, svc.campaigns.results(c.id)) for c in svc.campaigns.all()]
+    # What paces the sends, so a lead knows why a campaign waits.
+    tier = MessagingTier(svc.redis, svc.clock).usage()
+    pause = QualityRegister(svc.redis, svc.clock).marketing_pause()
     return render_template("workspace/campaigns.html", campaigns=campaigns, templates=_marketing_templates(),
-                           problems=list(problems), form=form or {},
+                           problems=list(problems), form=form or {}, tier=tier, pause=pause,
                            opted_in=len(svc.campaigns.audience_from_register())), status
 
 
@@ -85,23 +90,21 @@ def detail(campaign_id: str):
                            results=campaigns.results(campaign_id, sends))
 
 
-@bp.post("/<campaign_id>/stop")
-def stop(campaign_id: str):
-    try:
-        held = services.current().campaigns.stop(campaign_id, current_user.name)
-    except KeyError:
-        abort(404)
-    flash(f"Stopped: {held} send(s) held. Resume to send them.", "info")
-    return redirect(url_for("campaigns.detail", campaign_id=campaign_id))
+# What each button does, and what the lead is told after it.
+_ACTIONS = {"stop": ("Stopped: {n} send(s) held. Resume to send them.", "info"),
+            "resume": ("Resumed: {n} send(s) back on the schedule.", "success")}
 
 
-@bp.post("/<campaign_id>/resume")
-def resume(campaign_id: str):
+@bp.post("/<campaign_id>/<action>")
+def change(campaign_id: str, action: str):
+    if action not in _ACTIONS:
+        abort(404)
     try:
-        released = services.current().campaigns.resume(campaign_id, current_user.name)
+        count = getattr(services.current().campaigns, action)(campaign_id, current_user.name)
     except KeyError:
         abort(404)
-    flash(f"Resumed: {released} send(s) back on the schedule.", "success")
+    message, category = _ACTIONS[action]
+    flash(message.format(n=count), category)
     return redirect(url_for("campaigns.detail", campaign_id=campaign_id))
 
 
