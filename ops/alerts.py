@@ -7,6 +7,7 @@ for the customer's language) from the environment; `make run`'s worker sends wha
         [--at 2026-05-01T09:00:00-06:00] [--key order-A-1042]
     python -m ops.alerts status msg_…
     python -m ops.alerts cancel msg_…
+    python -m ops.alerts queue              # what waits: scheduled and deferred sends, with why
 
 `--to` may repeat (the same parameters for each). `--key` makes a repeated command safe: the
 same key and command give back the first one's sends instead of new ones. Exit status: 0 all
@@ -55,9 +56,15 @@ def main(argv: Sequence[str] | None = None, outreach: Outreach | None = None) ->
     send.add_argument("--key", help="idempotency key (default: a new one, printed)")
     for name in ("status", "cancel"):
         commands.add_parser(name, help=f"{name} a send by its id").add_argument("id")
+    commands.add_parser("queue", help="scheduled and deferred sends, soonest first")
     args = parser.parse_args(argv)
     outreach = outreach or engine_from_env()
 
+    if args.command == "queue":
+        for send in outreach.store.waiting():
+            reason = f"  {send.reason}" if send.reason else ""
+            print(f"{send.due.isoformat()}  {send.id}  {send.to}  {send.template}  {send.state}{reason}")
+        return 0
     if args.command == "status":
         status = outreach.status(args.id)
         if status is None:

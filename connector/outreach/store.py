@@ -318,6 +318,10 @@ class SendStore:
         """Give back expired leases (any process, any time); the ids that became unknown."""
         return self._recover(args=[self.now_ms(), LOST_IN_FLIGHT, int(RETENTION.total_seconds())])
 
+    def waiting(self, limit: int = 100) -> list[Send]:
+        """Scheduled and deferred sends, soonest first (what an operator checks)."""
+        return [s for s in self.many(self.redis.zrange(DUE_KEY, 0, limit - 1)) if s is not None]
+
     def next_due(self) -> dt.datetime | None:
         first = self.redis.zrange(DUE_KEY, 0, 0, withscores=True)
         return from_ms(int(first[0][1])) if first else None

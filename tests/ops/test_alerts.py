@@ -38,6 +38,8 @@ def test_send_schedules_for_an_opted_in_customer_and_status_reads_it(outreach, c
     # The same key again: the same send, nothing new.
     assert send(outreach, "--to", OPTED_IN, "--key", "order-A-1042", "--at", "2026-01-05T18:00:00-06:00") == 0
     assert "already submitted" in capsys.readouterr().out
+    assert main(["queue"], outreach=outreach) == 0
+    assert f"2026-01-06T00:00:00+00:00  {send_id}  {OPTED_IN}  order_confirmation  scheduled" in capsys.readouterr().out
     assert main(["cancel", send_id], outreach=outreach) == 0
     assert outreach.status(send_id)["state"] == "cancelled"
 
