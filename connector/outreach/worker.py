@@ -153,7 +153,12 @@ class OutreachWorker:
             self.delivery.record_failure(send.contact, send.body, "unknown_outcome", reason,
                                          f"send {send_id}", kind="unknown_outcome")
         else:
-            finish(SENT, "", wamid=wamid, sent_at=self.store.now_ms())
+            sent_at = self.store.now_ms()
+            if not finish(SENT, "", wamid=wamid, sent_at=sent_at):
+                # The lease ran out mid-send (a stalled process) and recovery said "unknown";
+                # Meta's answer says better: it went.
+                logger.warning("send %s went out after its lease had expired; recorded as sent", send_id)
+                self.store.set_fields(send_id, state=SENT, reason="", wamid=wamid, sent_at=sent_at)
             self.history.enqueue(send_id)
 
 

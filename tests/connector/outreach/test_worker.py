@@ -165,3 +165,21 @@ async def test_sends_go_out_concurrently_but_bounded(outreach, consent, make_wor
     assert worker.start_due() == 2 and worker.start_due() == 0  # two in flight, the rest wait
     await worker.drain()
     assert len(graph.accepted) == 5 and redis_client.zcard("out:due") == 0
+
+
+async def test_a_send_that_outlived_its_lease_is_still_recorded_as_sent_with_its_wamid(order, make_worker, outreach, redis_client, clock):
+    (send,) = order().sends
+
+    class Stalled:
+        """Meta answers only after the lease ran out and another worker recovered the send."""
+
+        async def send(self, conversation_id, body):
+            clock.advance(seconds=LEASE.total_seconds() + 1)
+            assert SendStore(redis_client, clock).recover() == [send.id]
+            return "wamid.LATE"
+
+    worker = make_worker()
+    worker.sender = Stalled()
+    await worker.drain()
+    status = outreach.status(send.id)
+    assert (status["state"], status["wamid"]) == (SENT, "wamid.LATE")
