@@ -30,7 +30,7 @@ from connector.policy.consent import MARKETING, OPTED_OUT
 from connector.policy.templates import TemplateError
 from connector.policy.window import ServiceWindow
 from connector.outreach.engine import Contact, Outreach, Request, RequestError, normalize_to
-from connector.outreach.store import DEFERRED, HELD, SCHEDULED, Send, from_ms
+from connector.outreach.store import DEFERRED, HELD, SCHEDULED, Send, from_ms, to_ms
 
 INDEX = "campaigns"
 ACTIVE, STOPPED = "active", "stopped"
@@ -123,8 +123,8 @@ class Campaigns:
         self.redis.hset(_key(campaign.id), mapping={
             "id": campaign.id, "name": campaign.name, "template": campaign.template,
             "language": campaign.language, "params": json.dumps(campaign.params),
-            "at": _ms(campaign.at), "by": by, "created": _ms(now), "state": ACTIVE})
-        self.redis.zadd(INDEX, {campaign.id: _ms(now)})
+            "at": to_ms(campaign.at), "by": by, "created": to_ms(now), "state": ACTIVE})
+        self.redis.zadd(INDEX, {campaign.id: to_ms(now)})
         sends = []
         for contact in contacts:
             sends.extend(self._submit(campaign, contact))
@@ -192,7 +192,3 @@ class Campaigns:
                         and change.at >= send.sent_at for change in self.outreach.consent.history(send.contact, 50))
         return {"delivery": record.get("status"), "replied": bool(last_inbound and last_inbound > send.sent_at),
                 "opted_out": opted_out}
-
-
-def _ms(at: dt.datetime) -> int:
-    return int(at.timestamp() * 1000)

@@ -25,7 +25,9 @@ from connector.cloudapi.delivery import DeliveryLog
 from connector.policy.consent import ConsentRegister
 from connector.policy.templates import TemplateError, TemplateRegister
 from connector.webhook.identity import Identity
-from connector.outreach.store import CANCELLED, DEFERRED, HELD, REFUSED, SCHEDULED, Send, SendStore, Submitted, new_id
+from connector.outreach.store import (
+    CANCELLED, DEFERRED, HELD, REFUSED, SCHEDULED, Send, SendStore, Submitted, new_id, to_ms,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -149,7 +151,7 @@ class Outreach:
                 "language": template.language, "params": json.dumps([str(p) for p in contact.params]),
                 "purpose": template.purpose, "category": template.category,
                 "body": json.dumps(prepared.body, ensure_ascii=False), "text": prepared.text,
-                "due": int(due.timestamp() * 1000), "campaign": request.campaign,
+                "due": to_ms(due), "campaign": request.campaign,
                 "state": SCHEDULED if decision.allowed else REFUSED,
                 "reason": "" if decision.allowed else decision.reason,
             })

@@ -58,7 +58,7 @@ def _idem_key(client: str, key: str) -> str:
     return f"out:idem:{client}:{key}"
 
 
-def _ms(at: dt.datetime) -> int:
+def to_ms(at: dt.datetime) -> int:
     return int(at.timestamp() * 1000)
 
 
@@ -249,7 +249,7 @@ class SendStore:
         self._move = redis.register_script(_MOVE)
 
     def now_ms(self) -> int:
-        return _ms(self.clock.now())
+        return to_ms(self.clock.now())
 
     def submit(self, client: str, key: str, fingerprint: str, sends: list[dict]) -> Submitted:
         """Store `sends` (hashes with id, state, due ms, …) under the client's key, atomically;
@@ -308,11 +308,11 @@ class SendStore:
         if state is not None:
             values = {"state": state, "reason": reason, "updated": self.now_ms(), **fields}
             if due is not None:
-                values["due"] = _ms(due)
+                values["due"] = to_ms(due)
         ttl = int(RETENTION.total_seconds()) if state in FINAL else ""
         return bool(self._finish(keys=[_send_key(send_id)],
                                  args=[owner, send_id, json.dumps(values),
-                                       _ms(due) if due is not None else "", ttl]))
+                                       to_ms(due) if due is not None else "", ttl]))
 
     def recover(self) -> list[str]:
         """Give back expired leases (any process, any time); the ids that became unknown."""
@@ -333,7 +333,7 @@ class SendStore:
         ttl = int(RETENTION.total_seconds()) if to_state in FINAL else ""
         return bool(self._move(keys=[_send_key(send_id)],
                                args=[send_id, json.dumps(list(from_states)), to_state, self.now_ms(),
-                                     reason, ttl, _ms(due) if due is not None else ""]))
+                                     reason, ttl, to_ms(due) if due is not None else ""]))
 
     def set_fields(self, send_id: str, **fields: Any) -> None:
         self.redis.hset(_send_key(send_id), mapping={k: str(v) for k, v in fields.items()})
