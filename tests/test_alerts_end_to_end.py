@@ -1,7 +1,11 @@
 """An alert end to end, on the emulator: an order confirmation to an opted-in customer goes out
-through the outreach worker, enters the conversation's Rasa history, and the customer's reply
+through the outreach worker process, enters the conversation's Rasa history, and the customer's reply
 gets the bot's answer as in any conversation."""
 from __future__ import annotations
+
+import subprocess
+import sys
+import time
 
 import httpx
 import pytest
@@ -9,19 +13,17 @@ import pytest
 from bot.content.catalog import load_catalog
 from core.rasa_api import RasaHttp
 from core.redis_conn import get_redis
-from connector.cloudapi.config import GraphTarget
-from connector.cloudapi.sender import CloudSender
 from connector.outreach.engine import Contact, Outreach, Request
-from connector.outreach.history import TrackerHistory
-from connector.outreach.worker import OutreachWorker
+from connector.outreach.history import HISTORY_KEY
 from connector.policy.consent import ConsentRegister
 from connector.policy.templates import TemplateRegister
+from tests.stack import ROOT
 from tests.test_end_to_end import Customer, text_of
 
 pytestmark = pytest.mark.model
 
 
-async def test_an_order_confirmation_reaches_the_customer_enters_the_history_and_the_bot_answers_the_reply(stack):
+def test_an_order_confirmation_reaches_the_customer_enters_the_history_and_the_bot_answers_the_reply(stack):
     wa_id = "5215512347001"
     redis = get_redis(stack.redis_url)
     TemplateRegister(redis).load_file()  # as `make run` does at start
@@ -32,13 +34,20 @@ async def test_an_order_confirmation_reaches_the_customer_enters_the_history_and
                                       "order-A-1042", "shop")).sends
     assert send.state == "scheduled"
 
-    target = GraphTarget(stack.env["WHATSAPP_ACCESS_TOKEN"], stack.env["WHATSAPP_PHONE_NUMBER_ID"],
-                         graph_url=stack.emulator_url)
-    sender = CloudSender(target, redis)
+    # The worker as `make run` starts it (ops/launcher.py), against the stack's Rasa and emulator.
+    log = open(stack.log_dir / "outreach.log", "wb")
+    worker = subprocess.Popen([sys.executable, "-m", "connector.outreach.worker"], cwd=ROOT, env=stack.env,
+                              stdout=log, stderr=subprocess.STDOUT)
     try:
-        await OutreachWorker(outreach.store, sender, TrackerHistory(outreach.store, rasa)).drain()
+        deadline = time.monotonic() + 60
+        while outreach.status(send.id)["state"] != "sent" or redis.zcard(HISTORY_KEY):
+            assert worker.poll() is None, f"the worker exited; see {stack.log_dir / 'outreach.log'}"
+            assert time.monotonic() < deadline, outreach.status(send.id)
+            time.sleep(0.2)
     finally:
-        await sender.aclose()
+        worker.terminate()
+        worker.wait(10)
+        log.close()
     status = outreach.status(send.id)
     assert status["state"] == "sent", status
 
