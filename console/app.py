@@ -6,6 +6,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from . import config as config_module
 from . import formatting, refs, services, web
+from .api.views import bp as api_bp
 from .auth import guard
 from .auth.secret_key import load_or_create
 from .auth.sessions import TTL_SECONDS
@@ -16,6 +17,7 @@ from .desk.events import bp as events_bp
 from .desk.queue_views import bp as queue_bp
 from .workspace.account_views import bp as account_bp
 from .workspace.consent_views import bp as consent_bp
+from .workspace.campaign_views import bp as campaigns_bp
 from .workspace.faq_views import bp as faqs_bp
 from .workspace.hours_views import bp as hours_bp
 from .workspace.insights_views import bp as insights_bp
@@ -25,7 +27,7 @@ from .workspace.try_views import bp as try_bp
 csrf = CSRFProtect()
 
 BLUEPRINTS = (auth_bp, queue_bp, conversation_bp, canned_bp, events_bp, faqs_bp, hours_bp, insights_bp,
-              publish_bp, try_bp, account_bp, consent_bp)
+              publish_bp, try_bp, account_bp, consent_bp, api_bp, campaigns_bp)
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -55,6 +57,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     refs.init_app(app, svc.redis, app.config["SECRET_KEY"])
     csrf.init_app(app)
+    csrf.exempt(api_bp)  # bearer keys, not cookies: a cross-site form cannot use them
     guard.init_app(app)
     web.init_app(app)
     formatting.init_app(app)

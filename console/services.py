@@ -19,7 +19,10 @@ from connector.policy.tier import MessagingTier
 from connector.policy.templates import TEMPLATES_FILE, TemplateRegister
 from connector.policy.window import ServiceWindow
 from connector.cloudapi.delivery import DeliveryLog
+from connector.outreach.campaigns import Campaigns
+from connector.outreach.engine import Outreach
 
+from .api.keys import ApiKeys
 from .auth.sessions import SessionStore
 from .auth.throttle import LoginThrottle
 from .auth.users import UserStore
@@ -56,6 +59,9 @@ class Services:
     tries: TryStore
     quality: QualityRegister
     tier: MessagingTier
+    outreach: Outreach
+    campaigns: Campaigns
+    api_keys: ApiKeys
 
 
 def current() -> Services:
@@ -84,6 +90,7 @@ def build(config: dict) -> Services:
     templates.load_file(config.get("TEMPLATES_FILE") or TEMPLATES_FILE)
     rasa = config.get("RASA") or RasaClient(config.get("RASA_URL", "http://127.0.0.1:5005"),
                                             config.get("RASA_TOKEN", ""))
+    outreach = Outreach(r, clock, rasa=rasa)
     return Services(
         redis=r, clock=clock, desk=Desk(handoff), window=window, consent=ConsentRegister(r, clock),
         delivery=delivery, rasa=rasa,
@@ -97,4 +104,7 @@ def build(config: dict) -> Services:
         tries=TryStore(r),
         quality=QualityRegister(r, clock),
         tier=MessagingTier(r, clock),
+        outreach=outreach,
+        campaigns=Campaigns(outreach),
+        api_keys=ApiKeys(r, clock),
     )

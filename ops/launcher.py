@@ -125,6 +125,8 @@ def processes(env: dict[str, str], emulator_mode: bool) -> dict[str, str]:
         "console": f"{PY} -m console",
         # Trains and hot-swaps what the console's leads publish; never inside a web request.
         "publisher": f"{PY} -m bot.content.publisher",
+        # Alerts and campaigns: sends what is due (connector/outreach/store.py survives restarts).
+        "outreach": f"{PY} -m connector.outreach.worker",
     }
     if emulator_mode:
         procs["emulator"] = f"{PY} -m emulator"

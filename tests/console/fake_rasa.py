@@ -23,6 +23,7 @@ class Recorded:
 class FakeRasa:
     token: str = "rasa-test-token"
     events: dict = field(default_factory=dict)       # conv -> list of tracker events
+    slots: dict = field(default_factory=dict)        # conv -> the tracker's slots
     requests: list = field(default_factory=list)
     fail_posts: bool = False
     server: ThreadingHTTPServer | None = None
@@ -72,7 +73,7 @@ class FakeRasa:
                     return self._reply(401, {"message": "bad token"})
                 if path.startswith(TRACKER_PREFIX) and path.endswith("/tracker"):
                     conv = path[len(TRACKER_PREFIX):-len("/tracker")]
-                    return self._reply(200, {"sender_id": conv, "slots": {}, "events": fake.events.get(conv, [])})
+                    return self._reply(200, {"sender_id": conv, "slots": fake.slots.get(conv, {}), "events": fake.events.get(conv, [])})
                 self._reply(404, {"message": "not found"})
 
             def do_POST(self):

@@ -21,13 +21,16 @@ ALLOWED: dict[str, set[str]] = {
     "bot": {"core", "connector.cloudapi"},
     "connector.channel": {"core", "connector.policy", "connector.cloudapi", "connector.inbox",
                           "connector.webhook", "bot"},
+    # Business-initiated sends; recipients come from the webhook's identity map.
+    "connector.outreach": {"core", "connector.policy", "connector.cloudapi", "connector.webhook"},
     "actions": {"core", "bot"},
-    "console": {"core", "bot", "connector.policy", "connector.cloudapi"},
+    "console": {"core", "bot", "connector.policy", "connector.cloudapi", "connector.outreach"},
     # Plays Meta: shares nothing with the connector it tests, so it cannot agree with it by accident.
     "emulator": {"core"},
     "bench": {"core", "bot"},
     "ops": {"core", "bot", "connector.policy", "connector.cloudapi", "connector.inbox",
-            "connector.webhook", "connector.channel", "actions", "console", "emulator"},
+            "connector.webhook", "connector.channel", "connector.outreach", "actions", "console",
+            "emulator"},
 }
 OURS = {name.split(".")[0] for name in ALLOWED} | {"tests"}
 
