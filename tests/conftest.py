@@ -28,13 +28,14 @@ LONG_FIXTURES = ({"publisher"}, {"browser"}, {"stack", "trained_model"})
 
 def pytest_collection_modifyitems(items):
     def weight(module_items):
-        used = set().union(*(item.fixturenames for item in module_items))
+        used = set().union(*(getattr(item, "fixturenames", ()) for item in module_items))
         heavy = next((rank for rank, names in enumerate(LONG_FIXTURES) if used & names), len(LONG_FIXTURES))
         return heavy, -len(module_items)
 
+    # Grouped as --dist loadfile groups them: by the file part of the node id.
     modules: dict = {}
     for item in items:
-        modules.setdefault(item.module, []).append(item)
+        modules.setdefault(item.nodeid.split("::", 1)[0], []).append(item)
     items[:] = [item for group in sorted(modules.values(), key=weight) for item in group]
 
 
