@@ -17,6 +17,27 @@ SHARED = Path(os.environ.get("SHARED_DIR", ROOT.parent / "shared"))
 if os.environ.get("PYTEST_XDIST_WORKER"):
     os.environ.setdefault("RASA_CACHE_DIRECTORY", str(ROOT / ".rasa" / f"cache-{os.environ['PYTEST_XDIST_WORKER']}"))
 
+# What makes a module long, longest first: the publish worker's real trainings, a browser, the
+# real processes or the trained model. `make test` hands whole modules to its two workers in the
+# order collected (--dist loadfile --no-loadscope-reorder), so no long module starts last and
+# keeps one worker busy alone at the end (pytest-xdist's own order, by number of tests, started
+# the publish module, four tests and the longest by far, last). Browser modules before the
+# model's: while one worker trains the model, the other is not left waiting for it.
+LONG_FIXTURES = ({"publisher"}, {"browser"}, {"stack", "trained_model"})
+
+
+def pytest_collection_modifyitems(items):
+    def weight(module_items):
+        used = set().union(*(getattr(item, "fixturenames", ()) for item in module_items))
+        heavy = next((rank for rank, names in enumerate(LONG_FIXTURES) if used & names), len(LONG_FIXTURES))
+        return heavy, -len(module_items)
+
+    # Grouped as --dist loadfile groups them: by the file part of the node id.
+    modules: dict = {}
+    for item in items:
+        modules.setdefault(item.nodeid.split("::", 1)[0], []).append(item)
+    items[:] = [item for group in sorted(modules.values(), key=weight) for item in group]
+
 
 @pytest.fixture(scope="session")
 def shared_dir() -> Path:

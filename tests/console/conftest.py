@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
 from core.clock import FixedClock
+from core.redis_conn import get_redis
 from bot.handoff import Handoff
 from connector.policy.window import ServiceWindow
 from console import create_app
@@ -44,12 +46,27 @@ def window(redis_client, clock):
     return ServiceWindow(redis_client, clock)
 
 
-@pytest.fixture
-def users(redis_client):
-    store = UserStore(redis_client)
+@pytest.fixture(scope="session")
+def user_records(redis_url):
+    """The three users as UserStore.create writes them, made once per worker in a spare
+    database and restored into each test's: every password hash costs about 0.1 s of CPU
+    (scrypt), and most console tests start with these three users."""
+    spare = get_redis(urlunsplit(urlsplit(redis_url)._replace(path="/15")))
+    spare.flushdb()
+    store = UserStore(spare)
     for name, password in PASSWORDS.items():
         store.create(name, ROLES[name], password)
-    return store
+    records = {key: spare.dump(key) for key in spare.scan_iter("console:user:*")}
+    spare.flushdb()
+    spare.close()
+    return records
+
+
+@pytest.fixture
+def users(redis_client, user_records):
+    for key, record in user_records.items():
+        redis_client.restore(key, 0, record)
+    return UserStore(redis_client)
 
 
 @pytest.fixture
