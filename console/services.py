@@ -14,6 +14,7 @@ from bot.handoff import Handoff
 from bot.insights.reader import EventInsights
 from bot.profile.sync import ProfileSync
 from connector.policy.consent import ConsentRegister
+from connector.policy.outbound import BusinessInitiated
 from connector.policy.quality import QualityRegister
 from connector.policy.tier import MessagingTier
 from connector.policy.templates import TEMPLATES_FILE, TemplateRegister
@@ -59,6 +60,7 @@ class Services:
     tries: TryStore
     quality: QualityRegister
     tier: MessagingTier
+    gate: BusinessInitiated
     outreach: Outreach
     campaigns: Campaigns
     api_keys: ApiKeys
@@ -91,8 +93,9 @@ def build(config: dict) -> Services:
     rasa = config.get("RASA") or RasaClient(config.get("RASA_URL", "http://127.0.0.1:5005"),
                                             config.get("RASA_TOKEN", ""))
     outreach = Outreach(r, clock, rasa=rasa)
+    consent, quality, tier = ConsentRegister(r, clock), QualityRegister(r, clock), MessagingTier(r, clock)
     return Services(
-        redis=r, clock=clock, desk=Desk(handoff), window=window, consent=ConsentRegister(r, clock),
+        redis=r, clock=clock, desk=Desk(handoff), window=window, consent=consent,
         delivery=delivery, rasa=rasa,
         users=UserStore(r), sessions=SessionStore(r, config["SESSION_BIND"]),
         throttle=LoginThrottle(r, config.get("LOGIN_LIMIT", 5), config.get("LOGIN_WINDOW_SECONDS", 300)),
@@ -102,8 +105,9 @@ def build(config: dict) -> Services:
         insights=config.get("INSIGHTS") or EventInsights(config["EVENTS_DB_URL"], clock),
         publish=PublishStore(r),
         tries=TryStore(r),
-        quality=QualityRegister(r, clock),
-        tier=MessagingTier(r, clock),
+        quality=quality,
+        tier=tier,
+        gate=BusinessInitiated(consent, templates, tier, quality, window),
         outreach=outreach,
         campaigns=Campaigns(outreach),
         api_keys=ApiKeys(r, clock),

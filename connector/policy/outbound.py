@@ -63,9 +63,11 @@ class BusinessInitiated:
         return cls(ConsentRegister(redis, clock), TemplateRegister(redis, clock), MessagingTier(redis, clock),
                    QualityRegister(redis, clock), window or ServiceWindow(redis, clock))
 
-    def check(self, contact: str, template_object: Mapping) -> Verdict:
+    def check(self, contact: str, template_object: Mapping, *, reserve: bool = True) -> Verdict:
         """The verdict for sending the Cloud API `template` object to `contact` now. A SEND
-        outside the window has counted the contact in the tier."""
+        outside the window has counted the contact in the tier. `reserve=False` asks every rule
+        but the tier and counts nothing: a form's early answer to the person sending, before
+        the send itself asks again."""
         name = str(template_object.get("name", "?"))
         language = str((template_object.get("language") or {}).get("code", "?"))
         template = self.templates.of_body(template_object)
@@ -85,7 +87,7 @@ class BusinessInitiated:
                 return Verdict(DEFER, MARKETING_PAUSED,
                                f"marketing is paused since {pause.since:%Y-%m-%d %H:%M} UTC ({pause.reason}) "
                                "until a lead resumes it")
-        if in_window:
+        if in_window or not reserve:
             return GO
         decision = self.tier.reserve(contact)
         if not decision.allowed:

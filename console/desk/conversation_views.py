@@ -6,6 +6,7 @@ import logging
 from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from connector.policy import outbound
 from connector.policy.templates import TemplateError
 
 from .. import services
@@ -134,6 +135,10 @@ def send_template(conversation_id: str):
             name, language, [request.form.get(f"p{i}", "") for i in range(1, len(template.params) + 1)])
     except TemplateError as exc:
         return _fail(conversation_id, 400, f"The template was not sent: {exc}")
+    # The sender asks the gate again when it sends; asking first tells the agent why at once.
+    verdict = svc.gate.check(conversation_id, prepared.body, reserve=False)
+    if verdict.outcome != outbound.SEND:
+        return _fail(conversation_id, 409, f"The template was not sent: {verdict.reason}.")
     try:
         svc.rasa.send_template(conversation_id, prepared.body, current_user.name)
     except RasaError as exc:

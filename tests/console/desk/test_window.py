@@ -5,6 +5,7 @@ import html
 import json
 import re
 
+from connector.policy.consent import MARKETING, OPTED_IN, ConsentRegister
 from connector.policy.templates import TemplateRegister
 
 from ..conftest import cpath
@@ -60,8 +61,22 @@ def test_outside_window_page_offers_only_templates(client_for, assigned, clock):
     assert "reengage_es" in page and "hello_world" in page
 
 
-def test_template_outside_window_is_sent(client_for, assigned, fake_rasa, clock):
+def test_a_template_to_a_customer_who_did_not_opt_in_is_refused_with_the_reason_and_never_sent(
+        client_for, assigned, fake_rasa, clock):
     conv = assigned("ana")
+    clock.advance(hours=30)
+    ana = client_for("ana")
+    response = ana.post(f"{cpath(conv)}/template", data={"template": "reengage_es:es_MX", "p1": "María",
+                                                     "csrf_token": ana.csrf})
+    assert response.status_code == 409
+    assert ("The template was not sent: marketing: no opt-in recorded for this contact"
+            in response.get_data(as_text=True))
+    assert fake_rasa.posts(conv) == []
+
+
+def test_template_outside_window_is_sent(client_for, assigned, fake_rasa, clock, redis_client):
+    conv = assigned("ana")
+    ConsentRegister(redis_client, clock).record(conv, MARKETING, OPTED_IN, "web_form")
     clock.advance(hours=30)
     ana = client_for("ana")
     response = ana.post(f"{cpath(conv)}/template", data={"template": "reengage_es:es_MX", "p1": "María",
