@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import Flask, abort, flash, jsonify, redirect, request, session
-from flask_login import LoginManager, current_user, login_url
+from flask import Blueprint, Flask, abort, flash, jsonify, redirect, request, session
+from flask_login import LoginManager, current_user, login_required, login_url
 
 from .. import services
 from ..web import from_script
@@ -67,3 +67,15 @@ def lead_required(view):
         return view(*args, **kwargs)
 
     return wrapper
+
+
+def leads_only(bp: Blueprint) -> Blueprint:
+    """Every view of `bp` needs a signed-in lead: a whole part of the workspace, guarded once."""
+
+    @bp.before_request
+    @login_required
+    @lead_required
+    def _leads_only():
+        return None
+
+    return bp

@@ -10,23 +10,17 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, flash, redirect, render_template, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from connector.cloudapi.pacing import PacingPolicy, ThroughputPolicy
 
 from .. import services
-from ..auth.guard import lead_required
+from ..auth.guard import leads_only
 
-bp = Blueprint("account", __name__, url_prefix="/workspace/account")
+bp = leads_only(Blueprint("account", __name__, url_prefix="/workspace/account"))
 HISTORY = 50
 log = logging.getLogger(__name__)
 
-
-@bp.before_request
-@login_required
-@lead_required
-def _leads_only():
-    return None
 
 
 @bp.route("/")

@@ -12,26 +12,20 @@ import datetime as dt
 import io
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from connector.outreach.engine import Contact, RequestError
 from connector.policy.quality import QualityRegister
 from connector.policy.tier import MessagingTier
 
 from .. import services
-from ..auth.guard import lead_required
+from ..auth.guard import leads_only
 from ..formatting import display_timezone
 
-bp = Blueprint("campaigns", __name__, url_prefix="/workspace/campaigns")
+bp = leads_only(Blueprint("campaigns", __name__, url_prefix="/workspace/campaigns"))
 UNPROCESSABLE = 422
 MAX_CSV_BYTES = 2 * 1024 * 1024
 
-
-@bp.before_request
-@login_required
-@lead_required
-def _leads_only():
-    return None
 
 
 def _marketing_templates():

@@ -14,17 +14,17 @@ import json
 import secrets
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from connector.policy import consent_csv
 from connector.policy.consent import OPTED_IN, OPTED_OUT, PURPOSES, SOURCE_LABELS
 
 from .. import services
-from ..auth.guard import lead_required
+from ..auth.guard import leads_only
 from ..desk.customer import consent_words, mask_number
 from ..web import error
 
-bp = Blueprint("consent", __name__, url_prefix="/workspace/consent")
+bp = leads_only(Blueprint("consent", __name__, url_prefix="/workspace/consent"))
 PAGE_SIZE = 50
 # ~20 000 rows; bigger lists go through `python -m ops.consent import`.
 MAX_UPLOAD_BYTES = 1024 * 1024
@@ -41,12 +41,6 @@ class ImportGone(Exception):
 def _import_key(import_id: str) -> str:
     return f"console:consent:import:{import_id}"
 
-
-@bp.before_request
-@login_required
-@lead_required
-def _leads_only():
-    return None
 
 
 @bp.errorhandler(ImportGone)

@@ -12,28 +12,22 @@ import difflib
 import logging
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from bot.hours import HoursConfigError
 
 from .. import services
-from ..auth.guard import lead_required
+from ..auth.guard import leads_only
 from ..web import error
 from .hours_file import HoursSnapshot, StaleVersion
 from .hours_form import DAYS, HoursForm
 from .hours_preview import parse_instant, preview
 
-bp = Blueprint("hours", __name__, url_prefix="/workspace/hours")
+bp = leads_only(Blueprint("hours", __name__, url_prefix="/workspace/hours"))
 LANGUAGES = {"es": "Español", "en": "English"}
 UNPROCESSABLE, CONFLICT, BROKEN_FILE = 422, 409, 500
 log = logging.getLogger(__name__)
 
-
-@bp.before_request
-@login_required
-@lead_required
-def _leads_only():
-    return None
 
 
 @bp.errorhandler(HoursConfigError)
