@@ -5,6 +5,7 @@ import httpx
 
 from connector.cloudapi import errors
 from connector.cloudapi.delivery import DeliveryLog
+from connector.policy.tier import MessagingTier
 from connector.outreach.store import DEFERRED, FAILED, REFUSED, SCHEDULED, SENT, UNKNOWN, SendStore
 from connector.outreach.worker import LEASE, PAUSE_RECHECK, RETRY_DELAYS
 from tests.connector.fake_graph import FakeGraph, graph_error
@@ -121,6 +122,31 @@ async def test_a_refusal_at_send_time_is_final_and_a_deferral_waits(outreach, co
     await worker.drain()
     assert {outreach.status(i)["state"] for i in (deferred.id, waiting.id)} == {SENT}
     assert len(worker.sender.sent) == 2 and outreach.status(refused.id)["state"] == REFUSED
+
+
+async def test_through_the_real_gate_an_opt_out_after_scheduling_is_refused_and_a_full_tier_defers(
+        outreach, consent, make_worker, redis_client, clock):
+    later, full = "5215512340021", "5215512340022"
+    for contact in (later, full):
+        consent.record(contact, "transactional", "opted_in", "web_form")
+    refused, deferred = outreach.submit(Request(
+        "order_confirmation", [Contact(c, ORDER) for c in (later, full)], "gate", "shop")).sends
+    clock.advance(minutes=1)
+    consent.record(later, "transactional", "opted_out", "message")  # STOP before the send is due
+    tier = MessagingTier(redis_client, clock)
+    tier.set_tier("TIER_250", source="test")
+    for n in range(250):
+        tier.reserve(f"5215599{n:06d}")
+    graph = FakeGraph()
+    await make_worker(graph).drain()
+    assert graph.requests == []
+    assert outreach.status(refused.id)["state"] == REFUSED and "opted out" in outreach.status(refused.id)["reason"]
+    waiting = outreach.status(deferred.id)
+    assert waiting["state"] == DEFERRED and "unique contacts in 24 h" in waiting["reason"]
+    clock.advance(hours=24)  # the oldest reached contacts leave the moving 24 h
+    await make_worker(graph).drain()
+    assert outreach.status(deferred.id)["state"] == SENT and len(graph.accepted) == 1
+    assert outreach.status(refused.id)["state"] == REFUSED
 
 
 async def test_retryable_failures_are_retried_a_bounded_number_of_times_then_failed(order, make_worker, outreach, clock):
