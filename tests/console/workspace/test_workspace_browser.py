@@ -61,7 +61,8 @@ def test_add_as_example_then_it_awaits_a_publish_and_dismiss_removes(browser, li
     page.click("nav a:has-text('Publish')")
     assert "data/faq/order_tracking.yml" in page.inner_text("#unpublished")
     page.click("nav a:has-text('FAQs')")
-    assert page.locator("#faq-table tr[data-faq='order_tracking'] .unpublished").is_visible()
+    # is_visible() does not wait: right after the click it may still be reading the Publish page.
+    page.wait_for_selector("#faq-table tr[data-faq='order_tracking'] .unpublished", state="visible")
     assert page.locator("#faq-table tr[data-faq='returns'] .unpublished").count() == 0
     page.context.close()
 
