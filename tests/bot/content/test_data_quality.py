@@ -1,6 +1,7 @@
 """The shipped training data and responses: coverage, both languages everywhere, same facts."""
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from pathlib import Path
@@ -10,6 +11,7 @@ import yaml
 
 from bot.content.catalog import LANGUAGES, load_catalog, parse_examples, variation_language
 from bot.content.validate import FAQ_PICK, normalise
+from bot.hours.schedule import BusinessHours
 
 ROOT = Path(__file__).resolve().parents[3]
 CATALOG = load_catalog(ROOT / "data" / "faq")
@@ -117,3 +119,19 @@ def test_language_slot_and_session_carry_over():
     assert slot["influence_conversation"] is False
     assert slot["mappings"] == [{"type": "from_entity", "entity": "language"}]
     assert DOMAIN["session_config"]["carry_over_slots_to_new_session"] is True
+
+
+
+@pytest.mark.parametrize("name", [n for n, variations in DOMAIN["responses"].items()
+                                  if any("{back}" in v.get("text", "") for v in variations)])
+def test_a_response_with_the_return_time_names_the_team_once(name):
+    """{back} is BusinessHours.back_message's whole sentence ("Nuestro equipo vuelve…", "Our
+    team is back…"); the text around it must not say the team again."""
+    hours = BusinessHours.from_file(ROOT / "hours.yml")
+    week = (dt.datetime(2026, 12, 1, tzinfo=dt.timezone.utc) + dt.timedelta(hours=h) for h in range(24 * 7))
+    closed_at = next(at for at in week if not hours.is_open(at))
+    for variation in DOMAIN["responses"][name]:
+        language = variation_language(variation)
+        text = variation["text"].replace("{back}", hours.back_message(closed_at, language))
+        team = "our team" if language == "en" else "nuestro equipo"
+        assert text.lower().count(team) == 1, text

@@ -51,7 +51,7 @@ def test_preview_answers_for_the_unsaved_edit_and_saves_nothing(client_for, hour
     page = html.unescape(lead.post("/workspace/hours/", data=data).get_data(as_text=True))
     assert "Right now we are *closed*. Our team is back tomorrow at 10:00 AM." in page
     assert "🌙 We're outside business hours. Our team is back tomorrow at 10:00 AM." in page
-    assert "Our team is out of the office right now 🌙. Our team is back tomorrow at 10:00 AM." in page
+    assert "We're out of the office right now 🌙. Our team is back tomorrow at 10:00 AM." in page
 
 
 def test_an_invalid_save_shows_the_error_by_its_field_and_writes_nothing(client_for, hours_path):
