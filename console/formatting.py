@@ -46,32 +46,40 @@ def iso(value: datetime | None) -> str:
     return value.isoformat() if value else ""
 
 
-# WhatsApp's markers: *bold*, _italic_, ~strike~, `inline code`, ```monospace```. A marker
-# counts only around text that neither starts nor ends with a space, and not inside a word
-# (snake_case, 2*3*4 stay as typed), on one line, as the phones render it.
-_CODE = re.compile(r"(```[\s\S]+?```|`[^`\n]+`)")
-_INLINE = tuple(
-    (re.compile(rf"(?<![\w{m}]){re.escape(m)}(?=\S)([^\n]*?\S){re.escape(m)}(?![\w{m}])"), tag)
-    for m, tag in (("*", "strong"), ("_", "em"), ("~", "s")))
-_BULLET = re.compile(r"^(\s*)[*-] ", re.M)
-_QUOTE = re.compile(r"^&gt; ?(.*)$", re.M)
+# WhatsApp applies a marker only around non-space text on one line, with no letter touching it
+# on the outside (so `faq_key` and `2*3*4` stay as typed); monospace takes its text as is,
+# markers included.
+MONO = "```"
+STYLES = (("*", "strong"), ("_", "em"), ("~", "s"))
+
+
+def _pattern(marker: str) -> re.Pattern[str]:
+    m = re.escape(marker)
+    # [^\W_]: a letter or digit; another marker (`_*x*_`) may touch it, as in WhatsApp.
+    return re.compile(rf"(?<![^\W_])(?<!{m}){m}(?=[^\s{m}])([^\n]*?[^\s{m}]|[^\s{m}]){m}(?![^\W_])(?!{m})")
+
+
+PATTERNS = tuple((_pattern(marker), tag) for marker, tag in STYLES)
+
+
+def _styled(escaped: str) -> str:
+    for pattern, tag in PATTERNS:
+        escaped = pattern.sub(rf"<{tag}>\1</{tag}>", escaped)
+    return escaped
 
 
 def whatsapp(text: str | None) -> Markup:
-    """A message as WhatsApp shows it: its formatting rendered, everything else inert (the
-    text is escaped before any tag is added, and only our tags are added)."""
-    parts = _CODE.split(str(escape(text or "")))
-    for i, part in enumerate(parts):
-        if i % 2:
-            mono = part.startswith("```")
-            inner = part[3:-3] if mono else part[1:-1]
-            parts[i] = f'<code class="{"wa-mono" if mono else "wa-code"}">{inner}</code>'
-            continue
-        part = _QUOTE.sub(r'<span class="wa-quote">\1</span>', _BULLET.sub(r"\1• ", part))
-        for pattern, tag in _INLINE:
-            part = pattern.sub(rf"<{tag}>\1</{tag}>", part)
-        parts[i] = part
-    return Markup("".join(parts))
+    """A WhatsApp text as the phone shows it: *bold*, _italic_, ~strike~ and ```mono```, line
+    breaks as <br>. The text is escaped first and only then given the four tags, so nothing a
+    customer, an agent or a lead types becomes markup (the history, the FAQ and Try it previews)."""
+    parts = (text or "").split(MONO)
+    if len(parts) % 2 == 0:  # an unclosed ``` is shown as typed
+        parts[-2:] = [parts[-2] + MONO + parts[-1]]
+    html = []
+    for n, part in enumerate(parts):
+        escaped = str(escape(part))
+        html.append(f"<code>{escaped}</code>" if n % 2 else _styled(escaped))
+    return Markup("".join(html).replace("\n", "<br>"))
 
 
 def init_app(app: Flask) -> None:
