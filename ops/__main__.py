@@ -19,7 +19,7 @@ from typing import Mapping, MutableMapping, Sequence
 os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
 
 from core.redis_conn import DEFAULT_EMBEDDED_PORT, EmbeddedRedis  # noqa: E402
-from ops.launcher import DEFAULT_WABA_ID, EMULATOR_PORT, RASA_PORT  # noqa: E402
+from ops.launcher import RASA_PORT, emulator_graph  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMANDS = {
@@ -44,11 +44,7 @@ def local_environment(env: MutableMapping[str, str], secrets_file: Path = ROOT /
     if local.get("RASA_TOKEN"):
         env.setdefault("RASA_TOKEN", local["RASA_TOKEN"])
     if not env.get("WHATSAPP_ACCESS_TOKEN"):  # emulator mode, as the launcher decides it
-        for key in ("WHATSAPP_ACCESS_TOKEN", "WHATSAPP_PHONE_NUMBER_ID", "WHATSAPP_APP_SECRET"):
-            if local.get(key):
-                env[key] = local[key]
-        env.setdefault("WHATSAPP_GRAPH_URL", f"http://127.0.0.1:{EMULATOR_PORT}")
-        env.setdefault("WHATSAPP_BUSINESS_ACCOUNT_ID", DEFAULT_WABA_ID)
+        emulator_graph(env, local)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -59,6 +59,17 @@ def _local_secrets() -> dict[str, str]:
     return values
 
 
+def emulator_graph(env: dict[str, str], local: dict[str, str]) -> None:
+    """Point the WhatsApp settings at the local emulator, with the secrets it was started with
+    (the processes of `make run`, and `python -m ops` commands beside it)."""
+    for key in ("WHATSAPP_APP_SECRET", "WHATSAPP_VERIFY_TOKEN", "WHATSAPP_ACCESS_TOKEN",
+                "WHATSAPP_PHONE_NUMBER_ID"):
+        if key in local:
+            env[key] = local[key]
+    env["WHATSAPP_GRAPH_URL"] = f"http://127.0.0.1:{EMULATOR_PORT}"
+    env.setdefault("WHATSAPP_BUSINESS_ACCOUNT_ID", DEFAULT_WABA_ID)
+
+
 def build_environment(env: dict[str, str]) -> tuple[dict[str, str], EmbeddedRedis | None, bool]:
     """The environment every process gets. Returns (env, embedded redis or None, emulator mode)."""
     env = dict(env)
@@ -80,11 +91,7 @@ def build_environment(env: dict[str, str]) -> tuple[dict[str, str], EmbeddedRedi
 
     emulator_mode = not env.get("WHATSAPP_ACCESS_TOKEN")
     if emulator_mode:
-        for key in ("WHATSAPP_APP_SECRET", "WHATSAPP_VERIFY_TOKEN", "WHATSAPP_ACCESS_TOKEN",
-                    "WHATSAPP_PHONE_NUMBER_ID"):
-            env[key] = local[key]
-        env["WHATSAPP_GRAPH_URL"] = f"http://127.0.0.1:{EMULATOR_PORT}"
-        env.setdefault("WHATSAPP_BUSINESS_ACCOUNT_ID", DEFAULT_WABA_ID)
+        emulator_graph(env, local)
         env.setdefault("EMULATOR_BUSINESS_NAME", "Calzado y Moda Alba")
         # Remembers who wrote when, so a second `make run` can still answer them (no 131047).
         env.setdefault("EMULATOR_STATE_DIR", str(VAR / "emulator"))
