@@ -22,6 +22,7 @@ from typing import Any, Callable
 from core.clock import SYSTEM_CLOCK, Clock
 from core.rasa_api import RasaError, RasaHttp
 from connector.cloudapi.delivery import DeliveryLog
+from connector.policy import contacts
 from connector.policy.consent import ConsentRegister
 from connector.policy.templates import TemplateError, TemplateRegister
 from connector.webhook.identity import Identity
@@ -34,9 +35,6 @@ logger = logging.getLogger(__name__)
 MAX_CONTACTS = 1000
 MAX_AHEAD = dt.timedelta(days=90)
 MAX_KEY_LENGTH = 200
-# A wa_id (digits, country code first) or a business-scoped user id ("US.1349…").
-_WA_ID = re.compile(r"^\d{7,15}$")
-_BSUID = re.compile(r"^[A-Z]{2}\.[0-9A-Za-z]{1,64}$")
 _KEY = re.compile(r"^[\x21-\x7e]{1,%d}$" % MAX_KEY_LENGTH)
 
 
@@ -82,15 +80,8 @@ class Result:
 
 
 def normalize_to(to: Any) -> str:
-    """The address as WhatsApp ids are written: "+52 1 55-1234 5678" → "5215512345678"."""
-    text = str(to or "").strip()
-    if _BSUID.match(text):
-        return text
-    digits = re.sub(r"[\s\-().]", "", text).removeprefix("+")
-    if not _WA_ID.match(digits):
-        raise ValueError(f"{text!r} is not a WhatsApp number (country code and number, digits only) "
-                         "nor a business-scoped user id")
-    return digits
+    """The address as WhatsApp ids are written (connector/policy/contacts.py owns the rule)."""
+    return contacts.normalize(to)
 
 
 def send_view(send: Send, delivery: dict | None = None) -> dict:

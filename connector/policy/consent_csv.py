@@ -18,10 +18,10 @@ import csv
 import datetime as dt
 import hashlib
 import io
-import re
 from dataclasses import dataclass, field
 from typing import Iterable, TextIO
 
+from connector.policy import contacts
 from connector.policy.consent import UNKNOWN, ConsentRegister, check
 
 COLUMNS = ("wa_id", "purpose", "state", "source", "at")
@@ -72,14 +72,11 @@ class Summary:
 
 
 def contact_id(raw: str) -> str:
-    """A wa_id as people write it ("+52 1 55 1234 5678") → digits; a BSUID ("US.…") as is."""
-    raw = raw.strip()
-    if "." in raw:
-        return raw
-    digits = re.sub(r"[\s+\-()]", "", raw)
-    if not digits.isdigit():
-        raise ValueError(f"wa_id {raw!r} is neither a phone number nor a WhatsApp user id")
-    return digits
+    """A wa_id as people write it, or a BSUID (connector/policy/contacts.py owns the rule)."""
+    try:
+        return contacts.normalize(raw)
+    except ValueError as exc:
+        raise ValueError(f"wa_id: {exc}") from None
 
 
 def parse_at(raw: str) -> dt.datetime | None:

@@ -16,11 +16,11 @@ from dataclasses import dataclass
 
 import redis
 
+from connector.policy import contacts
 from connector.webhook.types import Sender
 
 logger = logging.getLogger(__name__)
 
-BSUID_MARK = "."  # BSUIDs look like "US.13491208655302741918"; phone numbers are digits only
 
 
 def _alias(some_id: str) -> str:
@@ -108,7 +108,7 @@ class Identity:
         if stored:
             return Recipient(stored.get("wa_id"), stored.get("user_id"))
         # Never seen (e.g. an agent writes first after a data wipe): the id itself is the address.
-        if BSUID_MARK in conv:
+        if contacts.is_user_id(conv):
             return Recipient(None, conv)
         return Recipient(conv, None)
 

@@ -49,7 +49,7 @@ def test_a_file_with_a_bad_row_imports_nothing(redis_client, tmp_path, capsys):
     source.write_text(CSV + "5215500000009,marketing,yes please,web_form,\nabc,marketing,opted_in,,\n")
     code, _, err = run(register, capsys, "import", str(source))
     assert code == 1 and "nothing imported" in err
-    assert "line 5: unknown state 'yes please'" in err and "line 6: wa_id 'abc'" in err
+    assert "line 5: unknown state 'yes please'" in err and "line 6: wa_id: 'abc'" in err
     assert list(register.contacts()) == []
 
 

@@ -28,7 +28,7 @@ def test_each_bad_row_is_rejected_alone_with_its_line_and_the_row():
     assert [row.line for row in parsed.rows] == [2, 4]
     assert [str(r) for r in parsed.rejected] == [
         "line 3: unknown state 'yes please' (one of opted_in, opted_out)",
-        "line 5: wa_id 'abc' is neither a phone number nor a WhatsApp user id",
+        "line 5: wa_id: 'abc' is not a WhatsApp number (country code and number, digits only) nor a business-scoped user id",
         "line 6: at 'yesterday' is neither ISO 8601 nor Unix seconds"]
     assert parsed.rejected[0].raw == "5215500000002,marketing,yes please,web_form,"
     first = parsed.rows[0]
