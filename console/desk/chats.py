@@ -45,12 +45,13 @@ class Desk:
         except HandoffError as exc:
             raise DeskError(str(exc)) from exc
 
-    def reopen(self, chat: Chat) -> bool:
-        """Undo a resolve whose hand-back to the bot failed: the chat goes back to its agent
-        (through the queue, the only way into "assigned"). False if someone else took it first."""
-        self.handoff.request(chat.conv, reason=chat.reason, language=chat.language, name=chat.name,
-                             last_message=chat.last_message, priority=chat.priority)
-        return bool(self.handoff.claim(chat.conv, chat.agent))
+    def reopen(self, conversation_id: str, agent: str, *, is_lead: bool = False) -> None:
+        """A resolved chat back to `agent` (Handoff.reopen): from its history page, and to undo
+        a resolve whose hand-back to the bot failed."""
+        try:
+            self.handoff.reopen(conversation_id, agent, is_lead=is_lead)
+        except HandoffError as exc:
+            raise DeskError(str(exc)) from exc
 
     def set_online(self, agent: str, online: bool) -> None:
         self.handoff.set_online(agent, online)

@@ -201,7 +201,7 @@ def resolve(conversation_id: str):
         # its agent; if Rasa did resume it after all, the connector pauses it again while a
         # person holds the chat.
         try:
-            svc.desk.reopen(chat)
+            svc.desk.reopen(conversation_id, chat.agent)
         except Exception:
             log.exception("could not give %s back to %s after a failed resume", conversation_id, chat.agent)
         return _fail(conversation_id, 502,

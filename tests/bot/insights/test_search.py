@@ -16,9 +16,10 @@ DAY1 = dt.datetime(2026, 1, 5, 10, 0, tzinfo=dt.timezone.utc).timestamp()
 HOUR, DAY = 3600.0, 86400.0
 
 
-@pytest.fixture
-def store(tmp_path):
-    url = sqlite_url(tmp_path)
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    """Written once for the module (each event is one commit of Rasa's broker); the tests only read."""
+    url = sqlite_url(tmp_path_factory.mktemp("events"))
     insights = EventInsights(url)
     insights.engine  # the tables and index, as the console makes them before Rasa writes
     rec = Conversations(url)
