@@ -5,7 +5,7 @@ turns its refusals into one error type the views can show.
 """
 from __future__ import annotations
 
-from bot.handoff import ASSIGNED, QUEUED, Conversation, HandoffError
+from bot.handoff import ASSIGNED, QUEUED, Conversation, HandoffError, NotYourChat
 
 WAITING = QUEUED
 # The pages read Handoff's own record (state, agent, name, language, reason, last_message,
@@ -15,6 +15,10 @@ Chat = Conversation
 
 class DeskError(Exception):
     """Handoff refused the action (wrong state, not yours, target offline); safe to show."""
+
+
+class DeskForbidden(DeskError):
+    """Refused because the chat is not this agent's to act on (a 403, not a state conflict)."""
 
 
 class Desk:
@@ -50,6 +54,8 @@ class Desk:
         a resolve whose hand-back to the bot failed."""
         try:
             self.handoff.reopen(conversation_id, agent, is_lead=is_lead)
+        except NotYourChat as exc:
+            raise DeskForbidden(str(exc)) from exc
         except HandoffError as exc:
             raise DeskError(str(exc)) from exc
 

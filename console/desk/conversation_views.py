@@ -207,6 +207,7 @@ def resolve(conversation_id: str):
         return _fail(conversation_id, 502,
                      f"Not resolved: the bot could not be resumed ({exc}). The chat is back with "
                      f"{chat.agent}; try again, or ask an admin to check Rasa.")
+    svc.labels.close(chat, svc.clock.now().timestamp())
     if wants_json():
         return jsonify(ok=True, message="Resolved; the assistant has the conversation again.")
     flash("Resolved; the assistant has the conversation again.", "success")
