@@ -116,6 +116,16 @@ class Labels:
     def on(self, conv: str) -> list[Label]:
         return self._known(self.redis.smembers(_on(conv)))
 
+    def on_many(self, convs) -> dict[str, list[Label]]:
+        """conv → the labels on its chat now, for a list of chats (two round trips in all)."""
+        convs = list(convs)
+        pipe = self.redis.pipeline(transaction=False)
+        for conv in convs:
+            pipe.smembers(_on(conv))
+        known = {label.id: label for label in self.all()}
+        return {conv: sorted((known[i] for i in ids if i in known), key=lambda label: label.name.lower())
+                for conv, ids in zip(convs, pipe.execute())}
+
     def put(self, chat, label_id: str) -> None:
         """On the chat now, for the episode in progress (the caller checked the agent may act)."""
         if self.get(label_id) is None:

@@ -78,3 +78,18 @@ def test_a_resolve_keeps_the_chats_labels_on_its_episode(client_for, assigned, l
     # Deleted, the label is gone from the search and from the record's display.
     labels.delete(vip.id)
     assert labels.ranges(vip.id) == () and labels.of_conversation([episode], queued_at, queued_at, True) == []
+
+
+def test_the_chat_list_filters_by_label(client_for, assigned, labels):
+    vip = labels.create("VIP", "purple")
+    first = assigned("ana", conv="5215500000001", name="Rosa")
+    assigned("ana", conv="5215500000002", name="Elena")
+    ana = client_for("ana")
+    ana.post(f"{cpath(first)}/labels", data={"label": vip.id, "csrf_token": ana.csrf})
+    everything = ana.get("/").get_data(as_text=True)
+    assert "Rosa" in everything and "Elena" in everything and 'label-purple">VIP' in everything
+    only = ana.get("/", query_string={"label": vip.id}).get_data(as_text=True)
+    assert "Rosa" in only and "Elena" not in only
+    # The live refresh keeps the filter.
+    assert f'data-partial-url="/queue/partial?label={vip.id}"' in only
+    assert "Elena" not in ana.get("/queue/partial", query_string={"label": vip.id}).get_data(as_text=True)
