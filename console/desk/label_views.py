@@ -1,6 +1,8 @@
 """Labels: the leads' page that keeps the set, and putting one on (or off) a chat."""
 from __future__ import annotations
 
+import functools
+
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import login_required
 
@@ -28,26 +30,10 @@ def index():
     return render_template("labels.html", labels=services.current().labels.all(), colours=COLOURS)
 
 
-@bp.route("/labels", methods=["POST"])
-@login_required
-@lead_required
-def create():
+def _save(write):
+    """Create or change a label from the form: write(name, colour) → the Label."""
     try:
-        label = services.current().labels.create(request.form.get("name", ""), request.form.get("colour", ""))
-    except ValueError as exc:
-        flash(str(exc), "error")
-        return redirect(url_for("labels.index"), 303)
-    flash(f"Label {label.name} created.", "success")
-    return redirect(url_for("labels.index"), 303)
-
-
-@bp.route("/labels/<label_id>", methods=["POST"])
-@login_required
-@lead_required
-def update(label_id: str):
-    try:
-        label = services.current().labels.update(label_id, request.form.get("name", ""),
-                                                 request.form.get("colour", ""))
+        label = write(request.form.get("name", ""), request.form.get("colour", ""))
     except KeyError:
         abort(404)
     except ValueError as exc:
@@ -55,6 +41,20 @@ def update(label_id: str):
         return redirect(url_for("labels.index"), 303)
     flash(f"Label {label.name} saved.", "success")
     return redirect(url_for("labels.index"), 303)
+
+
+@bp.route("/labels", methods=["POST"])
+@login_required
+@lead_required
+def create():
+    return _save(services.current().labels.create)
+
+
+@bp.route("/labels/<label_id>", methods=["POST"])
+@login_required
+@lead_required
+def update(label_id: str):
+    return _save(functools.partial(services.current().labels.update, label_id))
 
 
 @bp.route("/labels/<label_id>/delete", methods=["POST"])

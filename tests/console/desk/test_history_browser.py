@@ -7,8 +7,7 @@ import os
 import pytest
 
 from bot.handoff import Handoff
-from console import create_app
-from tests.console.test_browser import ARGS, CHROMIUM, DOCS, serve, sign_in
+from tests.console.test_browser import CHROMIUM, DOCS, browser, serve, sign_in  # noqa: F401  (browser: a fixture)
 
 from ..conftest import CUSTOMER
 from .test_history_views import app, events_url, last_week  # noqa: F401  (fixtures)
@@ -17,16 +16,6 @@ pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is missing: run `make browser`"),
 ]
-
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
 
 
 def test_an_agent_finds_last_weeks_conversation_opens_it_and_reopens_the_chat(
