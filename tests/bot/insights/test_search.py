@@ -142,3 +142,12 @@ def test_the_segmentation_rule_on_its_own():
     # The agent's goodbye after the resume still belongs to the handoff it closes.
     assert (first.start_id, first.end_id, first.agents) == (1, 5, ["ana"])
     assert (second.start_id, second.first_customer["text"]) == (6, "z")
+
+
+def test_on_postgresql_the_connectors_nested_fields_are_read_by_their_json_path():
+    from sqlalchemy.dialects import postgresql
+
+    from bot.insights.store import event_field
+
+    sql = str(event_field("postgresql", "metadata.whatsapp.name").compile(dialect=postgresql.dialect()))
+    assert sql == "CAST(CAST(events.data AS JSON) #>> %(param_1)s AS VARCHAR)"
