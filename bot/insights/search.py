@@ -6,8 +6,9 @@ order) from one of these starts to the next:
   session_config) — except while a person holds the chat: the connector restarts the session
   under a waiting customer and pauses it again (connector/channel/tracker.py), and that is
   still the same handoff;
-* the first customer message after a `resume`: a resolve (or a customer leaving the queue)
-  ends the conversation; what they ask the bot afterwards is a new one.
+* the first customer message or `pause` after a `resume`: a resolve (or a customer leaving
+  the queue) ends the conversation; what they ask the bot afterwards is a new one, and so is
+  a reopened chat (the console pauses the bot again: console/desk/history_views.py).
 So a handoff episode is the session in which the customer asked for a person, through the
 agent's work, to the resolve; a bot-only conversation is one Rasa session. A conversation is
 addressed by (sender_id, the id of its first event), which never changes once written.
@@ -107,7 +108,7 @@ def segment(rows) -> list[PastConversation]:
         kind = event.get("event")
         at = float(event.get("timestamp") or 0.0)
         if (current is None or (kind == "session_started" and not paused)
-                or (kind == "user" and after_resume)):
+                or (kind in ("user", "pause") and after_resume)):
             current = PastConversation(sender, event_id, event_id, at, at)
             out.append(current)
             after_resume = False

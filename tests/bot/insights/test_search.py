@@ -137,11 +137,16 @@ def test_the_segmentation_rule_on_its_own():
             (3, "a", {"event": "user", "text": "y", "timestamp": 3}),
             (4, "a", {"event": "resume", "timestamp": 4}),
             (5, "a", {"event": "bot", "text": "closing", "metadata": {"agent": "ana"}, "timestamp": 4}),
-            (6, "a", {"event": "user", "text": "z", "timestamp": 5})]
-    first, second = segment(rows)
+            (6, "a", {"event": "user", "text": "z", "timestamp": 5}),
+            (7, "a", {"event": "resume", "timestamp": 6}),
+            # Reopened from the history: the console pauses the bot, then the agent writes.
+            (8, "a", {"event": "pause", "timestamp": 7}),
+            (9, "a", {"event": "bot", "text": "sigo aquí", "metadata": {"agent": "luis"}, "timestamp": 8})]
+    first, second, reopened = segment(rows)
     # The agent's goodbye after the resume still belongs to the handoff it closes.
     assert (first.start_id, first.end_id, first.agents) == (1, 5, ["ana"])
     assert (second.start_id, second.first_customer["text"]) == (6, "z")
+    assert (reopened.start_id, reopened.handoff, reopened.agents) == (8, True, ["luis"])
 
 
 def test_on_postgresql_the_connectors_nested_fields_are_read_by_their_json_path():
