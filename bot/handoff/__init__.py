@@ -113,8 +113,8 @@ class Conversation:
     previous_agent: str | None = None
     resolved_at: dt.datetime | None = None
     resolved_by: str | None = None
+    reopened_at: dt.datetime | None = None  # set by reopen; a new request starts a new record
     transfers: int = 0
-    reopened_at: dt.datetime | None = None
 
     @property
     def conversation_id(self) -> str:
@@ -150,8 +150,8 @@ class Conversation:
             previous_agent=h.get("previous_agent") or None,
             resolved_at=_time(h.get("resolved_at")),
             resolved_by=h.get("resolved_by") or None,
-            transfers=int(h.get("transfers") or 0),
             reopened_at=_time(h.get("reopened_at")),
+            transfers=int(h.get("transfers") or 0),
         )
 
 

@@ -36,26 +36,21 @@ local function touch_agent(agent)
   redis.call('ZADD', SEEN, NOW, agent)
 end
 
--- The chat is now the agent's: state, the assigned sets, and the agent marked at the desk.
-local function hold(conv, agent, ...)
+local function assign(conv, agent)
+  local enqueued = tonumber(get(conv, 'enqueued_at'))
+  local place = tonumber(get(conv, 'enqueue_place'))
+  redis.call('ZREM', QUEUE, conv)
   redis.call('HSET', conv_key(conv), 'state', 'assigned', 'agent', agent,
-             'assigned_at', NOW, 'updated_at', NOW, ...)
+             'assigned_at', NOW, 'updated_at', NOW)
   redis.call('ZADD', ASSIGNED, NOW, conv)
   redis.call('ZADD', chats_key(agent), NOW, conv)
-  -- Taking a chat is proof the agent is at the desk.
+  -- Claiming is proof the agent is at the desk.
   touch_agent(agent)
   if redis.call('SADD', ONLINE, agent) == 1 then
     redis.call('HSET', agent_key(agent), 'online', '1', 'online_since', NOW)
     redis.call('HDEL', agent_key(agent), 'offline_at')
     redis.call('PUBLISH', EVENTS, cjson.encode({type = 'agent_online', agent = agent, at = tonumber(NOW)}))
   end
-end
-
-local function assign(conv, agent)
-  local enqueued = tonumber(get(conv, 'enqueued_at'))
-  local place = tonumber(get(conv, 'enqueue_place'))
-  redis.call('ZREM', QUEUE, conv)
-  hold(conv, agent)
   -- Seconds of waiting per queue place: the measured pace behind the ETA.
   if enqueued and place and place > 0 then
     local per_place = (tonumber(NOW) - enqueued) / place
