@@ -27,11 +27,11 @@ def test_an_agent_finds_last_weeks_conversation_opens_it_and_reopens_the_chat(
         page.click("#history-search button[type=submit]")
         page.wait_for_selector("#history-results")
         assert "VIP" in page.inner_text("#history-results")
+        target = DOCS / "history.png" if os.environ.get("UPDATE_SCREENSHOTS") else tmp_path / "history.png"
+        page.screenshot(path=str(target), full_page=True)
         page.click("#history-results .history-open")
         page.wait_for_selector("#reopen-button")
         assert "Claro, te mando la guía de cambio" in page.inner_text("#history")
-        target = DOCS / "history.png" if os.environ.get("UPDATE_SCREENSHOTS") else tmp_path / "history.png"
-        page.screenshot(path=str(target), full_page=True)
         page.click("#reopen-button")
         page.wait_for_selector("#template-box[open]")
         assert "Reopened" in page.inner_text(".flash-success")
