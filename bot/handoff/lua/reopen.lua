@@ -12,14 +12,7 @@ redis.call('HSET', conv_key(conv), 'state', 'assigned', 'agent', agent, 'assigne
            'reopened_at', NOW, 'updated_at', NOW)
 redis.call('ZADD', ASSIGNED, NOW, conv)
 redis.call('ZADD', chats_key(agent), NOW, conv)
--- Reopening is proof the agent is at the desk, as claiming is (lib.lua's assign): otherwise the
--- janitor would requeue the chat of an agent who had switched offline at once.
-touch_agent(agent)
-if redis.call('SADD', ONLINE, agent) == 1 then
-  redis.call('HSET', agent_key(agent), 'online', '1', 'online_since', NOW)
-  redis.call('HDEL', agent_key(agent), 'offline_at')
-  redis.call('PUBLISH', EVENTS, cjson.encode({type = 'agent_online', agent = agent, at = tonumber(NOW)}))
-end
+at_desk(agent)  -- as a claim is
 record(conv, {type = 'reopened', from = 'bot', to = 'assigned', previous_agent = last,
               agent = agent, by = agent})
 return {'ok', agent}
