@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta, timezone
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from bot.insights.search import PastConversation, Query, digits
+from bot.insights.search import PastConversation, Query
 
 from .. import services
 from ..formatting import display_timezone
@@ -49,7 +49,6 @@ class Row:
 class Result:
     row: Row
     message: Message
-    event_id: int
 
 
 def _when(ts: float) -> datetime:
@@ -123,8 +122,6 @@ def search():
         abort(404)
     query = _query(label)
     asked = any((query.text, query.number, query.name, query.since, query.until, label))
-    if query.number and not digits(query.number):
-        abort(400, description="A number search needs digits.")
     before = request.args.get("before", type=int)
     page, customers, results = None, [], []
     if asked:
@@ -139,7 +136,7 @@ def search():
                 continue
             message = _shown(hit.event)
             if message is not None:
-                results.append(Result(row, message, hit.event_id))
+                results.append(Result(row, message))
     return render_template("history/search.html", asked=asked, page=page, results=results,
                            customers=customers, labels=svc.labels.all(), label=label,
                            args=request.args, mask=mask_number, no_name=NO_NAME)

@@ -75,6 +75,7 @@ def test_search_by_text_number_name_label_and_dates_finds_last_weeks_conversatio
     assert "No messages match" in luis.get("/history", query_string={"q": "5%"}).get_data(as_text=True)
     assert "No messages match" in luis.get("/history", query_string={"from": "2026-01-01", "q": "tenis"}).get_data(as_text=True)
     assert luis.get("/history", query_string={"from": "last week"}).status_code == 400
+    assert "No messages match" in luis.get("/history", query_string={"number": "María"}).get_data(as_text=True)
     assert luis.get("/history", query_string={"label": "gone"}).status_code == 404
 
 
