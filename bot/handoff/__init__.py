@@ -27,6 +27,10 @@ Decisions:
   already reflects how many agents were working). Otherwise avg_handle_seconds × position /
   online agents. None when no agent is online: nobody is coming, so a number would be a lie
   (the caller should phrase business hours instead).
+* ``reopen`` takes a resolved chat (state "bot" since its resolve) straight back to an agent:
+  bot → assigned, not through the queue, so nobody else can claim it in between. An agent may
+  reopen only a chat resolved from them; a lead any. A chat the customer left from the queue
+  was never resolved and cannot be reopened (it was never anyone's).
 * Times are passed in from the Python clock, never Redis' TIME, so tests run on FixedClock.
 """
 from __future__ import annotations
@@ -54,7 +58,7 @@ STATES = (BOT, QUEUED, ASSIGNED, RESOLVED)
 
 _LUA_DIR = Path(__file__).with_name("lua")
 _SCRIPTS = ("request", "claim", "claim_next", "transfer", "resolve", "cancel", "update_message",
-            "set_online", "requeue_abandoned", "read_many")
+            "set_online", "requeue_abandoned", "read_many", "reopen")
 
 
 class HandoffError(Exception):
@@ -109,6 +113,7 @@ class Conversation:
     previous_agent: str | None = None
     resolved_at: dt.datetime | None = None
     resolved_by: str | None = None
+    reopened_at: dt.datetime | None = None  # set by reopen; a new request starts a new record
     transfers: int = 0
 
     @property
@@ -145,6 +150,7 @@ class Conversation:
             previous_agent=h.get("previous_agent") or None,
             resolved_at=_time(h.get("resolved_at")),
             resolved_by=h.get("resolved_by") or None,
+            reopened_at=_time(h.get("reopened_at")),
             transfers=int(h.get("transfers") or 0),
         )
 
@@ -300,6 +306,16 @@ class Handoff:
             raise InvalidTransition(conv, detail, "resolve", "only assigned chats can be resolved")
         if status == "not_yours":
             raise NotYourChat(conv, by_agent, detail, "resolve")
+
+    def reopen(self, conv: str, agent: str, is_lead: bool = False) -> None:
+        """A resolved chat back to `agent`: bot → assigned (see the module's decisions)."""
+        status, detail = self._run("reopen", _id(conv), _id(agent, "agent"), "1" if is_lead else "0")
+        if status == "invalid":
+            raise InvalidTransition(conv, detail, "reopen", "a person already has it")
+        if status == "not_resolved":
+            raise InvalidTransition(conv, BOT, "reopen", "it was never resolved by an agent")
+        if status == "not_yours":
+            raise NotYourChat(conv, agent, detail, "reopen")
 
     # ---- presence ------------------------------------------------------------------------
 

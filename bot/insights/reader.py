@@ -1,4 +1,4 @@
-"""One object for everything the workspace reads from the event store (console/services.py)."""
+"""One object for everything the console reads from the event store (console/services.py)."""
 from __future__ import annotations
 
 import functools
@@ -8,6 +8,7 @@ from core.clock import SYSTEM_CLOCK
 
 from . import health as health_module
 from . import not_understood
+from .search import EventSearch
 from .store import Dismissals, prepare
 from .turns import customer_text, read_turns
 
@@ -28,6 +29,11 @@ class EventInsights:
     @functools.cached_property
     def dismissals(self) -> Dismissals:
         return Dismissals(self.engine, self.clock)
+
+    @functools.cached_property
+    def search(self) -> EventSearch:
+        """Customers' past conversations and the desk's search over them."""
+        return EventSearch(self.engine)
 
     def health(self, first: date, last: date, zone: tzinfo = timezone.utc) -> health_module.Health:
         start, end = health_module.day_range(first, last, zone)

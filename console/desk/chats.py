@@ -5,7 +5,7 @@ turns its refusals into one error type the views can show.
 """
 from __future__ import annotations
 
-from bot.handoff import ASSIGNED, QUEUED, Conversation, HandoffError
+from bot.handoff import ASSIGNED, QUEUED, Conversation, HandoffError, NotYourChat
 
 WAITING = QUEUED
 # The pages read Handoff's own record (state, agent, name, language, reason, last_message,
@@ -15,6 +15,10 @@ Chat = Conversation
 
 class DeskError(Exception):
     """Handoff refused the action (wrong state, not yours, target offline); safe to show."""
+
+
+class DeskForbidden(DeskError):
+    """Refused because the chat is not this agent's to act on (a 403, not a state conflict)."""
 
 
 class Desk:
@@ -45,12 +49,15 @@ class Desk:
         except HandoffError as exc:
             raise DeskError(str(exc)) from exc
 
-    def reopen(self, chat: Chat) -> bool:
-        """Undo a resolve whose hand-back to the bot failed: the chat goes back to its agent
-        (through the queue, the only way into "assigned"). False if someone else took it first."""
-        self.handoff.request(chat.conv, reason=chat.reason, language=chat.language, name=chat.name,
-                             last_message=chat.last_message, priority=chat.priority)
-        return bool(self.handoff.claim(chat.conv, chat.agent))
+    def reopen(self, conversation_id: str, agent: str, *, is_lead: bool = False) -> None:
+        """A resolved chat back to `agent` (Handoff.reopen): from its history page, and to undo
+        a resolve whose hand-back to the bot failed."""
+        try:
+            self.handoff.reopen(conversation_id, agent, is_lead=is_lead)
+        except NotYourChat as exc:
+            raise DeskForbidden(str(exc)) from exc
+        except HandoffError as exc:
+            raise DeskError(str(exc)) from exc
 
     def set_online(self, agent: str, online: bool) -> None:
         self.handoff.set_online(agent, online)

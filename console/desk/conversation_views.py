@@ -201,12 +201,13 @@ def resolve(conversation_id: str):
         # its agent; if Rasa did resume it after all, the connector pauses it again while a
         # person holds the chat.
         try:
-            svc.desk.reopen(chat)
+            svc.desk.reopen(conversation_id, chat.agent)
         except Exception:
             log.exception("could not give %s back to %s after a failed resume", conversation_id, chat.agent)
         return _fail(conversation_id, 502,
                      f"Not resolved: the bot could not be resumed ({exc}). The chat is back with "
                      f"{chat.agent}; try again, or ask an admin to check Rasa.")
+    svc.labels.close(chat, svc.clock.now().timestamp())
     if wants_json():
         return jsonify(ok=True, message="Resolved; the assistant has the conversation again.")
     flash("Resolved; the assistant has the conversation again.", "success")

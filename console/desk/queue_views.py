@@ -24,10 +24,16 @@ def agent_status() -> dict:
 def _queue_context() -> dict:
     svc = services.current()
     now = svc.clock.now()
+    waiting, mine = svc.desk.waiting(), svc.desk.mine(current_user.name)
+    on = svc.labels.on_many(c.conv for c in waiting + mine)
+    label = svc.labels.get(request.args.get("label", "")) if request.args.get("label") else None
+    if label is not None:  # ?label=: only the chats carrying it
+        waiting, mine = ([c for c in chats if label in on[c.conv]] for chats in (waiting, mine))
     return {
-        "waiting": svc.desk.waiting(),
-        "mine": svc.desk.mine(current_user.name),
+        "waiting": waiting,
+        "mine": mine,
         "now": now,
+        "chat_labels_of": on, "label": label, "labels": svc.labels.all(),
     }
 
 

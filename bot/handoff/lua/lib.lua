@@ -36,6 +36,17 @@ local function touch_agent(agent)
   redis.call('ZADD', SEEN, NOW, agent)
 end
 
+-- The agent took a chat themselves (claim, reopen): seen now, and online if they were not, or
+-- the janitor would requeue the chat of an agent who had switched offline at once.
+local function at_desk(agent)
+  touch_agent(agent)
+  if redis.call('SADD', ONLINE, agent) == 1 then
+    redis.call('HSET', agent_key(agent), 'online', '1', 'online_since', NOW)
+    redis.call('HDEL', agent_key(agent), 'offline_at')
+    redis.call('PUBLISH', EVENTS, cjson.encode({type = 'agent_online', agent = agent, at = tonumber(NOW)}))
+  end
+end
+
 local function assign(conv, agent)
   local enqueued = tonumber(get(conv, 'enqueued_at'))
   local place = tonumber(get(conv, 'enqueue_place'))
@@ -45,12 +56,7 @@ local function assign(conv, agent)
   redis.call('ZADD', ASSIGNED, NOW, conv)
   redis.call('ZADD', chats_key(agent), NOW, conv)
   -- Claiming is proof the agent is at the desk.
-  touch_agent(agent)
-  if redis.call('SADD', ONLINE, agent) == 1 then
-    redis.call('HSET', agent_key(agent), 'online', '1', 'online_since', NOW)
-    redis.call('HDEL', agent_key(agent), 'offline_at')
-    redis.call('PUBLISH', EVENTS, cjson.encode({type = 'agent_online', agent = agent, at = tonumber(NOW)}))
-  end
+  at_desk(agent)
   -- Seconds of waiting per queue place: the measured pace behind the ETA.
   if enqueued and place and place > 0 then
     local per_place = (tonumber(NOW) - enqueued) / place

@@ -43,3 +43,6 @@ async def test_the_real_agents_events_give_faq_answers_fallbacks_and_the_handoff
     assert miss1.fallback and not miss1.handoff and miss1.ended_in_handoff
     assert miss2.fallback and miss2.handoff  # the second miss in a row hands over
     assert miss1.faq_ranking and 0 < miss1.faq_ranking[0][1] < 1
+    # Rasa's own session start and the handoff's pause make it one conversation, handed over.
+    conversation, = EventInsights(url).search.conversations("5215500000001")
+    assert conversation.handoff and conversation.customer_messages == 4
