@@ -24,6 +24,7 @@ from connector.outreach.campaigns import Campaigns
 from connector.outreach.engine import Outreach
 
 from .api.keys import ApiKeys
+from .auth.audit import AuditLog
 from .auth.sessions import SessionStore
 from .auth.throttle import LoginThrottle
 from .auth.users import UserStore
@@ -64,6 +65,7 @@ class Services:
     outreach: Outreach
     campaigns: Campaigns
     api_keys: ApiKeys
+    audit: AuditLog
 
 
 def current() -> Services:
@@ -111,4 +113,5 @@ def build(config: dict) -> Services:
         outreach=outreach,
         campaigns=Campaigns(outreach),
         api_keys=ApiKeys(r, clock),
+        audit=AuditLog(r, clock),
     )

@@ -149,6 +149,14 @@ class Conversation:
         )
 
 
+@dataclass(frozen=True)
+class Presence:
+    agent: str
+    said_online: bool  # their own switch
+    last_seen: dt.datetime | None  # last heartbeat or action
+    online: bool  # said online and seen within the agent timeout: who gets transfers, who the ETA counts
+
+
 @functools.lru_cache(maxsize=4)
 def _script_sources(keys: HandoffKeys) -> dict[str, str]:
     """Each script after the key layout's prelude and the shared lib, read from disk once per
@@ -310,13 +318,21 @@ class Handoff:
     def heartbeat(self, agent: str) -> None:
         self.redis.zadd(self.keys.seen, {_id(agent, "agent"): self._now()})
 
-    def online_agents(self) -> list[str]:
-        """Agents who are online and have been seen within the agent timeout."""
+    def presence(self) -> dict[str, Presence]:
+        """Every agent who ever said they were online or was seen, by name."""
         pipe = self.redis.pipeline(transaction=True)
         pipe.smembers(self.keys.online)
-        pipe.zrangebyscore(self.keys.seen, self._now() - self.agent_timeout_seconds, "+inf")
-        online, fresh = pipe.execute()
-        return sorted(set(online) & set(fresh))
+        pipe.zrange(self.keys.seen, 0, -1, withscores=True)
+        said, seen = pipe.execute()
+        seen = dict(seen)
+        fresh_after = self._now() - self.agent_timeout_seconds
+        return {agent: Presence(agent, agent in said, _time(seen.get(agent)),
+                                agent in said and seen.get(agent, -math.inf) >= fresh_after)
+                for agent in sorted(set(said) | set(seen))}
+
+    def online_agents(self) -> list[str]:
+        """Agents who are online and have been seen within the agent timeout."""
+        return [agent for agent, p in self.presence().items() if p.online]
 
     def is_online(self, agent: str) -> bool:
         return agent in self.online_agents()
@@ -370,7 +386,7 @@ def _clip(text: str | None) -> str:
     return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
 
 
-def _time(value: str | None) -> dt.datetime | None:
+def _time(value: str | float | None) -> dt.datetime | None:
     if not value:
         return None
     return dt.datetime.fromtimestamp(float(value), tz=dt.timezone.utc)

@@ -52,6 +52,11 @@ class Desk:
                              last_message=chat.last_message, priority=chat.priority)
         return bool(self.handoff.claim(chat.conv, chat.agent))
 
+    @property
+    def agent_timeout_seconds(self) -> float:
+        """How long an agent may be gone (offline, or no heartbeat) before their chats are requeued."""
+        return self.handoff.agent_timeout_seconds
+
     def set_online(self, agent: str, online: bool) -> None:
         self.handoff.set_online(agent, online)
 
@@ -60,6 +65,15 @@ class Desk:
 
     def requeue_abandoned(self):
         return self.handoff.requeue_abandoned()
+
+    def open_chats(self) -> list[Chat]:
+        """Every chat with a person or waiting for one: the queue in serving order, then the
+        assigned ones, oldest assignment first."""
+        return self.handoff.waiting() + self.handoff.assigned()
+
+    def presence(self) -> dict:
+        """bot.handoff's Presence of every agent it knows, by name."""
+        return self.handoff.presence()
 
     def online_agents(self) -> list[str]:
         return sorted(self.handoff.online_agents())

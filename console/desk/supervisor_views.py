@@ -1,0 +1,56 @@
+"""The supervisor page (leads): every open chat with its agent, wait and window, every agent's
+presence and load, and reassigning a chat to an online agent or back to the queue."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from .. import services
+from ..auth.guard import leads_only
+from ..web import wants_json
+from . import supervisor
+from .chats import DeskError
+
+bp = leads_only(Blueprint("supervisor", __name__, url_prefix="/supervisor"))
+
+
+def _context() -> dict:
+    svc = services.current()
+    chats = supervisor.open_chats(svc.desk)
+    agents = supervisor.agents(svc.desk, svc.users.all(), chats)
+    return {"chats": chats, "agents": agents, "online": [a.name for a in agents if a.online],
+            "now": svc.clock.now()}
+
+
+@bp.route("/")
+def index():
+    return render_template("supervisor.html", **_context())
+
+
+@bp.route("/partial")
+def partial():
+    """The tables only; supervisor.js swaps them in on every handoff event and every half minute."""
+    return render_template("_supervisor_tables.html", **_context())
+
+
+@bp.route("/reassign/<conv:conversation_id>", methods=["POST"])
+def reassign(conversation_id: str):
+    svc = services.current()
+    target = request.form.get("to", "").strip() or None
+    before = svc.desk.chat(conversation_id).agent
+    try:
+        # Handoff checks, in the same step as the move, that the target is online.
+        svc.desk.transfer(conversation_id, current_user.name, target, is_lead=True)
+    except DeskError as exc:
+        message = f"Could not reassign: {exc}"
+        if wants_json():
+            return jsonify(ok=False, error=message), 409
+        flash(message, "error")
+        return redirect(url_for("supervisor.index"), 303)
+    name = svc.desk.chat(conversation_id).name or "the chat"
+    svc.audit.record(current_user.name, "reassign", name, f"{before} → {target or 'the queue'}")
+    message = f"Moved {name} from {before} to {target}." if target else f"Moved {name} from {before} back to the queue."
+    if wants_json():
+        return jsonify(ok=True, message=message)
+    flash(message, "success")
+    return redirect(url_for("supervisor.index"), 303)

@@ -1,0 +1,127 @@
+"""The supervisor page: every open chat with its agent and wait, agents' presence and load, and a
+lead reassigning a chat to an online agent or back to the queue."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from bot.handoff import Handoff
+
+from ..conftest import cpath
+
+OTHER = "5215598765432"
+
+
+def _row(page: str, marker: str) -> str:
+    """The table row holding `marker`."""
+    for row in re.findall(r"<tr\b.*?</tr>", page, re.S):
+        if marker in row:
+            return row
+    raise AssertionError(f"no row with {marker!r}")
+
+
+def test_lead_moves_a_chat_from_one_agent_to_another_and_back_to_the_queue(client_for, assigned, handoff):
+    conv = assigned("ana")
+    handoff.set_online("luis", True)
+    lucia = client_for("lucia")
+    page = lucia.get("/supervisor/").get_data(as_text=True)
+    assert "ana" in _row(page, "María López") and '<option value="luis">luis</option>' in page
+
+    response = lucia.post(f"/supervisor/reassign{cpath(conv)[2:]}", data={"to": "luis", "csrf_token": lucia.csrf})
+    assert response.status_code == 303
+    chat = handoff.state(conv)
+    assert (chat.agent, chat.previous_agent) == ("luis", "ana")
+    assert "Moved María López from ana to luis." in lucia.get("/supervisor/").get_data(as_text=True)
+
+    response = lucia.post(f"/supervisor/reassign{cpath(conv)[2:]}", data={"to": "", "csrf_token": lucia.csrf},
+                          headers={"Accept": "application/json"})
+    assert response.status_code == 200 and response.get_json()["ok"]
+    assert handoff.state(conv).state == "queued"
+    entries = lucia.get("/team/").get_data(as_text=True)
+    assert "ana → luis" in entries and "luis → the queue" in entries
+
+
+def test_reassigning_to_an_offline_agent_is_refused(client_for, assigned, handoff, clock):
+    conv = assigned("ana")
+    lucia = client_for("lucia")
+    response = lucia.post(f"/supervisor/reassign{cpath(conv)[2:]}", data={"to": "luis", "csrf_token": lucia.csrf})
+    assert response.status_code == 303
+    assert "that agent is not online" in lucia.get("/supervisor/").get_data(as_text=True)
+    # Online by the switch but silent past the agent timeout counts as offline too.
+    handoff.set_online("luis", True)
+    clock.advance(seconds=handoff.agent_timeout_seconds + 1)
+    handoff.heartbeat("ana")
+    response = lucia.post(f"/supervisor/reassign{cpath(conv)[2:]}", data={"to": "luis"},
+                          headers={"Accept": "application/json", "X-CSRFToken": lucia.csrf})
+    assert response.status_code == 409 and "not online" in response.get_json()["error"]
+    assert handoff.state(conv).agent == "ana"
+
+
+def test_an_agent_gets_403_on_every_supervisor_endpoint(client_for, assigned, handoff):
+    conv = assigned("ana")
+    handoff.set_online("luis", True)
+    ana = client_for("ana")
+    assert ana.get("/supervisor/").status_code == 403
+    assert ana.get("/supervisor/partial").status_code == 403
+    response = ana.post(f"/supervisor/reassign{cpath(conv)[2:]}", data={"to": "luis", "csrf_token": ana.csrf})
+    assert response.status_code == 403
+    assert handoff.state(conv).agent == "ana"
+    assert "/supervisor/" not in ana.get("/").get_data(as_text=True)  # no Team link either
+
+
+def test_reassign_needs_the_csrf_token(client_for, assigned, handoff):
+    conv = assigned("ana")
+    handoff.set_online("luis", True)
+    lucia = client_for("lucia")
+    assert lucia.post(f"/supervisor/reassign{cpath(conv)[2:]}", data={"to": "luis"}).status_code == 400
+    assert handoff.state(conv).agent == "ana"
+
+
+def test_open_chats_show_agent_waiting_time_last_message_and_window(client_for, assigned, queued, clock, window):
+    conv = assigned("ana")
+    clock.advance(minutes=5)
+    queued(conv=OTHER, name="Pedro Ruiz")
+    clock.advance(minutes=2)
+    lucia = client_for("lucia")
+    page = lucia.get("/supervisor/partial").get_data(as_text=True)
+    mine, waiting = _row(page, "María López"), _row(page, "Pedro Ruiz")
+    # Waiting: since assigned for the held chat, since queued for the waiting one.
+    assert "assigned" in mine and ">7m" in mine and "7m ago" in mine
+    assert "waiting" in waiting and ">2m" in waiting and "2m ago" in waiting
+    assert "Reassign" in mine and "Reassign" not in waiting
+    # The window's time left for free-form replies (24 h minus the margin, from the last message).
+    left = window.status(conv).closes_at - window.margin - clock.now()
+    from console.formatting import duration
+    assert f"{duration(left)} left" in mine
+    assert f'href="{cpath(conv)}"' in mine
+
+
+def test_presence_and_load_per_agent(client_for, assigned, queued, handoff, clock):
+    assigned("ana")
+    assigned("ana", conv=OTHER, name="Pedro Ruiz")
+    handoff.set_online("luis", True)
+    clock.advance(minutes=3)
+    page = client_for("lucia").get("/supervisor/partial").get_data(as_text=True)
+    ana, luis = _row(page, 'data-agent="ana"'), _row(page, 'data-agent="luis"')
+    # ana claimed 3 minutes ago and sent nothing since: past the 2-minute timeout she is away.
+    assert "away" in ana and "3m ago" in ana and '<td class="sv-load">2</td>' in ana
+    assert "away" in luis and '<td class="sv-load">0</td>' in luis
+    # lucia's own page load sent no heartbeat (console.js does that): she was never seen.
+    assert "offline" in _row(page, 'data-agent="lucia"') and "never" in _row(page, 'data-agent="lucia"')
+    handoff.heartbeat("ana")
+    page = client_for("lucia").get("/supervisor/partial").get_data(as_text=True)
+    assert "sv-online" in _row(page, 'data-agent="ana"')
+
+
+def test_presence_is_what_online_agents_counts(redis_client, clock):
+    handoff = Handoff(redis_client, clock, agent_timeout_seconds=60)
+    handoff.set_online("ana", True)
+    handoff.set_online("luis", True)
+    clock.advance(seconds=61)
+    handoff.heartbeat("ana")
+    handoff.heartbeat("pepe")  # a heartbeat alone is not the switch
+    presence = handoff.presence()
+    assert {name: (p.said_online, p.online) for name, p in presence.items()} == {
+        "ana": (True, True), "luis": (True, False), "pepe": (False, False)}
+    assert presence["luis"].last_seen == clock.now() - dt.timedelta(seconds=61)
+    assert handoff.online_agents() == ["ana"]
