@@ -101,7 +101,8 @@ def test_presence_and_load_per_agent(client_for, assigned, queued, handoff, cloc
     assigned("ana", conv=OTHER, name="Pedro Ruiz")
     handoff.set_online("luis", True)
     clock.advance(minutes=3)
-    page = client_for("lucia").get("/supervisor/partial").get_data(as_text=True)
+    lucia = client_for("lucia")
+    page = lucia.get("/supervisor/partial").get_data(as_text=True)
     ana, luis = _row(page, 'data-agent="ana"'), _row(page, 'data-agent="luis"')
     # ana claimed 3 minutes ago and sent nothing since: past the 2-minute timeout she is away.
     assert "away" in ana and "3m ago" in ana and '<td class="sv-load">2</td>' in ana
@@ -109,7 +110,7 @@ def test_presence_and_load_per_agent(client_for, assigned, queued, handoff, cloc
     # lucia's own page load sent no heartbeat (console.js does that): she was never seen.
     assert "offline" in _row(page, 'data-agent="lucia"') and "never" in _row(page, 'data-agent="lucia"')
     handoff.heartbeat("ana")
-    page = client_for("lucia").get("/supervisor/partial").get_data(as_text=True)
+    page = lucia.get("/supervisor/partial").get_data(as_text=True)
     assert "sv-online" in _row(page, 'data-agent="ana"')
 
 
