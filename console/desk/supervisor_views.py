@@ -12,6 +12,9 @@ from . import supervisor
 from .chats import DeskError
 
 bp = leads_only(Blueprint("supervisor", __name__, url_prefix="/supervisor"))
+# The reassign form's "back to the queue": explicit, so a form sent without a choice (or whose
+# chosen agent vanished from the list) moves nothing. "@" is never in a user name.
+TO_QUEUE = "@queue"
 
 
 def _context() -> dict:
@@ -19,7 +22,7 @@ def _context() -> dict:
     chats = supervisor.open_chats(svc.desk)
     agents = supervisor.agents(svc.desk, svc.users.all(), chats)
     return {"chats": chats, "agents": agents, "online": [a.name for a in agents if a.online],
-            "now": svc.clock.now()}
+            "now": svc.clock.now(), "to_queue": TO_QUEUE}
 
 
 @bp.route("/")
@@ -36,21 +39,27 @@ def partial():
 @bp.route("/reassign/<conv:conversation_id>", methods=["POST"])
 def reassign(conversation_id: str):
     svc = services.current()
-    target = request.form.get("to", "").strip() or None
+    choice = request.form.get("to", "").strip()
+    if not choice:
+        return _refused("Pick an online agent or the queue.", 400)
+    target = None if choice == TO_QUEUE else choice
     before = svc.desk.chat(conversation_id).agent
     try:
         # Handoff checks, in the same step as the move, that the target is online.
         svc.desk.transfer(conversation_id, current_user.name, target, is_lead=True)
     except DeskError as exc:
-        message = f"Could not reassign: {exc}"
-        if wants_json():
-            return jsonify(ok=False, error=message), 409
-        flash(message, "error")
-        return redirect(url_for("supervisor.index"), 303)
+        return _refused(f"Could not reassign: {exc}", 409)
     name = svc.desk.chat(conversation_id).name or "the chat"
     svc.audit.record(current_user.name, "reassign", name, f"{before} → {target or 'the queue'}")
     message = f"Moved {name} from {before} to {target}." if target else f"Moved {name} from {before} back to the queue."
     if wants_json():
         return jsonify(ok=True, message=message)
     flash(message, "success")
+    return redirect(url_for("supervisor.index"), 303)
+
+
+def _refused(message: str, status: int):
+    if wants_json():
+        return jsonify(ok=False, error=message), status
+    flash(message, "error")
     return redirect(url_for("supervisor.index"), 303)

@@ -24,7 +24,26 @@
         window.location.reload();
         return;
       }
-      if (response.ok) root.innerHTML = await response.text();
+      if (!response.ok) return;
+      const chosen = choices();
+      root.innerHTML = await response.text();
+      restore(chosen);
+    }
+
+    // A choice made but not yet sent survives the swap while its option is still offered; else
+    // the select is back on its placeholder, which the server refuses rather than guess.
+    function choices() {
+      const chosen = new Map();
+      root.querySelectorAll("tr[data-conversation] select").forEach((select) => {
+        if (select.value) chosen.set(select.closest("tr").dataset.conversation, select.value);
+      });
+      return chosen;
+    }
+    function restore(chosen) {
+      root.querySelectorAll("tr[data-conversation] select").forEach((select) => {
+        const value = chosen.get(select.closest("tr").dataset.conversation);
+        if (value && [...select.options].some((o) => o.value === value && !o.disabled)) select.value = value;
+      });
     }
     const soon = () => { clearTimeout(timer); timer = setTimeout(refresh, 250); };
     root.addEventListener("focusout", () => { if (pending) setTimeout(soon, 0); });

@@ -33,12 +33,24 @@ def test_lead_moves_a_chat_from_one_agent_to_another_and_back_to_the_queue(clien
     assert (chat.agent, chat.previous_agent) == ("luis", "ana")
     assert "Moved María López from ana to luis." in lucia.get("/supervisor/").get_data(as_text=True)
 
-    response = lucia.post(f"/supervisor/reassign{cpath(conv)[2:]}", data={"to": "", "csrf_token": lucia.csrf},
+    response = lucia.post(f"/supervisor/reassign{cpath(conv)[2:]}", data={"to": "@queue", "csrf_token": lucia.csrf},
                           headers={"Accept": "application/json"})
     assert response.status_code == 200 and response.get_json()["ok"]
     assert handoff.state(conv).state == "queued"
+    assert handoff.state(conv).previous_agent == "luis"
     entries = lucia.get("/team/").get_data(as_text=True)
     assert "ana → luis" in entries and "luis → the queue" in entries
+
+
+def test_a_reassign_without_a_choice_moves_nothing(client_for, assigned, handoff):
+    """The page refreshes its tables live: a form that lost the lead's choice must not fall back
+    to the queue (the browser test caught exactly that)."""
+    conv = assigned("ana")
+    lucia = client_for("lucia")
+    response = lucia.post(f"/supervisor/reassign{cpath(conv)[2:]}", data={"to": "", "csrf_token": lucia.csrf},
+                          headers={"Accept": "application/json"})
+    assert response.status_code == 400 and "Pick an online agent or the queue" in response.get_json()["error"]
+    assert handoff.state(conv).agent == "ana"
 
 
 def test_reassigning_to_an_offline_agent_is_refused(client_for, assigned, handoff, clock):
