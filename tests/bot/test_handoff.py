@@ -284,6 +284,20 @@ def test_update_last_message(h):
 
 # ---- presence and abandoned chats ---------------------------------------------------------
 
+def test_presence_is_what_online_agents_counts(h, clock):
+    """The supervisor's presence column and online_agents() (transfers, the ETA) agree."""
+    h.set_online("ana", True)
+    h.set_online("luis", True)
+    clock.advance(seconds=121)
+    h.heartbeat("ana")
+    h.heartbeat("pepe")  # a heartbeat alone is not the switch
+    presence = h.presence()
+    assert {name: (p.said_online, p.online) for name, p in presence.items()} == {
+        "ana": (True, True), "luis": (True, False), "pepe": (False, False)}
+    assert presence["luis"].last_seen == T0 and presence["ana"].last_seen == clock.now()
+    assert h.online_agents() == ["ana"]
+
+
 def test_set_online_reports_changes(h, clock):
     assert h.online_agents() == []
     assert h.set_online("ana", True) is True

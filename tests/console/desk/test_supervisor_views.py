@@ -2,10 +2,7 @@
 lead reassigning a chat to an online agent or back to the queue."""
 from __future__ import annotations
 
-import datetime as dt
 import re
-
-from bot.handoff import Handoff
 
 from ..conftest import cpath
 
@@ -124,17 +121,3 @@ def test_presence_and_load_per_agent(client_for, assigned, queued, handoff, cloc
     handoff.heartbeat("ana")
     page = lucia.get("/supervisor/partial").get_data(as_text=True)
     assert "sv-online" in _row(page, 'data-agent="ana"')
-
-
-def test_presence_is_what_online_agents_counts(redis_client, clock):
-    handoff = Handoff(redis_client, clock, agent_timeout_seconds=60)
-    handoff.set_online("ana", True)
-    handoff.set_online("luis", True)
-    clock.advance(seconds=61)
-    handoff.heartbeat("ana")
-    handoff.heartbeat("pepe")  # a heartbeat alone is not the switch
-    presence = handoff.presence()
-    assert {name: (p.said_online, p.online) for name, p in presence.items()} == {
-        "ana": (True, True), "luis": (True, False), "pepe": (False, False)}
-    assert presence["luis"].last_seen == clock.now() - dt.timedelta(seconds=61)
-    assert handoff.online_agents() == ["ana"]
