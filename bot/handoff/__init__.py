@@ -53,7 +53,7 @@ BOT, QUEUED, ASSIGNED, RESOLVED = "bot", "queued", "assigned", "resolved"
 STATES = (BOT, QUEUED, ASSIGNED, RESOLVED)
 
 _LUA_DIR = Path(__file__).with_name("lua")
-_SCRIPTS = ("request", "claim", "claim_next", "transfer", "resolve", "cancel", "update_message",
+_SCRIPTS = ("request", "claim", "claim_next", "assign", "transfer", "resolve", "cancel", "update_message",
             "set_online", "requeue_abandoned", "read_many")
 
 
@@ -81,7 +81,7 @@ class NotYourChat(HandoffError):
 class AgentOffline(HandoffError):
     def __init__(self, conv: str, agent: str) -> None:
         self.conv, self.agent = conv, agent
-        super().__init__(f"cannot transfer {conv!r} to {agent!r}: that agent is not online")
+        super().__init__(f"cannot give {conv!r} to {agent!r}: that agent is not online")
 
 
 @dataclass(frozen=True)
@@ -277,6 +277,16 @@ class Handoff:
     def claim_next(self, agent: str) -> str | None:
         """Take the head of the queue; None when it is empty."""
         return self._run("claim_next", _id(agent, "agent")) or None
+
+    def assign(self, conv: str, agent: str, by_lead: str) -> None:
+        """A lead gives a waiting chat to an online agent (the caller checks that by_lead is a lead).
+        Unlike a claim it is no proof the agent is at the desk, so it does not count as their heartbeat."""
+        status, detail = self._run("assign", _id(conv), _id(agent, "agent"), _id(by_lead, "agent"),
+                                   repr(float(self.agent_timeout_seconds)))
+        if status == "invalid":
+            raise InvalidTransition(conv, detail, "assign", "only waiting chats can be assigned")
+        if status == "offline":
+            raise AgentOffline(conv, detail)
 
     def transfer(self, conv: str, by_agent: str, to_agent: str | None = None, is_lead: bool = False) -> Ticket:
         """Hand an assigned chat to another online agent, or back to the queue (to_agent=None).

@@ -39,6 +39,12 @@ class Desk:
         except HandoffError as exc:
             raise DeskError(str(exc)) from exc
 
+    def assign(self, conversation_id: str, agent: str, by_lead: str) -> None:
+        try:
+            self.handoff.assign(conversation_id, agent, by_lead)
+        except HandoffError as exc:
+            raise DeskError(str(exc)) from exc
+
     def resolve(self, conversation_id: str, agent: str, *, is_lead: bool = False) -> None:
         try:
             self.handoff.resolve(conversation_id, agent, is_lead=is_lead)

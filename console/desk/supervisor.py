@@ -1,5 +1,5 @@
 """The supervisor's picture of the desk: every open chat with its wait and window, every agent
-with their presence and load. Read-only; reassigning goes through Desk.transfer like any transfer."""
+with their presence and load. Read-only: moving chats is Desk.transfer and Desk.assign."""
 from __future__ import annotations
 
 from collections import Counter

@@ -1,5 +1,6 @@
 """The supervisor page (leads): every open chat with its agent, wait and window, every agent's
-presence and load, and reassigning a chat to an online agent or back to the queue."""
+presence and load, and reassigning a chat to an online agent or back to the queue; a waiting
+chat can be given to an online agent straight from the queue."""
 from __future__ import annotations
 
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
@@ -9,7 +10,7 @@ from .. import services
 from ..auth.guard import leads_only
 from ..web import wants_json
 from . import supervisor
-from .chats import DeskError
+from .chats import WAITING, DeskError
 
 bp = leads_only(Blueprint("supervisor", __name__, url_prefix="/supervisor"))
 # The reassign form's "back to the queue": explicit, so a form sent without a choice (or whose
@@ -43,13 +44,17 @@ def reassign(conversation_id: str):
     if not choice:
         return _refused("Pick an online agent or the queue.", 400)
     target = None if choice == TO_QUEUE else choice
-    before = svc.desk.chat(conversation_id).agent
+    chat = svc.desk.chat(conversation_id)
+    before = chat.agent or "the queue"
     try:
-        # Handoff checks, in the same step as the move, that the target is online.
-        svc.desk.transfer(conversation_id, current_user.name, target, is_lead=True)
+        # Handoff checks, in the same step as the move, the chat's state and that the target is online.
+        if chat.state == WAITING and target:
+            svc.desk.assign(conversation_id, target, current_user.name)
+        else:
+            svc.desk.transfer(conversation_id, current_user.name, target, is_lead=True)
     except DeskError as exc:
         return _refused(f"Could not reassign: {exc}", 409)
-    name = svc.desk.chat(conversation_id).name or "the chat"
+    name = chat.name or "the chat"
     svc.audit.record(current_user.name, "reassign", name, f"{before} → {target or 'the queue'}")
     message = f"Moved {name} from {before} to {target}." if target else f"Moved {name} from {before} back to the queue."
     if wants_json():

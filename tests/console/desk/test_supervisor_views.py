@@ -39,6 +39,20 @@ def test_lead_moves_a_chat_from_one_agent_to_another_and_back_to_the_queue(clien
     assert "ana → luis" in entries and "luis → the queue" in entries
 
 
+def test_lead_gives_a_waiting_chat_to_an_online_agent(client_for, queued, handoff):
+    conv = queued()
+    lucia = client_for("lucia")
+    url = f"/supervisor/reassign{cpath(conv)[2:]}"
+    response = lucia.post(url, data={"to": "luis"}, headers={"Accept": "application/json", "X-CSRFToken": lucia.csrf})
+    assert response.status_code == 409 and "not online" in response.get_json()["error"]
+    response = lucia.post(url, data={"to": "@queue"}, headers={"Accept": "application/json", "X-CSRFToken": lucia.csrf})
+    assert response.status_code == 409 and handoff.state(conv).state == "queued"
+    handoff.set_online("luis", True)
+    response = lucia.post(url, data={"to": "luis", "csrf_token": lucia.csrf})
+    assert response.status_code == 303 and handoff.state(conv).agent == "luis"
+    assert "Moved María López from the queue to luis." in lucia.get("/supervisor/").get_data(as_text=True)
+
+
 def test_a_reassign_without_a_choice_moves_nothing(client_for, assigned, handoff):
     """The page refreshes its tables live: a form that lost the lead's choice must not fall back
     to the queue (the browser test caught exactly that)."""
@@ -97,7 +111,8 @@ def test_open_chats_show_agent_waiting_time_last_message_and_window(client_for, 
     # Waiting: since assigned for the held chat, since queued for the waiting one.
     assert "assigned" in mine and ">7m" in mine and "7m ago" in mine
     assert "waiting" in waiting and ">2m" in waiting and "2m ago" in waiting
-    assert "Reassign" in mine and "Reassign" not in waiting
+    assert ">Reassign</button>" in mine and "@queue" in mine
+    assert ">Assign</button>" in waiting and "@queue" not in waiting  # it is in the queue already
     # The window's time left for free-form replies (24 h minus the margin, from the last message).
     left = window.status(conv).closes_at - window.margin - clock.now()
     from console.formatting import duration
