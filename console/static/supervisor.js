@@ -16,7 +16,15 @@
     // Swapping the tables under an open <select> would lose the lead's choice: wait for them.
     const choosing = () => root.contains(document.activeElement) && document.activeElement.tagName === "SELECT";
 
+    // Our own reassign publishes an event too. A refresh racing the form would answer with the
+    // session cookie as it was before the form's flash message and so erase it: once a form is
+    // on its way, let it finish.
+    let leaving = false;
+    root.addEventListener("submit", () => { leaving = true; });
+    window.addEventListener("pageshow", () => { leaving = false; });
+
     async function refresh() {
+      if (leaving) return;
       if (choosing()) { pending = true; return; }
       pending = false;
       const response = await fetch(root.dataset.partialUrl, { credentials: "same-origin", headers: { "Accept": "text/html" } });
@@ -25,8 +33,10 @@
         return;
       }
       if (!response.ok) return;
+      const html = await response.text();
+      // Read and put back in one synchronous step: no choice can slip in between.
       const chosen = choices();
-      root.innerHTML = await response.text();
+      root.innerHTML = html;
       restore(chosen);
     }
 
