@@ -17,6 +17,7 @@ from .desk.events import bp as events_bp
 from .desk.history_views import bp as history_bp
 from .desk.label_views import bp as labels_bp
 from .desk.queue_views import bp as queue_bp
+from .desk.supervisor_views import bp as supervisor_bp
 from .workspace.account_views import bp as account_bp
 from .workspace.consent_views import bp as consent_bp
 from .workspace.campaign_views import bp as campaigns_bp
@@ -24,12 +25,14 @@ from .workspace.faq_views import bp as faqs_bp
 from .workspace.hours_views import bp as hours_bp
 from .workspace.insights_views import bp as insights_bp
 from .workspace.publish_views import bp as publish_bp
+from .workspace.team_views import bp as team_bp
 from .workspace.try_views import bp as try_bp
 
 csrf = CSRFProtect()
 
 BLUEPRINTS = (auth_bp, queue_bp, conversation_bp, canned_bp, events_bp, faqs_bp, hours_bp, insights_bp,
-              publish_bp, try_bp, account_bp, consent_bp, api_bp, campaigns_bp, history_bp, labels_bp)
+              publish_bp, try_bp, account_bp, consent_bp, api_bp, campaigns_bp, history_bp, labels_bp,
+              supervisor_bp, team_bp)
 
 
 def create_app(config: dict | None = None) -> Flask:

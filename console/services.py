@@ -24,6 +24,7 @@ from connector.outreach.campaigns import Campaigns
 from connector.outreach.engine import Outreach
 
 from .api.keys import ApiKeys
+from .auth.audit import AuditLog
 from .auth.sessions import SessionStore
 from .auth.throttle import LoginThrottle
 from .auth.users import UserStore
@@ -66,6 +67,7 @@ class Services:
     campaigns: Campaigns
     api_keys: ApiKeys
     labels: Labels
+    audit: AuditLog
 
 
 def current() -> Services:
@@ -114,4 +116,5 @@ def build(config: dict) -> Services:
         campaigns=Campaigns(outreach),
         api_keys=ApiKeys(r, clock),
         labels=Labels(r, clock),
+        audit=AuditLog(r, clock),
     )

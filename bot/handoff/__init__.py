@@ -57,7 +57,7 @@ BOT, QUEUED, ASSIGNED, RESOLVED = "bot", "queued", "assigned", "resolved"
 STATES = (BOT, QUEUED, ASSIGNED, RESOLVED)
 
 _LUA_DIR = Path(__file__).with_name("lua")
-_SCRIPTS = ("request", "claim", "claim_next", "transfer", "resolve", "cancel", "update_message",
+_SCRIPTS = ("request", "claim", "claim_next", "assign", "transfer", "resolve", "cancel", "update_message",
             "set_online", "requeue_abandoned", "read_many", "reopen")
 
 
@@ -85,7 +85,7 @@ class NotYourChat(HandoffError):
 class AgentOffline(HandoffError):
     def __init__(self, conv: str, agent: str) -> None:
         self.conv, self.agent = conv, agent
-        super().__init__(f"cannot transfer {conv!r} to {agent!r}: that agent is not online")
+        super().__init__(f"cannot give {conv!r} to {agent!r}: that agent is not online")
 
 
 @dataclass(frozen=True)
@@ -153,6 +153,14 @@ class Conversation:
             reopened_at=_time(h.get("reopened_at")),
             transfers=int(h.get("transfers") or 0),
         )
+
+
+@dataclass(frozen=True)
+class Presence:
+    agent: str
+    said_online: bool  # their own switch
+    last_seen: dt.datetime | None  # last heartbeat or action
+    online: bool  # said online and seen within the agent timeout: who gets transfers, who the ETA counts
 
 
 @functools.lru_cache(maxsize=4)
@@ -276,6 +284,16 @@ class Handoff:
         """Take the head of the queue; None when it is empty."""
         return self._run("claim_next", _id(agent, "agent")) or None
 
+    def assign(self, conv: str, agent: str, by_lead: str) -> None:
+        """A lead gives a waiting chat to an online agent (the caller checks that by_lead is a lead).
+        Unlike a claim it is no proof the agent is at the desk, so it does not count as their heartbeat."""
+        status, detail = self._run("assign", _id(conv), _id(agent, "agent"), _id(by_lead, "agent"),
+                                   repr(float(self.agent_timeout_seconds)))
+        if status == "invalid":
+            raise InvalidTransition(conv, detail, "assign", "only waiting chats can be assigned")
+        if status == "offline":
+            raise AgentOffline(conv, detail)
+
     def transfer(self, conv: str, by_agent: str, to_agent: str | None = None, is_lead: bool = False) -> Ticket:
         """Hand an assigned chat to another online agent, or back to the queue (to_agent=None).
 
@@ -326,13 +344,21 @@ class Handoff:
     def heartbeat(self, agent: str) -> None:
         self.redis.zadd(self.keys.seen, {_id(agent, "agent"): self._now()})
 
-    def online_agents(self) -> list[str]:
-        """Agents who are online and have been seen within the agent timeout."""
+    def presence(self) -> dict[str, Presence]:
+        """Every agent who ever said they were online or was seen, by name."""
         pipe = self.redis.pipeline(transaction=True)
         pipe.smembers(self.keys.online)
-        pipe.zrangebyscore(self.keys.seen, self._now() - self.agent_timeout_seconds, "+inf")
-        online, fresh = pipe.execute()
-        return sorted(set(online) & set(fresh))
+        pipe.zrange(self.keys.seen, 0, -1, withscores=True)
+        said, seen = pipe.execute()
+        seen = dict(seen)
+        fresh_after = self._now() - self.agent_timeout_seconds
+        return {agent: Presence(agent, agent in said, _time(seen.get(agent)),
+                                agent in said and seen.get(agent, -math.inf) >= fresh_after)
+                for agent in sorted(set(said) | set(seen))}
+
+    def online_agents(self) -> list[str]:
+        """Agents who are online and have been seen within the agent timeout."""
+        return [agent for agent, p in self.presence().items() if p.online]
 
     def is_online(self, agent: str) -> bool:
         return agent in self.online_agents()
@@ -386,7 +412,7 @@ def _clip(text: str | None) -> str:
     return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
 
 
-def _time(value: str | None) -> dt.datetime | None:
+def _time(value: str | float | None) -> dt.datetime | None:
     if not value:
         return None
     return dt.datetime.fromtimestamp(float(value), tz=dt.timezone.utc)

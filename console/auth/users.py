@@ -1,4 +1,10 @@
-"""Console users in Redis (`console:user:{name}`), with hashed passwords and two roles."""
+"""Console users in Redis (`console:user:{name}`), with hashed passwords and two roles.
+
+A user's hash holds name, role, password_hash, session_epoch and, while they are disabled,
+disabled = "1". Ending every session of a user is rotating their session_epoch: each cookie
+carries the epoch it was issued under (User.get_id), so all of them stop at once, whatever
+sign-in records (auth/sessions.py) are still open.
+"""
 from __future__ import annotations
 
 import functools
@@ -13,6 +19,33 @@ ROLES = ("agent", "lead")
 DEMO_USERS = (("ana", "agent"), ("luis", "agent"), ("lucia", "lead"))
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,31}$")
 MIN_PASSWORD = 10
+
+# KEYS[1] the user changed, then every user; ARGV: new role, new disabled ("1"/""), password
+# hash ("" = keep), new session epoch ("" = keep). One step, so two leads demoting each other
+# at once cannot leave the console without an active lead. A user created meanwhile is not in
+# KEYS, but creating never removes a lead. Returns "missing", "last_lead" or "ok".
+_UPDATE = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 'missing' end
+local leads = 0
+for i = 2, #KEYS do
+  if KEYS[i] ~= KEYS[1] then
+    local r = redis.call('HMGET', KEYS[i], 'role', 'disabled')
+    if r[1] == 'lead' and r[2] ~= '1' then leads = leads + 1 end
+  end
+end
+if ARGV[1] == 'lead' and ARGV[2] ~= '1' then leads = leads + 1 end
+local was = redis.call('HMGET', KEYS[1], 'role', 'disabled')
+if leads == 0 and was[1] == 'lead' and was[2] ~= '1' then return 'last_lead' end
+redis.call('HSET', KEYS[1], 'role', ARGV[1])
+if ARGV[2] == '1' then redis.call('HSET', KEYS[1], 'disabled', '1') else redis.call('HDEL', KEYS[1], 'disabled') end
+if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'password_hash', ARGV[3]) end
+if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'session_epoch', ARGV[4]) end
+return 'ok'
+"""
+
+
+class LastLead(ValueError):
+    """The change would leave no active lead to manage the console."""
 
 
 @functools.cache
@@ -34,6 +67,8 @@ class User:
     session_epoch: str
     # The sign-in this cookie belongs to (auth/sessions.py keeps its server-side record).
     session_id: str = ""
+    # Cannot sign in; their cookies are refused (from_id) and their epoch was rotated.
+    disabled: bool = False
 
     @property
     def is_lead(self) -> bool:
@@ -41,8 +76,11 @@ class User:
 
     # flask-login's user protocol
     is_authenticated = True
-    is_active = True
     is_anonymous = False
+
+    @property
+    def is_active(self) -> bool:
+        return not self.disabled
 
     def get_id(self) -> str:
         return f"{self.name}|{self.session_epoch}|{self.session_id}"
@@ -56,10 +94,8 @@ class UserStore:
         name = normalize(name)
         if not NAME_RE.match(name):
             raise ValueError("user names are 2-32 characters: lowercase letters, digits, . _ -")
-        if role not in ROLES:
-            raise ValueError(f"role must be one of {', '.join(ROLES)}")
-        if len(password) < MIN_PASSWORD:
-            raise ValueError(f"passwords need at least {MIN_PASSWORD} characters")
+        _check_role(role)
+        _check_password(password)
         record = {
             "name": name,
             "role": role,
@@ -69,14 +105,39 @@ class UserStore:
         # HSETNX claims the name atomically, so two concurrent creates cannot both succeed.
         if not self.redis.hsetnx(_key(name), "name", name) and not replace:
             raise ValueError(f"user {name!r} already exists")
-        self.redis.hset(_key(name), mapping=record)
+        pipe = self.redis.pipeline()
+        pipe.hset(_key(name), mapping=record)
+        # Replacing makes the user anew, enabled: the CLI's way back in when every lead is locked out.
+        pipe.hdel(_key(name), "disabled")
+        pipe.execute()
         return User(name, role, record["session_epoch"])
 
     def get(self, name: str) -> User | None:
-        record = self.redis.hgetall(_key(normalize(name)))
-        if not record:
-            return None
-        return User(record["name"], record["role"], record["session_epoch"])
+        return _user(self.redis.hgetall(_key(normalize(name))))
+
+    def update(self, name: str, *, role: str | None = None, disabled: bool | None = None,
+               password: str | None = None) -> User:
+        """Change a user's role, disabled state or password; disabling and a new password end
+        their sessions. Raises LookupError for an unknown user, LastLead when no active lead
+        would be left, ValueError for a bad role or password."""
+        user = self.get(name)
+        if user is None:
+            raise LookupError(f"no user {name!r}")
+        role = user.role if role is None else role
+        disabled = user.disabled if disabled is None else disabled
+        _check_role(role)
+        if password is not None:
+            _check_password(password)
+        ends_sessions = password is not None or (disabled and not user.disabled)
+        keys = [_key(user.name)] + list(self.redis.scan_iter("console:user:*"))
+        status = self.redis.register_script(_UPDATE)(keys=keys, args=[
+            role, "1" if disabled else "", generate_password_hash(password) if password is not None else "",
+            secrets.token_hex(8) if ends_sessions else ""])
+        if status == "missing":
+            raise LookupError(f"no user {name!r}")
+        if status == "last_lead":
+            raise LastLead(f"{user.name} is the last active lead; make another user a lead first")
+        return self.get(user.name)
 
     def from_id(self, user_id: str) -> User | None:
         """The user a session cookie names, while its password epoch is current. Whether the
@@ -84,7 +145,7 @@ class UserStore:
         name, _, rest = user_id.partition("|")
         epoch, _, sid = rest.partition("|")
         user = self.get(name)
-        if user is None or not secrets.compare_digest(user.session_epoch, epoch):
+        if user is None or user.disabled or not secrets.compare_digest(user.session_epoch, epoch):
             return None
         return replace(user, session_id=sid)
 
@@ -95,7 +156,8 @@ class UserStore:
             return None
         if not check_password_hash(record["password_hash"], password):
             return None
-        return User(record["name"], record["role"], record["session_epoch"])
+        # A disabled user is returned as such: the sign-in page refuses them and says why.
+        return _user(record)
 
     def all(self) -> list[User]:
         users = [self.get(key.split(":", 2)[2]) for key in self.redis.scan_iter("console:user:*")]
@@ -103,6 +165,22 @@ class UserStore:
 
     def exists(self, name: str) -> bool:
         return bool(self.redis.exists(_key(normalize(name))))
+
+
+def _user(record: dict) -> User | None:
+    if not record:
+        return None
+    return User(record["name"], record["role"], record["session_epoch"], disabled=record.get("disabled") == "1")
+
+
+def _check_role(role: str) -> None:
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}")
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise ValueError(f"passwords need at least {MIN_PASSWORD} characters")
 
 
 def normalize(name: str) -> str:

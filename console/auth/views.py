@@ -46,6 +46,10 @@ def login():
                                next=request.form.get("next", "")), 401
 
     svc.throttle.record_success(username, ip)
+    if user.disabled:
+        # Said only to someone who knows the password: it is no hint to a guesser.
+        return render_template("login.html", error="This account is disabled. Ask a lead to re-enable it.",
+                               username=username, next=request.form.get("next", "")), 403
     # A fresh session on sign-in, so a session id planted before login is worthless.
     session.clear()
     login_user(svc.sessions.start(user, current_client()))

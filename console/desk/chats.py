@@ -43,6 +43,12 @@ class Desk:
         except HandoffError as exc:
             raise DeskError(str(exc)) from exc
 
+    def assign(self, conversation_id: str, agent: str, by_lead: str) -> None:
+        try:
+            self.handoff.assign(conversation_id, agent, by_lead)
+        except HandoffError as exc:
+            raise DeskError(str(exc)) from exc
+
     def resolve(self, conversation_id: str, agent: str, *, is_lead: bool = False) -> None:
         try:
             self.handoff.resolve(conversation_id, agent, is_lead=is_lead)
@@ -59,6 +65,11 @@ class Desk:
         except HandoffError as exc:
             raise DeskError(str(exc)) from exc
 
+    @property
+    def agent_timeout_seconds(self) -> float:
+        """How long an agent may be gone (offline, or no heartbeat) before their chats are requeued."""
+        return self.handoff.agent_timeout_seconds
+
     def set_online(self, agent: str, online: bool) -> None:
         self.handoff.set_online(agent, online)
 
@@ -67,6 +78,15 @@ class Desk:
 
     def requeue_abandoned(self):
         return self.handoff.requeue_abandoned()
+
+    def open_chats(self) -> list[Chat]:
+        """Every chat with a person or waiting for one: the queue in serving order, then the
+        assigned ones, oldest assignment first."""
+        return self.handoff.waiting() + self.handoff.assigned()
+
+    def presence(self) -> dict:
+        """bot.handoff's Presence of every agent it knows, by name."""
+        return self.handoff.presence()
 
     def online_agents(self) -> list[str]:
         return sorted(self.handoff.online_agents())

@@ -15,8 +15,10 @@ def agent_status() -> dict:
     """The online switch in every page's header."""
     if not current_user.is_authenticated:
         return {}
+    desk = services.current().desk
     try:
-        return {"agent_online": services.current().desk.is_online(current_user.name)}
+        return {"agent_online": desk.is_online(current_user.name),
+                "agent_timeout": desk.agent_timeout_seconds}
     except Exception:  # the header must render even if the handoff store hiccups
         return {"agent_online": None}
 

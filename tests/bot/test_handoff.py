@@ -284,6 +284,37 @@ def test_update_last_message(h):
 
 # ---- presence and abandoned chats ---------------------------------------------------------
 
+def test_presence_is_what_online_agents_counts(h, clock):
+    """The supervisor's presence column and online_agents() (transfers, the ETA) agree."""
+    h.set_online("ana", True)
+    h.set_online("luis", True)
+    clock.advance(seconds=121)
+    h.heartbeat("ana")
+    h.heartbeat("pepe")  # a heartbeat alone is not the switch
+    presence = h.presence()
+    assert {name: (p.said_online, p.online) for name, p in presence.items()} == {
+        "ana": (True, True), "luis": (True, False), "pepe": (False, False)}
+    assert presence["luis"].last_seen == T0 and presence["ana"].last_seen == clock.now()
+    assert h.online_agents() == ["ana"]
+
+
+def test_a_lead_assigns_a_waiting_chat_only_to_an_available_agent(h, clock, redis_client):
+    queue(h, "c1")
+    with pytest.raises(AgentOffline):
+        h.assign("c1", "luis", "lucia")
+    h.set_online("luis", True)
+    clock.advance(seconds=30)
+    h.assign("c1", "luis", "lucia")
+    chat = h.state("c1")
+    assert (chat.state, chat.agent) == ("assigned", "luis") and h.assigned_to("luis")[0].conv == "c1"
+    last = h.history("c1")[-1]
+    assert (last["type"], last["agent"], last["by"]) == ("assigned", "luis", "lucia")
+    # Not the agent's own action: their last heartbeat stays where it was.
+    assert h.presence()["luis"].last_seen == T0
+    with pytest.raises(InvalidTransition):
+        h.assign("c1", "luis", "lucia")
+
+
 def test_set_online_reports_changes(h, clock):
     assert h.online_agents() == []
     assert h.set_online("ana", True) is True

@@ -47,7 +47,17 @@ local function at_desk(agent)
   end
 end
 
-local function assign(conv, agent)
+-- Online by their switch and seen within `timeout` seconds: who may be given a chat, the same
+-- test as Handoff.presence() in Python.
+local function available(agent, timeout)
+  local seen = tonumber(redis.call('ZSCORE', SEEN, agent) or '')
+  return redis.call('SISMEMBER', ONLINE, agent) == 1 and seen ~= nil
+         and tonumber(NOW) - seen <= tonumber(timeout)
+end
+
+-- `by` is the agent themselves (a claim) or a lead giving them the chat (an assignment).
+local function assign(conv, agent, by)
+  by = by or agent
   local enqueued = tonumber(get(conv, 'enqueued_at'))
   local place = tonumber(get(conv, 'enqueue_place'))
   redis.call('ZREM', QUEUE, conv)
@@ -55,8 +65,10 @@ local function assign(conv, agent)
              'assigned_at', NOW, 'updated_at', NOW)
   redis.call('ZADD', ASSIGNED, NOW, conv)
   redis.call('ZADD', chats_key(agent), NOW, conv)
-  -- Claiming is proof the agent is at the desk.
-  at_desk(agent)
+  -- Claiming is proof the agent is at the desk; a lead's assignment is not (they had to be available).
+  if by == agent then
+    at_desk(agent)
+  end
   -- Seconds of waiting per queue place: the measured pace behind the ETA.
   if enqueued and place and place > 0 then
     local per_place = (tonumber(NOW) - enqueued) / place
@@ -64,7 +76,8 @@ local function assign(conv, agent)
     redis.call('LPUSH', WAITS, string.format('%.3f', per_place))
     redis.call('LTRIM', WAITS, 0, WAITS_MAX - 1)
   end
-  record(conv, {type = 'claimed', from = 'queued', to = 'assigned', agent = agent, by = agent})
+  record(conv, {type = by == agent and 'claimed' or 'assigned', from = 'queued', to = 'assigned',
+                agent = agent, by = by})
 end
 
 -- Back into the queue with the score it got when first requested: it keeps its original place.

@@ -10,11 +10,7 @@ if to == '' then
   return {'ok', tostring(requeue(conv, 'transfer', by))}
 end
 if to == agent then return {'same_agent', agent} end
-local seen = tonumber(redis.call('ZSCORE', SEEN, to) or '')
-if redis.call('SISMEMBER', ONLINE, to) == 0 or not seen
-   or tonumber(NOW) - seen > tonumber(ARGV[7]) then
-  return {'offline', to}
-end
+if not available(to, ARGV[7]) then return {'offline', to} end
 redis.call('ZREM', chats_key(agent), conv)
 redis.call('ZADD', chats_key(to), NOW, conv)
 redis.call('ZADD', ASSIGNED, NOW, conv)

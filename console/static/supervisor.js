@@ -1,0 +1,103 @@
+// The supervisor page's live tables, and the desk's offline notice following the header's switch.
+// No customer text is handled here: the tables come as server-escaped HTML.
+"use strict";
+
+(function () {
+  // ---- supervisor page: refresh the tables on handoff events and every half minute -------------
+  const REFRESH_MS = 30000;
+
+  function setupSupervisor() {
+    const root = document.getElementById("supervisor-tables");
+    if (!root || root.dataset.wired) return;
+    root.dataset.wired = "1";
+    const live = document.getElementById("live-status");
+    let timer = null, pending = false;
+
+    // Swapping the tables under an open <select> would lose the lead's choice: wait for them.
+    const choosing = () => root.contains(document.activeElement) && document.activeElement.tagName === "SELECT";
+
+    // Our own reassign publishes an event too. A refresh racing the form would answer with the
+    // session cookie as it was before the form's flash message and so erase it: once a form is
+    // on its way, let it finish.
+    let leaving = false;
+    root.addEventListener("submit", () => { leaving = true; });
+    window.addEventListener("pageshow", () => { leaving = false; });
+
+    async function refresh() {
+      if (leaving) return;
+      if (choosing()) { pending = true; return; }
+      pending = false;
+      const response = await fetch(root.dataset.partialUrl, { credentials: "same-origin", headers: { "Accept": "text/html" } });
+      if (response.status === 401 || (response.redirected && response.url.includes("/login"))) {
+        window.location.reload();
+        return;
+      }
+      if (!response.ok) return;
+      const html = await response.text();
+      // Read and put back in one synchronous step: no choice can slip in between.
+      const chosen = choices();
+      root.innerHTML = html;
+      restore(chosen);
+    }
+
+    // A choice made but not yet sent survives the swap while its option is still offered; else
+    // the select is back on its placeholder, which the server refuses rather than guess.
+    function choices() {
+      const chosen = new Map();
+      root.querySelectorAll("tr[data-conversation] select").forEach((select) => {
+        if (select.value) chosen.set(select.closest("tr").dataset.conversation, select.value);
+      });
+      return chosen;
+    }
+    function restore(chosen) {
+      root.querySelectorAll("tr[data-conversation] select").forEach((select) => {
+        const value = chosen.get(select.closest("tr").dataset.conversation);
+        if (value && [...select.options].some((o) => o.value === value && !o.disabled)) select.value = value;
+      });
+    }
+    const soon = () => { clearTimeout(timer); timer = setTimeout(refresh, 250); };
+    root.addEventListener("focusout", () => { if (pending) setTimeout(soon, 0); });
+    setInterval(soon, REFRESH_MS);
+
+    const url = document.body.dataset.eventsUrl;
+    if (!url || !window.EventSource) return;
+    let delay = 3000;
+    (function open() {
+      const source = new EventSource(url);
+      source.onopen = () => { delay = 3000; if (live) live.classList.add("on"); soon(); };
+      source.onerror = () => {
+        if (live) live.classList.remove("on");
+        // After an HTTP error the browser gives up on the stream for good: reopen it ourselves.
+        if (source.readyState === EventSource.CLOSED) { setTimeout(open, delay); delay = Math.min(delay * 2, 60000); }
+      };
+      source.addEventListener("handoff", soon);
+      source.addEventListener("customer", soon);
+    })();
+  }
+
+  // ---- offline notice: shown while the header's switch says Offline -----------------------------
+  function setupOfflineNotice() {
+    const notice = document.getElementById("offline-notice");
+    const toggle = document.getElementById("online-toggle");
+    const label = document.getElementById("online-label");
+    if (!notice || !toggle || !label || notice.dataset.wired) return;
+    notice.dataset.wired = "1";
+    // console.js owns the switch and its request; the label changes once the server answered.
+    const follow = () => { notice.hidden = label.textContent.trim() === "Online"; };
+    new MutationObserver(follow).observe(label, { childList: true, characterData: true, subtree: true });
+    notice.querySelector("form").addEventListener("submit", (e) => {
+      e.preventDefault();
+      if (toggle.checked) return;
+      toggle.checked = true;
+      toggle.dispatchEvent(new Event("change"));
+    });
+    follow();
+  }
+
+  function init() {
+    setupSupervisor();
+    setupOfflineNotice();
+  }
+  document.addEventListener("DOMContentLoaded", init);
+  document.addEventListener("console:navigated", init);
+})();
