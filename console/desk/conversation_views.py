@@ -32,7 +32,9 @@ def _history(conversation_id: str):
         tracker = services.current().rasa.tracker(conversation_id)
     except RasaError as exc:
         return [], {}, f"Could not load the history: {exc}"
-    return messages_from_tracker(tracker, services.current().templates.text_of), tracker, None
+    messages = messages_from_tracker(tracker, services.current().templates.text_of)
+    delivery.annotate(conversation_id, messages)
+    return messages, tracker, None
 
 
 def _page(conversation_id: str, status: int = 200, error: str | None = None, draft: str = ""):

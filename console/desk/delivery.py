@@ -1,4 +1,5 @@
-"""Messages WhatsApp did not deliver (connector.cloudapi.delivery), reduced to what an agent can act on."""
+"""What happened to the messages sent (connector.cloudapi.delivery), reduced to what an agent
+can act on: each bubble's ticks or failure (`annotate`), and the conversation's failures."""
 from __future__ import annotations
 
 import logging
@@ -40,3 +41,20 @@ def failures(conversation_id: str) -> list[dict]:
     except Exception:
         log.exception("could not read delivery failures")
         return []
+
+
+def annotate(conversation_id: str, messages) -> None:
+    """Put each sent message's state (ticks, or the failure and what to do) on it; left as it
+    is when the states cannot be read (the history must still show)."""
+    keys = [m.delivery_key for m in messages if m.delivery_key]
+    if not keys:
+        return
+    try:
+        states = services.current().delivery.states(conversation_id, keys)
+    except Exception:
+        log.exception("could not read delivery states")
+        return
+    for m in messages:
+        state = states.get(m.delivery_key)
+        if state is not None:
+            m.status, m.failure, m.advice = state.status, state.failure, state.advice

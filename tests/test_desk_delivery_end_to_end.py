@@ -1,0 +1,76 @@
+"""The agent desk's delivery state through the whole product: an agent's reply from the console
+goes Rasa → WhatsAppOutput → the emulator, whose status webhooks (sent, delivered, read,
+failed) come back through the connector and show on that reply's bubble in the history."""
+from __future__ import annotations
+
+import time
+
+import httpx
+import pytest
+
+from tests.test_end_to_end import Customer, text_of
+from tests.test_handoff_end_to_end import console, path  # noqa: F401  (fixture)
+
+pytestmark = pytest.mark.model
+
+def bubbles(console, wa_id: str) -> list[tuple[str, str]]:
+    """(kind, html) of each bubble of the conversation's history partial."""
+    html = console.get(f"{path(wa_id)}/history").get_data(as_text=True)
+    return [tuple(part.split('">', 1)) for part in html.split('<div class="msg msg-')[1:]]
+
+
+def agent_bubble(console, wa_id: str, text: str, wanted: str, timeout: float = 30) -> str:
+    """The html of the agent bubble with `text` once its state is `wanted` (polls)."""
+    deadline = time.monotonic() + timeout
+    found = ""
+    while time.monotonic() < deadline:
+        found = next((html for kind, html in bubbles(console, wa_id) if kind == "agent" and text in html), "")
+        if f'data-status="{wanted}"' in found:
+            return found
+        time.sleep(0.2)
+    raise AssertionError(f"the bubble of {text!r} never became {wanted}: {found}")
+
+
+def hand_off(stack, console, wa_id: str) -> Customer:
+    customer = Customer(stack, wa_id, "Lucía")
+    customer.says("quiero hablar con un asesor")
+    customer.wait_for_replies(1)
+    assert console.post(f"/claim/{path(wa_id)[3:]}", data={"csrf_token": console.csrf}).status_code in (302, 303)
+    return customer
+
+
+def reply(console, wa_id: str, text: str) -> None:
+    sent = console.post(f"{path(wa_id)}/reply", data={"text": text, "csrf_token": console.csrf})
+    assert sent.status_code in (302, 303), sent.get_data(as_text=True)
+
+
+def test_agent_reply_ticks_follow_the_status_webhooks_on_its_own_bubble(stack, console):
+    wa_id = "5215512340301"
+    customer = hand_off(stack, console, wa_id)
+    reply(console, wa_id, "Hola Lucía, lo reviso.")
+    (first,) = customer.wait_for_replies(1)
+    assert "ticks-delivered" in agent_bubble(console, wa_id, "Hola Lucía, lo reviso.", "delivered")
+
+    reply(console, wa_id, "¿Me pasas el número de pedido?")
+    (second,) = customer.wait_for_replies(1)
+    agent_bubble(console, wa_id, "¿Me pasas el número de pedido?", "delivered")
+    # The customer reads only the first: only its bubble turns blue.
+    httpx.post(f"{stack.emulator_url}/_emulator/customers/{wa_id}/seen", json={"ids": [first["id"]]},
+               timeout=10).raise_for_status()
+    assert "ticks-read" in agent_bubble(console, wa_id, "Hola Lucía, lo reviso.", "read")
+    later = next(html for kind, html in bubbles(console, wa_id) if "número de pedido" in html)
+    assert 'data-status="read"' not in later
+
+
+def test_agent_reply_failed_with_131047_is_marked_on_its_bubble_with_what_to_do(stack, console):
+    wa_id = "5215512340302"
+    customer = hand_off(stack, console, wa_id)
+    # Meta accepts the message, then its status webhook says the window had closed.
+    httpx.post(f"{stack.emulator_url}/_emulator/faults",
+               json={"next": [{"code": 131047, "async": True, "to": wa_id}]}, timeout=10).raise_for_status()
+    reply(console, wa_id, "Te escribo por tu pedido.")
+    bubble = agent_bubble(console, wa_id, "Te escribo por tu pedido.", "failed")
+    assert "131047" in bubble
+    assert "send an approved template" in bubble
+    assert "ticks" not in bubble  # not shown as sent
+    assert text_of(customer.received()[-1]) == "Te escribo por tu pedido."  # it did reach Meta
