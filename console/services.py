@@ -8,6 +8,7 @@ from flask import current_app
 
 from core.clock import SYSTEM_CLOCK
 from bot.content.catalog import ROOT
+from bot.csat import Csat
 from bot.content.publish_store import PublishStore
 from bot.content.try_store import TryStore
 from bot.handoff import Handoff
@@ -64,6 +65,7 @@ class Services:
     outreach: Outreach
     campaigns: Campaigns
     api_keys: ApiKeys
+    csat: Csat
 
 
 def current() -> Services:
@@ -111,4 +113,5 @@ def build(config: dict) -> Services:
         outreach=outreach,
         campaigns=Campaigns(outreach),
         api_keys=ApiKeys(r, clock),
+        csat=Csat(r, clock),
     )
