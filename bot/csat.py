@@ -41,12 +41,13 @@ ANSWER_DAYS = 7
 KEEP_DAYS = 400
 ASKED, ANSWERS = "csat:asked", "csat:answers"
 
-# Returns the open question (JSON) it answered, or false when there was none.
+# Returns the open question (JSON) it answered, or false when there was none (or it is too old).
 _ANSWER = """
 local open = redis.call('GET', KEYS[1])
 if not open then return false end
 redis.call('DEL', KEYS[1])
 local record = cjson.decode(open)
+if tonumber(record.at) < tonumber(ARGV[4]) then return false end  -- the TTL, on our clock
 local answer = cjson.encode({id = record.id, agent = record.agent, score = ARGV[1], answered_at = tonumber(ARGV[2])})
 redis.call('ZADD', KEYS[2], record.at, answer)
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[3])
@@ -133,7 +134,7 @@ class Csat:
             raise ValueError(f"unknown CSAT score {score!r}")
         now = int(self.clock.now().timestamp())
         return bool(self._answer(keys=[_open_key(conv), ANSWERS],
-                                 args=[score, now, now - KEEP_DAYS * 86400]))
+                                 args=[score, now, now - KEEP_DAYS * 86400, now - ANSWER_DAYS * 86400]))
 
     def results(self, first: date, last: date, zone: tzinfo) -> list[AgentDay]:
         """Per day asked (in `zone`) and agent, both included, newest day first."""
