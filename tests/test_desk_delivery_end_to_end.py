@@ -4,10 +4,15 @@ failed) come back through the connector and show on that reply's bubble in the h
 from __future__ import annotations
 
 import time
+from datetime import datetime, timezone
 
 import httpx
 import pytest
 
+from bot import csat
+from bot.hours.replies import domain_responses, variation
+from connector.policy.window import ServiceWindow
+from core.redis_conn import get_redis
 from tests.test_end_to_end import Customer, text_of
 from tests.test_handoff_end_to_end import console, path  # noqa: F401  (fixture)
 
@@ -35,8 +40,13 @@ def hand_off(stack, console, wa_id: str) -> Customer:
     customer = Customer(stack, wa_id, "Lucía")
     customer.says("quiero hablar con un asesor")
     customer.wait_for_replies(1)
-    assert console.post(f"/claim/{path(wa_id)[3:]}", data={"csrf_token": console.csrf}).status_code in (302, 303)
+    claim(console, wa_id)
     return customer
+
+
+def claim(console, wa_id: str) -> None:
+    assert console.get("/").status_code == 200  # the queue lists the chat (and knows its ref)
+    assert console.post(f"/claim/{path(wa_id)[3:]}", data={"csrf_token": console.csrf}).status_code in (302, 303)
 
 
 def reply(console, wa_id: str, text: str) -> None:
@@ -74,3 +84,51 @@ def test_agent_reply_failed_with_131047_is_marked_on_its_bubble_with_what_to_do(
     assert "send an approved template" in bubble
     assert "ticks" not in bubble  # not shown as sent
     assert text_of(customer.received()[-1]) == "Te escribo por tu pedido."  # it did reach Meta
+
+
+def resolve(console, wa_id: str) -> None:
+    done = console.post(f"{path(wa_id)}/resolve", data={"csrf_token": console.csrf, "confirm": "1"})
+    assert done.status_code in (302, 303), done.get_data(as_text=True)
+
+
+def test_csat_after_a_resolve_in_the_customers_language_recorded_for_the_agent_and_thanked(stack, console):
+    wa_id = "5215512340303"
+    responses = domain_responses()
+    customer = Customer(stack, wa_id, "John")
+    customer.says("how much is shipping to my place?")
+    customer.wait_for_replies(2)
+    customer.says("i want to speak to a person")
+    customer.wait_for_replies(1)
+    claim(console, wa_id)
+    reply(console, wa_id, "Hi John, it ships tomorrow.")
+    customer.wait_for_replies(1)
+    resolve(console, wa_id)
+    closing, question = customer.wait_for_replies(2)
+    assert text_of(question) == variation(csat.ASK, "en", responses)["text"]
+    assert [b["reply"]["title"] for b in question["body"]["interactive"]["action"]["buttons"]] == \
+        ["👍 Good", "😐 Okay", "👎 Bad"]
+
+    customer.taps(question, "👍 Good")
+    (thanks,) = customer.wait_for_replies(1)
+    assert text_of(thanks) == csat.reply(True, "en", responses)  # not "Sorry, I didn't understand"
+    today = datetime.now(timezone.utc).date()
+    (row,) = [r for r in csat.Csat(get_redis(stack.redis_url)).results(today, today, timezone.utc)
+              if r.agent == "ana"]
+    assert row.scores["good"] >= 1
+
+    customer.taps(question, "👎 Bad")  # a second tap changes nothing
+    (closed,) = customer.wait_for_replies(1)
+    assert text_of(closed) == csat.reply(False, "en", responses)
+    (again,) = [r for r in csat.Csat(get_redis(stack.redis_url)).results(today, today, timezone.utc)
+                if r.agent == "ana"]
+    assert (again.scores["good"], again.scores["bad"]) == (row.scores["good"], row.scores["bad"])
+
+
+def test_no_csat_when_the_window_is_closed_at_resolve(stack, console):
+    wa_id = "5215512340304"
+    customer = hand_off(stack, console, wa_id)
+    ServiceWindow(get_redis(stack.redis_url)).close(wa_id)
+    resolve(console, wa_id)
+    # Rasa answers the resolve's request once its side effects were sent: nothing went out.
+    customer.assert_no_reply(0)
+    assert get_redis(stack.redis_url).get(f"csat:open:{wa_id}") is None
