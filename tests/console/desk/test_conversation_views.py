@@ -48,13 +48,15 @@ def test_closing_message_is_configurable(redis_client, clock, fake_rasa, users, 
     assert fake_rasa.posts(conv)[0].body[-2]["text"] == "¡Hasta pronto!"
 
 
-def test_no_free_form_goodbye_outside_the_window(client_for, assigned, fake_rasa, clock, handoff):
+def test_no_free_form_goodbye_outside_the_window(client_for, assigned, fake_rasa, clock, handoff, redis_client):
     conv = assigned("ana")
     clock.advance(hours=26)
     handoff.heartbeat("ana")
     ana = client_for("ana")
     ana.post(f"{cpath(conv)}/resolve", data={"csrf_token": ana.csrf})
+    # No goodbye and no satisfaction question: WhatsApp would refuse both.
     assert fake_rasa.posts(conv)[0].body == [{"event": "resume"}, {"event": "action", "name": "action_listen"}]
+    assert csat.Csat(redis_client).answer(conv, "good") is False  # nothing asked
 
 
 def test_resolve_reports_rasa_failure(client_for, assigned, fake_rasa, handoff):
