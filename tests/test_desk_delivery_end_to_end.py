@@ -73,6 +73,8 @@ def test_each_agent_reply_shows_its_own_ticks_and_a_131047_failure_with_what_to_
                timeout=10).raise_for_status()
     assert "ticks-read" in agent_bubble(console, wa_id, "Hola Lucía, lo reviso.", "read")
     assert 'data-status="failed"' in agent_bubble(console, wa_id, "Te escribo por tu pedido.", "failed")
+    # The bot's own replies go out the same way and show their state too.
+    assert any('data-status="' in html for kind, html in bubbles(console, wa_id) if kind == "bot")
 
 
 def resolve(console, wa_id: str) -> None:

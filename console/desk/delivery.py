@@ -5,14 +5,18 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from connector.cloudapi.errors import advice_for
+
 from .. import services
 
 log = logging.getLogger(__name__)
 
+CUSTOMER_MESSAGE_KINDS = ("turn_failed", "dead_letter")
+
 
 def summary(entry) -> dict:
     if not isinstance(entry, dict):
-        return {"code": "", "title": str(entry), "detail": "", "excerpt": "", "at": None}
+        return {"code": "", "title": str(entry), "detail": "", "excerpt": "", "at": None, "advice": ""}
     body = entry.get("body") if isinstance(entry.get("body"), dict) else {}
     excerpt = ""
     if isinstance(body.get("text"), dict):
@@ -26,6 +30,9 @@ def summary(entry) -> dict:
     except (TypeError, ValueError):
         at = None
     return {
+        # A send's failure says what to do; a customer message not answered (turn_failed,
+        # dead_letter) is the agent's to answer, which the title says.
+        "advice": "" if entry.get("kind") in CUSTOMER_MESSAGE_KINDS else advice_for(entry.get("code")),
         "code": str(entry.get("code") or ""),
         "title": str(entry.get("title") or entry.get("kind") or "Not delivered"),
         "detail": str(entry.get("detail") or ""),
