@@ -57,10 +57,9 @@ UNUSED_UTTERANCE = re.compile(r"The utterance '([^']+)' is not used in any story
 def responses_used_by_actions(root: Path) -> set[str]:
     """Responses (and retrieval families) that custom actions send: Rasa cannot see them, so it
     calls them unused."""
-    from bot.csat import RESPONSES as CSAT_RESPONSES
     from bot.hours.replies import FOLLOW_UP_RESPONSES
 
-    found: set[str] = set(CSAT_RESPONSES)  # sent by the console and the connector, not an action
+    found: set[str] = set()
     for path in sorted((root / "actions").rglob("*.py")):
         source = path.read_text(encoding="utf-8")
         for name, family in ACTION_RESPONSE.findall(source):
@@ -123,6 +122,7 @@ def check_rasa(root: Path) -> list[Problem]:
     if (root / "config.yml").exists():
         command += ["--config", "config.yml"]
     result = subprocess.run(command, cwd=root, env=rasa_env(), capture_output=True, text=True, timeout=900)
-    return parse_rasa_output(
-        result.stdout + "\n" + result.stderr, result.returncode, frozenset(responses_used_by_actions(root))
-    )
+    from bot.csat import RESPONSES as CSAT_RESPONSES  # sent by the console and the connector
+
+    return parse_rasa_output(result.stdout + "\n" + result.stderr, result.returncode,
+                             frozenset(responses_used_by_actions(root) | set(CSAT_RESPONSES)))
