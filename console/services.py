@@ -8,6 +8,7 @@ from flask import current_app
 
 from core.clock import SYSTEM_CLOCK
 from bot.content.catalog import ROOT
+from bot.csat import Csat
 from bot.content.publish_store import PublishStore
 from bot.content.try_store import TryStore
 from bot.handoff import Handoff
@@ -68,6 +69,7 @@ class Services:
     api_keys: ApiKeys
     labels: Labels
     audit: AuditLog
+    csat: Csat
 
 
 def current() -> Services:
@@ -117,4 +119,5 @@ def build(config: dict) -> Services:
         api_keys=ApiKeys(r, clock),
         labels=Labels(r, clock),
         audit=AuditLog(r, clock),
+        csat=Csat(r, clock),
     )

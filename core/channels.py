@@ -8,3 +8,6 @@ owners' keys (docs/DESIGN.md), and a console that missed an event re-reads that 
 HANDOFF_EVENTS = "handoff:events"
 # Each customer message of a handed-off chat (connector/channel/turns.py), for the console.
 CUSTOMER_MESSAGES = "handoff:customer-messages"
+# A status change (sent, delivered, read, failed) of a message the console shows
+# (connector/cloudapi/delivery.py), so an open conversation refreshes its ticks.
+DELIVERY_STATUSES = "wa:delivery-statuses"

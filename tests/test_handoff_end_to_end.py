@@ -66,10 +66,14 @@ def test_handoff_silence_agent_reply_resolve_and_the_bot_is_back(stack, console)
     customer.says("menu")
     customer.assert_no_reply(3)
 
-    assert console.post(f"{path(wa_id)}/resolve", data={"csrf_token": console.csrf}).status_code in (302, 303)
-    (closing,) = customer.wait_for_replies(1)
+    # "menu" went to the agent and has no answer: resolving asks first, then resolves when confirmed.
+    assert console.post(f"{path(wa_id)}/resolve", data={"csrf_token": console.csrf}).status_code == 409
+    assert console.post(f"{path(wa_id)}/resolve",
+                        data={"csrf_token": console.csrf, "confirm": "1"}).status_code in (302, 303)
+    closing, survey = customer.wait_for_replies(2)
     assert handoff.state(wa_id).state == "bot"
     assert closing["body"]["type"] == "text"
+    assert survey["body"]["interactive"]["type"] == "button"  # the satisfaction question
 
     customer.says("cuanto cuesta el envio")
     answer, follow_up = customer.wait_for_replies(2)

@@ -122,6 +122,7 @@ def check_rasa(root: Path) -> list[Problem]:
     if (root / "config.yml").exists():
         command += ["--config", "config.yml"]
     result = subprocess.run(command, cwd=root, env=rasa_env(), capture_output=True, text=True, timeout=900)
-    return parse_rasa_output(
-        result.stdout + "\n" + result.stderr, result.returncode, frozenset(responses_used_by_actions(root))
-    )
+    from bot.csat import RESPONSES as CSAT_RESPONSES  # sent by the console and the connector
+
+    return parse_rasa_output(result.stdout + "\n" + result.stderr, result.returncode,
+                             frozenset(responses_used_by_actions(root) | set(CSAT_RESPONSES)))

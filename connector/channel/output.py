@@ -25,6 +25,7 @@ from rasa.core.channels.channel import OutputChannel
 from bot.handoff import Handoff
 from core.clock import SYSTEM_CLOCK, Clock
 from connector.cloudapi import messages
+from connector.cloudapi.delivery import event_key
 from connector.cloudapi.errors import DeferredError, SendError, UnknownOutcomeError
 from connector.cloudapi.limits import LimitError
 from connector.cloudapi.sender import CloudSender
@@ -136,7 +137,9 @@ class WhatsAppOutput(OutputChannel):
         """Like OutputChannel.send_response, but one interactive message for text + buttons and
         the response's metadata (agent, language) carried to every part."""
         message = dict(message)
-        context = {"agent": _meta(message, "agent"), "language": _language(message)}
+        # event_key: the sends are linked to this bot event, whose state the console shows.
+        context = {"agent": _meta(message, "agent"), "language": _language(message),
+                   "event_key": event_key(message.get("timestamp"))}
         buttons = message.get("buttons") or message.get("quick_replies")
         text = message.get("text")
         if buttons:
@@ -193,32 +196,50 @@ class WhatsAppOutput(OutputChannel):
         """Build every body first (a limit problem sends nothing), then send them in order,
         stopping at the first failure so the customer never gets a message out of sequence."""
         agent = kwargs.get("agent") or _meta(kwargs, "agent")
+        wamids: List[str] = []
+        failure: dict[str, Any] | None = None
         try:
             bodies = build(await self._address(conversation_id))
         except (LimitError, LookupError) as exc:
             code = "limits" if isinstance(exc, LimitError) else "no_recipient"
             self._refuse(conversation_id, source, str(exc), agent, code=code)
+            failure = {"code": code, "title": str(exc), "kind": "refused"}
             if self.raise_errors:
                 raise
-            return []
-        wamids = []
-        for body in bodies:
-            try:
-                wamid = await self._deliver(conversation_id, body, agent, kwargs.get("language"))
-            except DeferredError as exc:
-                # Nobody keeps a turn's or an agent's message for later: it was not sent.
-                when = f"; it can go after {exc.retry_at:%Y-%m-%d %H:%M} UTC" if exc.retry_at else ""
-                self._refuse(conversation_id, body, f"not sent: {exc.title}{when}", agent, code=str(exc.code))
-                if self.raise_errors:
-                    raise
-                break
-            except SendError:
-                if self.raise_errors:
-                    raise
-                break  # recorded and logged by the sender
-            if wamid:
-                wamids.append(wamid)
+            bodies = []
+        try:
+            for body in bodies:
+                try:
+                    wamid = await self._deliver(conversation_id, body, agent, kwargs.get("language"))
+                except DeferredError as exc:
+                    # Nobody keeps a turn's or an agent's message for later: it was not sent.
+                    when = f"; it can go after {exc.retry_at:%Y-%m-%d %H:%M} UTC" if exc.retry_at else ""
+                    title = f"not sent: {exc.title}{when}"
+                    self._refuse(conversation_id, body, title, agent, code=str(exc.code))
+                    failure = {"code": str(exc.code), "title": title, "kind": "refused"}
+                    if self.raise_errors:
+                        raise
+                    break
+                except SendError as exc:
+                    failure = {"code": "" if exc.code is None else str(exc.code), "title": exc.title,
+                               "detail": exc.detail, "kind": type(exc).__name__}
+                    if self.raise_errors:
+                        raise
+                    break  # recorded and logged by the sender
+                if wamid:
+                    wamids.append(wamid)
+        finally:
+            if kwargs.get("event_key"):
+                self._link(conversation_id, kwargs["event_key"], wamids, failure)
         return wamids
+
+    def _link(self, conversation_id: str, key: str, wamids: List[str],
+              failure: Optional[dict[str, Any]]) -> None:
+        try:
+            self.sender.delivery.link(conversation_id, key, wamids, failure)
+        except redis.RedisError as exc:
+            # The message went (or did not) either way; only its ticks in the console are lost.
+            logger.warning("conversation %s: sends of %s not linked (%s)", conversation_id, key, exc)
 
     async def _deliver(self, conversation_id: str, body: Mapping[str, Any], agent: Optional[str],
                        language: Optional[str]) -> Optional[str]:

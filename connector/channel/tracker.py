@@ -75,6 +75,10 @@ class RasaTrackers:
             tracker.update(BotUttered(reply, metadata={"answered_by": "connector", "intent": intent}))
             await agent.tracker_store.save(tracker)
 
+    def responses(self) -> dict[str, Any]:
+        """The loaded model's domain responses (what the bot would say), by name."""
+        return self._agent().domain.responses
+
     async def handled(self, conv: str, wamid: str) -> bool:
         """Whether Rasa already logged the customer message with this wamid (as message_id)."""
         tracker = await self._retrieve(conv)

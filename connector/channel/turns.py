@@ -18,6 +18,7 @@ from typing import Any, Awaitable, Callable
 from rasa.core.channels.channel import UserMessage
 
 from bot import consent as consent_words
+from bot import csat
 from bot.handoff import Handoff
 from connector.channel.output import WhatsAppOutput
 from connector.channel.tracker import RasaTrackers
@@ -159,6 +160,7 @@ class TurnHandler:
         self.window = window
         self.redis = redis_client
         self.consent = consent
+        self.csat = csat.Csat(redis_client, window.clock)
 
     async def __call__(self, item: QueuedItem) -> None:
         try:
@@ -177,6 +179,10 @@ class TurnHandler:
             await self._consent(message, conv, command, facts, metadata)
             return
         text = rasa_text(message, self.output.id_key)
+        score = csat.score_of(text) if message.kind == "button_reply" else None
+        if score is not None:
+            await self._csat(message, conv, score, facts, metadata)
+            return
         handed_off = (await asyncio.to_thread(self.handoff.state, conv)).with_person
         if handed_off and text is not None and await self._back_to_bot(conv, text):
             handed_off = False
@@ -212,27 +218,46 @@ class TurnHandler:
 
     async def _consent(self, message: InboundMessage, conv: str, command: consent_words.Command,
                        facts: dict[str, Any], metadata: dict[str, Any]) -> None:
-        """An opt-out or opt-in, whoever has the chat: recorded at once, confirmed to the
-        customer in their language, shown to the person who has the chat (as any message),
-        and logged in the tracker without a bot turn (the bot would not understand it)."""
+        """An opt-out or opt-in, recorded at once and confirmed in the customer's language."""
+        async def record(conversation_language: str | None) -> tuple[str, str | None]:
+            state = OPTED_OUT if command.action == consent_words.OPT_OUT else OPTED_IN
+            await asyncio.to_thread(
+                self.consent.record, conv, MARKETING, state, COMMAND_SOURCES[message.kind],
+                at=message.timestamp, by="customer", ref=message.wamid)
+            language = command.language or conversation_language
+            return consent_words.confirmation(command.action, language), language
+
+        await self._answer_here(message, conv, facts, metadata, command.intent, record)
+
+    async def _csat(self, message: InboundMessage, conv: str, score: str,
+                    facts: dict[str, Any], metadata: dict[str, Any]) -> None:
+        """A tap on the satisfaction question (bot/csat.py): recorded once, and thanked."""
+        async def record(language: str | None) -> tuple[str, str | None]:
+            recorded = await asyncio.to_thread(self.csat.answer, conv, score)
+            return csat.reply(recorded, language, self.trackers.responses()), language
+
+        await self._answer_here(message, conv, facts, metadata, csat.ANSWER_INTENT, record)
+
+    async def _answer_here(self, message: InboundMessage, conv: str, facts: dict[str, Any],
+                           metadata: dict[str, Any], intent: str,
+                           record: Callable[[str | None], Awaitable[tuple[str, str | None]]]) -> None:
+        """A message the connector answers itself, whoever has the chat: `record(the
+        conversation's language)` acts on it and gives the reply and its language; the reply goes
+        to the customer, the message to the person who has the chat (as any message), and both
+        into the tracker without a bot turn (the bot would not understand it)."""
         typed = message.text or message.payload or ""
         output = self.output.for_turn(message.wamid, name=message.sender.name or "", last_message=typed)
         handed_off = await self.trackers.follow_handoff(conv, output, metadata)  # keeps the pause right
         await self._acknowledge(message, typing=True)
         await asyncio.to_thread(self.window.record_inbound, conv, message.timestamp)
-        state = OPTED_OUT if command.action == consent_words.OPT_OUT else OPTED_IN
-        await asyncio.to_thread(
-            self.consent.record, conv, MARKETING, state, COMMAND_SOURCES[message.kind],
-            at=message.timestamp, by="customer", ref=message.wamid)
+        reply, language = await record(await self.trackers.language(conv))
         if handed_off:
             await self._to_person(conv, facts, typed)
-        language = command.language or await self.trackers.language(conv)
-        reply = consent_words.confirmation(command.action, language)
         # Sent before it is logged: a turn re-run after a crash in between skips the logged
-        # message (pool's already_handled), and the turn's numbering skips a confirmation sent.
+        # message (pool's already_handled), and the turn's numbering skips a reply sent.
         await output.send_text_message(conv, reply, language=language)
         await self.trackers.log_answered(conv, output, metadata, text=typed, wamid=message.wamid,
-                                         intent=command.intent, reply=reply)
+                                         intent=intent, reply=reply)
 
     async def _to_person(self, conv: str, facts: dict[str, Any], text: str | None) -> None:
         """The message reaches whoever has the chat: the console's live view and its queue."""

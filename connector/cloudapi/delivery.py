@@ -7,14 +7,25 @@ the failure stream once, however often Meta repeats it.
 
 `wa:failures` (stream, trimmed to ~10 000): permanent send errors, refusals (window closed, limits)
 and unknown outcomes, with the message body, for the agent console and operators.
+
+`wa:msg:{conv}:{event key}` (hash, 30 days): which sends one message of the conversation's history
+became, so the console can put their state on that message's bubble. The event key is the
+Rasa bot event's timestamp (`event_key`): Rasa gives every bot event one, hands the same event
+to the output channel that sends it and saves it in the tracker the console reads, for the
+bot's own replies and for the agents' alike. Fields: one per outbound wamid, and `failure`
+(JSON code, title, detail, kind) when a part was not sent. A status change of a linked message
+is published on core.channels.DELIVERY_STATUSES (`{"conv": …}`), so open console pages refresh.
 """
 from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import dataclass
 from typing import Any, Mapping
 
+from core.channels import DELIVERY_STATUSES
 from core.clock import SYSTEM_CLOCK, Clock
+from connector.cloudapi.errors import advice_for
 
 OUT_TTL_SECONDS = 30 * 24 * 3600
 FAILURES_STREAM = "wa:failures"
@@ -50,6 +61,31 @@ return {changed, became_failed}
 
 def _out_key(wamid: str) -> str:
     return f"wa:out:{wamid}"
+
+
+def _message_key(conversation_id: str, key: str) -> str:
+    return f"wa:msg:{conversation_id}:{key}"
+
+
+def event_key(timestamp: Any) -> str | None:
+    """The link key of a Rasa bot event (its timestamp, as Python writes the float), or None."""
+    if isinstance(timestamp, bool) or not isinstance(timestamp, (int, float)):
+        return None
+    return repr(float(timestamp))
+
+
+@dataclass(frozen=True)
+class MessageState:
+    """What happened to one message of the history: `status` is the least advanced of its sends
+    (accepted | sent | delivered | read | played), or "failed" when one of them failed; then
+    `failure` says why (code, title, detail) and `advice` what a person can do."""
+
+    status: str
+    failure: dict[str, Any] | None = None
+
+    @property
+    def advice(self) -> str:
+        return advice_for(self.failure.get("code")) if self.failure else ""
 
 
 def _field(obj: Any, *names: str) -> Any:
@@ -113,13 +149,15 @@ class DeliveryLog:
         if not wamid or not status:
             raise ValueError(f"status update needs a wamid and a status: {update!r}")
         error = _first_error(_field(update, "errors"))
-        _, became_failed = self._record_status(
+        changed, became_failed = self._record_status(
             keys=[_out_key(wamid)],
             args=[status, STATUS_RANK.get(status, -1), _epoch(_field(update, "timestamp")),
                   str(_field(update, "recipient", "recipient_id") or ""),
                   json.dumps(error, ensure_ascii=False), OUT_TTL_SECONDS],
         )
         record = self.get(wamid) or {}
+        if changed and record.get("conv"):
+            self.redis.publish(DELIVERY_STATUSES, json.dumps({"conv": record["conv"]}))
         if became_failed:
             conv = record.get("conv") or record.get("recipient") or ""
             self.record_failure(conv, record.get("body") or {}, error.get("code"),
@@ -136,6 +174,39 @@ class DeliveryLog:
                 data[name] = json.loads(data[name])
         data.pop("rank", None)
         return data
+
+    def link(self, conversation_id: str, key: str, wamids: list[str],
+             failure: Mapping[str, Any] | None = None) -> None:
+        """Message `key` of the conversation went out as `wamids` (added to any linked before:
+        a message may be sent in parts), and `failure` when a part was not sent."""
+        fields: dict[str, Any] = {wamid: 1 for wamid in wamids}
+        if failure:
+            fields["failure"] = json.dumps(dict(failure), ensure_ascii=False)
+        if not fields:
+            return
+        name = _message_key(conversation_id, key)
+        pipe = self.redis.pipeline()
+        pipe.hset(name, mapping=fields)
+        pipe.expire(name, OUT_TTL_SECONDS)
+        pipe.execute()
+
+    def states(self, conversation_id: str, keys: list[str]) -> dict[str, MessageState]:
+        """The state of each linked message among `keys` (unlinked ones are left out): two
+        round trips, however long the history."""
+        pipe = self.redis.pipeline()
+        for key in keys:
+            pipe.hgetall(_message_key(conversation_id, key))
+        links = dict(zip(keys, pipe.execute()))
+        wamids = sorted({w for fields in links.values() for w in fields if w != "failure"})
+        pipe = self.redis.pipeline()
+        for wamid in wamids:
+            pipe.hmget(_out_key(wamid), "status", "error")
+        outs = dict(zip(wamids, pipe.execute()))
+        found = {}
+        for key, fields in links.items():
+            if fields:
+                found[key] = _state(fields, outs)
+        return found
 
     def record_failure(self, conversation_id: str, body: Mapping[str, Any] | None,
                        code: Any, title: str, detail: str = "", *, kind: str = "permanent",
@@ -166,3 +237,15 @@ class DeliveryLog:
                         break
             upper = "(" + batch[-1][0]
         return found
+
+
+def _state(fields: Mapping[str, str], outs: Mapping[str, list]) -> MessageState:
+    if fields.get("failure"):
+        return MessageState("failed", json.loads(fields["failure"]))
+    statuses = []
+    for wamid in fields:
+        status, error = outs.get(wamid) or (None, None)
+        if status == "failed":
+            return MessageState("failed", json.loads(error) if error else {"code": "", "title": ""})
+        statuses.append(status or "accepted")  # its record expired: Meta had accepted it
+    return MessageState(min(statuses, key=lambda s: STATUS_RANK.get(s, 0)))

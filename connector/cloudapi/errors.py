@@ -16,9 +16,12 @@ from connector.policy.window import WINDOW_CLOSED_CODE
 
 
 class SendError(Exception):
-    """Base for every outbound failure. `code` is Meta's code when Meta gave one, else ours."""
+    """Base for every outbound failure. `code` is Meta's code when Meta gave one, else ours.
+
+    `advice` is what a person can do about it, shown to the agent beside the failed message."""
 
     retryable = False
+    advice = "The message was not delivered. Try again; if it fails again, ask an admin to check the connector's log."
 
     def __init__(
         self,
@@ -59,6 +62,8 @@ class ServerError(RetryableError):
 class ThrottledError(RetryableError):
     """Too fast: HTTP 429, app/account throughput (130429, 80007, 4) or pair rate (131056)."""
 
+    advice = "WhatsApp's rate limit: it was retried and still refused. Wait a few minutes, then send it again."
+
 
 class PermanentError(SendError):
     """Sending the same request again will fail again; recorded for a person and raised."""
@@ -71,14 +76,20 @@ class RefusedError(PermanentError):
 class WindowClosedError(RefusedError):
     """The 24 h window is closed, only templates may go out."""
 
+    advice = "The 24-hour window is closed: send an approved template instead."
+
 
 class TooManyQueuedError(RefusedError):
     """This recipient's pacing queue, or the number's (its throughput), is longer than allowed."""
+
+    advice = "Too many messages are waiting to go out: wait a minute, then send it again."
 
 
 class NoConsentError(RefusedError):
     """A business-initiated message to a contact with no opt-in for its purpose
     (connector.policy.consent decides); it must never go, so it is never retried."""
+
+    advice = "The customer has not opted in to this kind of message: it cannot be sent."
 
 
 class TemplateNotSendableError(RefusedError):
@@ -107,30 +118,45 @@ class MarketingPausedError(DeferredError):
 class ReEngagementError(PermanentError):
     """131047 (connector.policy.window.WINDOW_CLOSED_CODE): Meta says the window is closed."""
 
+    advice = WindowClosedError.advice
+
 
 class UndeliverableError(PermanentError):
     """131026: the number is not on WhatsApp, has not accepted the terms, or runs an old app."""
+
+    advice = ("WhatsApp cannot deliver to this number (not on WhatsApp, terms not accepted, or an old "
+              "app). Sending again will not help: reach the customer another way.")
 
 
 class InvalidRequestError(PermanentError):
     """The request itself is wrong (100, 131008, 131009, 131051, template errors...)."""
 
+    advice = "WhatsApp refused the message as written: change it (or the template's parameters) and send it again."
+
 
 class AuthError(PermanentError):
     """Token expired or lacks permission (190, 0, 3, 10, 200–299); no send works until fixed."""
+
+    advice = "The WhatsApp access token is not valid: ask an admin to fix it. Nothing can be sent until then."
 
 
 class MediaError(PermanentError):
     """Media could not be downloaded or uploaded by Meta (131052, 131053)."""
 
+    advice = "WhatsApp could not handle the file: send it again, or another format."
+
 
 class BlockedError(PermanentError):
     """The sending account is restricted (368, 131031, 130497, 131048 spam limit...)."""
+
+    advice = "The WhatsApp account is restricted: tell a lead; messages cannot go out until Meta lifts it."
 
 
 class UnknownOutcomeError(SendError):
     """The request may have been accepted (read timeout, dropped connection after sending,
     ambiguous gateway timeout). Not retried: a retry could deliver the message twice."""
+
+    advice = "It may or may not have reached the customer: ask them before sending it again."
 
 
 # Meta code → class. Codes not listed fall back on the HTTP status (see `from_graph`).
@@ -184,6 +210,24 @@ def class_for_code(code: int | None, http_status: int | None = None) -> type[Sen
     if http_status is not None and http_status >= 500:
         return ServerError
     return PermanentError
+
+
+# Our own codes for messages that never reached Meta (the sender's, the output channel's).
+_BY_NAME: dict[str, type[SendError]] = {
+    "window_closed": WindowClosedError,
+    "limits": InvalidRequestError,
+    "pacing": TooManyQueuedError,
+    "throughput": TooManyQueuedError,
+    "unknown_outcome": UnknownOutcomeError,
+}
+
+
+def advice_for(code: int | str | None) -> str:
+    """What a person can do about a message that failed with `code` (Meta's, or ours)."""
+    number = _int(code)
+    if number is not None:
+        return class_for_code(number).advice
+    return _BY_NAME.get(str(code or ""), SendError).advice
 
 
 def from_graph(http_status: int, payload: Any, retry_after: float | None = None) -> SendError:

@@ -11,16 +11,20 @@ from connector.policy.templates import TemplateError
 
 from .. import services
 from ..web import wants_json
+from bot import csat
 from . import delivery, template_picker, window
 from .chats import ASSIGNED, DeskError
 from .customer import CustomerInfo, consent_words, mask_number
 from .history import latest_slot, messages_from_tracker
 from .permissions import can_act, require_can_act
 from .rasa_client import RasaError
+from .unanswered import WARNING as UNANSWERED_WARNING, unanswered
 
 log = logging.getLogger(__name__)
 bp = Blueprint("conversation", __name__, url_prefix="/c")
 bp.add_app_template_filter(window.reason_text, "window_reason")
+bp.add_app_template_filter(unanswered, "unanswered")
+bp.add_app_template_global(UNANSWERED_WARNING, "unanswered_warning")
 
 # WhatsApp's limit for a text body.
 MAX_TEXT = 4096
@@ -32,10 +36,12 @@ def _history(conversation_id: str):
         tracker = services.current().rasa.tracker(conversation_id)
     except RasaError as exc:
         return [], {}, f"Could not load the history: {exc}"
-    return messages_from_tracker(tracker, services.current().templates.text_of), tracker, None
+    messages = messages_from_tracker(tracker, services.current().templates.text_of)
+    delivery.annotate(conversation_id, messages)
+    return messages, tracker, None
 
 
-def _page(conversation_id: str, status: int = 200, error: str | None = None, draft: str = ""):
+def _page(conversation_id: str, status: int = 200, error: str | None = None, draft: str = "", **extra):
     svc = services.current()
     chat = svc.desk.chat(conversation_id)
     messages, tracker, history_error = _history(conversation_id)
@@ -56,7 +62,7 @@ def _page(conversation_id: str, status: int = 200, error: str | None = None, dra
         can_act=can_act(current_user, chat), notes=svc.notes.list(conversation_id),
         canned=svc.canned.for_language(language if language in ("es", "en") else "es"),
         templates=templates, template_params=template_picker.max_params(templates), failures=delivery.failures(conversation_id),
-        transfer_targets=others, error=error, draft=draft, consent_words=consent_words,
+        transfer_targets=others, error=error, draft=draft, consent_words=consent_words, **extra,
     ), status
 
 
@@ -186,16 +192,32 @@ def resolve(conversation_id: str):
     require_can_act(chat)
     if chat.state != ASSIGNED:
         return _fail(conversation_id, 409, "Only a chat that is assigned to an agent can be resolved.")
+    if request.form.get("confirm") != "1":
+        # Decided on the server, on the history as it is now: the page may be older.
+        pending = unanswered(_history(conversation_id)[0])
+        if pending is not None:
+            if wants_json():
+                return jsonify(ok=False, error=UNANSWERED_WARNING, unanswered=pending.text,
+                               confirm={"confirm": "1"}), 409
+            return _page(conversation_id, status=409, resolve_warning=pending.text)
     try:
         svc.desk.resolve(conversation_id, current_user.name, is_lead=current_user.is_lead)
     except DeskError as exc:
         return _fail(conversation_id, 409, f"Could not resolve: {exc}")
     language = chat.language if chat.language in ("es", "en") else "es"
-    # A free-form goodbye outside the window would be refused by WhatsApp; resume silently then.
-    closing = current_app.config["CLOSING_MESSAGE"].get(language) if window.status(conversation_id).open else None
+    # Free-form messages outside the window would be refused by WhatsApp; resume silently then.
+    survey = None
+    if window.status(conversation_id).open:
+        closing = current_app.config["CLOSING_MESSAGE"].get(language)
+        survey = svc.csat.ask(conversation_id, current_user.name)
+    else:
+        closing = None
     try:
-        svc.rasa.resume_bot(conversation_id, closing, current_user.name)
+        svc.rasa.resume_bot(conversation_id, closing, current_user.name,
+                            survey=csat.question(language) if survey else None)
     except RasaError as exc:
+        if survey:
+            svc.csat.withdraw(conversation_id, survey)
         # Left as it is, the chat would be with the bot for the handoff but paused in Rasa: a
         # bot that stays silent for good, and nobody holds the chat to retry. Give it back to
         # its agent; if Rasa did resume it after all, the connector pauses it again while a

@@ -1,4 +1,5 @@
-"""Server-sent events: relays handoff changes and new customer messages to open console pages.
+"""Server-sent events: relays handoff changes, new customer messages and delivery statuses
+(ticks) to open console pages.
 
 Only opaque conversation references (console/refs.py) and event types go to the browser; the
 page then fetches what it needs through the normal authenticated views, so the stream never
@@ -14,7 +15,7 @@ import redis
 from flask import Blueprint, Response, current_app
 from flask_login import login_required
 
-from core.channels import CUSTOMER_MESSAGES, HANDOFF_EVENTS
+from core.channels import CUSTOMER_MESSAGES, DELIVERY_STATUSES, HANDOFF_EVENTS
 
 from .. import refs, services
 
@@ -42,6 +43,8 @@ def summarize(channel: str, data: str, to_ref=lambda conv: conv) -> tuple[str, d
     ref = to_ref(conv) if conv else None
     if channel == CUSTOMER_MESSAGES:
         return "customer", {"conversation_id": ref}
+    if channel == DELIVERY_STATUSES:
+        return "delivery", {"conversation_id": ref}
     return "handoff", {"conversation_id": ref, "type": payload.get("type"), "agent": payload.get("agent")}
 
 
@@ -55,10 +58,11 @@ def stream(redis_client, max_seconds: float, to_ref=lambda conv: conv):
     try:
         # Inside the try: a stream opened while Redis is restarting must still end as a stream.
         # Raised before the first frame it becomes a 500, and EventSource never retries those.
-        pubsub.subscribe(HANDOFF_EVENTS, CUSTOMER_MESSAGES)
-        # Wait for both confirmations: from the first frame on, no published event is missed.
+        channels = (HANDOFF_EVENTS, CUSTOMER_MESSAGES, DELIVERY_STATUSES)
+        pubsub.subscribe(*channels)
+        # Wait for every confirmation: from the first frame on, no published event is missed.
         confirmed, deadline = 0, time.monotonic() + 5
-        while confirmed < 2 and time.monotonic() < deadline:
+        while confirmed < len(channels) and time.monotonic() < deadline:
             message = pubsub.get_message(timeout=0.5)
             if message and message.get("type") == "subscribe":
                 confirmed += 1

@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+from connector.cloudapi.delivery import event_key
+
 MAX_REPLY_BUTTONS = 3
 
 
@@ -21,6 +23,12 @@ class Message:
     rows: list[str] = field(default_factory=list)      # list-message rows
     template: str | None = None
     attachment: str | None = None
+    # Delivery (console/desk/delivery.py `annotate`): the bot event's link key
+    # (connector.cloudapi.delivery.event_key), then the state of its sends.
+    delivery_key: str | None = None
+    status: str | None = None
+    failure: dict | None = None
+    advice: str = ""
 
 
 def _when(event: dict) -> datetime | None:
@@ -36,7 +44,8 @@ def _bot_message(event: dict, templates) -> Message:
     data = event.get("data") or {}
     metadata = event.get("metadata") or {}
     agent = metadata.get("agent")
-    msg = Message("agent" if agent else "bot", event.get("text") or "", _when(event), agent=agent)
+    msg = Message("agent" if agent else "bot", event.get("text") or "", _when(event), agent=agent,
+                  delivery_key=event_key(event.get("timestamp")))
     titles = _button_titles(data.get("buttons") or data.get("quick_replies"))
     if len(titles) > MAX_REPLY_BUTTONS:
         msg.rows = titles

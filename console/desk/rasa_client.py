@@ -19,10 +19,14 @@ class RasaClient(RasaHttp):
     def send_template(self, conversation_id: str, template: dict, agent: str) -> dict:
         return self.append_events(conversation_id, [bot_template_event(template, agent)])
 
-    def resume_bot(self, conversation_id: str, closing_text: str | None, agent: str) -> dict:
+    def resume_bot(self, conversation_id: str, closing_text: str | None, agent: str,
+                   survey: dict | None = None) -> dict:
+        """`survey`: the CSAT question's bot event (bot/csat.py `question`), sent last."""
         # action_listen: the tracker then reads "waiting for the customer", so the bot's rules
         # match the very next message (the pause left the last action mid-turn).
         events: list[dict] = [{"event": "resume"}, {"event": "action", "name": "action_listen"}]
         if closing_text:
             events.append(bot_text_event(closing_text, agent, closing=True))
+        if survey:
+            events.append(survey)
         return self.append_events(conversation_id, events)

@@ -155,7 +155,7 @@
           delay = Math.min(delay * 2, 60000);
         }
       };
-      for (const type of ["handoff", "customer"]) {
+      for (const type of ["handoff", "customer", "delivery"]) {
         source.addEventListener(type, (e) => {
           let data = {};
           try { data = JSON.parse(e.data); } catch (err) { /* ignore malformed */ }
@@ -204,7 +204,8 @@
       }
     }, 250);
 
-    connectEvents(refresh);
+    // A delivery status (ticks) changes nothing in the queue.
+    connectEvents((type) => { if (type !== "delivery") refresh(); });
     setInterval(() => tickWaiting(root), 15000);
     // Claims go through fetch so the loser of a race gets the answer in place.
     root.addEventListener("submit", async (e) => {
@@ -360,7 +361,7 @@
       }
       refresh();
       // The connector publishes before Rasa has logged the message; look again shortly after.
-      setTimeout(refresh, 2000);
+      if (type !== "delivery") setTimeout(refresh, 2000);
       if (type === "customer" && data.conversation_id === id) notify("New message", "The customer wrote again", true);
     });
   }

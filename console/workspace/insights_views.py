@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from bot import csat
 from bot.content.catalog import LANGUAGES
 
 from .. import services
@@ -45,8 +46,10 @@ def _range() -> tuple[date, date]:
 def health():
     first, last = _range()
     result = services.current().insights.health(first, last, _zone())
+    satisfaction = services.current().csat.results(first, last, _zone())
     return render_template("workspace/health.html", health=result, first=first, last=last,
-                           charts=list(charts.CHARTS))
+                           charts=list(charts.CHARTS), csat_days=satisfaction,
+                           csat_agents=csat.totals(satisfaction), csat_scores=csat.SCORES)
 
 
 @bp.route("/health/<name>.svg")

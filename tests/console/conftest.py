@@ -117,7 +117,9 @@ def queued(handoff, window, clock, fake_rasa, app):
     """A customer waiting for an agent, who wrote a minute ago (window open)."""
     def make(conv: str = CUSTOMER, name: str = "María López", language: str = "es", text: str = "Quiero cambiar mi talla"):
         window.record_inbound(conv, clock.now())
-        fake_rasa.add(conv, {"event": "user", "text": text})
+        # The bot answers a request for a person (so resolving asks nothing: the message was answered).
+        fake_rasa.add(conv, {"event": "user", "text": text},
+                      {"event": "bot", "text": "Te comunico con una persona de nuestro equipo."})
         handoff.request(conv, reason="talk_to_person", language=language, name=name, last_message=text)
         app.extensions["console_refs"].ref(conv)
         return conv

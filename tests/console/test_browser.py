@@ -18,6 +18,7 @@ from werkzeug.serving import make_server
 
 from core.clock import FixedClock
 from bot.handoff import Handoff
+from connector.cloudapi.delivery import DeliveryLog, event_key
 from connector.policy.consent import MARKETING, OPTED_IN, ConsentRegister
 from connector.policy.window import ServiceWindow
 from console import create_app
@@ -242,11 +243,32 @@ def test_customer_message_reopens_the_window_live(browser, live):
     page.context.close()
 
 
-def test_resolve_hands_back_to_the_bot(browser, live):
+def test_ticks_change_live_and_resolve_warns_about_an_unanswered_message(browser, live):
     conv = live.queue_customer()
     page = sign_in(browser, live, "ana")
     claim_first(page)
+    page.wait_for_selector("#live-status.on")
+    # An agent reply as Rasa logs it, which the connector sent and linked (WhatsAppOutput).
+    sent_at = live.clock.now().timestamp()
+    live.rasa.add(conv, {"event": "bot", "text": "Hola María, lo reviso", "metadata": {"agent": "ana"},
+                         "timestamp": sent_at})
+    delivery = DeliveryLog(live.redis, live.clock)
+    delivery.record_sent("wamid.B1", conv, {"to": conv, "type": "text"}, agent="ana")
+    delivery.link(conv, event_key(sent_at), ["wamid.B1"])
+    for status, ticks in (("delivered", "ticks-delivered"), ("read", "ticks-read")):
+        # Meta's status webhook, as the connector's intake applies it: the page follows live.
+        delivery.record_status({"id": "wamid.B1", "status": status, "timestamp": int(sent_at)})
+        page.wait_for_selector(f".msg-agent .{ticks}")
+
+    # The customer writes again; resolving now asks first, showing what is unanswered.
+    live.rasa.add(conv, {"event": "user", "text": "¿Y cuánto tarda el envío?"})
+    live.redis.publish("handoff:customer-messages", '{"conversation_id": "%s"}' % conv)
+    page.wait_for_selector("text=¿Y cuánto tarda el envío?")
     page.click("#resolve-button")
+    page.wait_for_selector("#resolve-warning:visible")
+    assert page.inner_text("#resolve-warning-text") == "¿Y cuánto tarda el envío?"
+    assert live.handoff.state(conv).state == "assigned"
+    page.click("#resolve-confirm")
     page.wait_for_selector(".flash-success")
     assert "Resolved" in page.inner_text(".flash-success")
     assert live.handoff.state(conv).state == "bot"

@@ -1,6 +1,7 @@
 """Actions on one conversation: resolve (resume + closing message), notes, transfer."""
 from __future__ import annotations
 
+from bot import csat
 from console.config import DEFAULT_CLOSING_EN, DEFAULT_CLOSING_ES
 
 from ..conftest import cpath
@@ -19,6 +20,7 @@ def test_resolve_resumes_the_bot_with_a_closing_message(client_for, assigned, fa
         {"event": "resume"},
         {"event": "action", "name": "action_listen"},
         {"event": "bot", "text": DEFAULT_CLOSING_ES, "metadata": {"agent": "ana", "closing": True}},
+        csat.question("es"),  # the satisfaction question, last
     ]
     assert "Resolved" in ana.get("/").get_data(as_text=True)
 
@@ -27,7 +29,8 @@ def test_closing_message_follows_the_customer_language(client_for, assigned, fak
     conv = assigned("ana", conv="15550001111", language="en", name="John")
     ana = client_for("ana")
     ana.post(f"{cpath(conv)}/resolve", data={"csrf_token": ana.csrf})
-    assert fake_rasa.posts(conv)[0].body[-1]["text"] == DEFAULT_CLOSING_EN
+    closing, survey = fake_rasa.posts(conv)[0].body[-2:]
+    assert closing["text"] == DEFAULT_CLOSING_EN and survey == csat.question("en")
 
 
 def test_closing_message_is_configurable(redis_client, clock, fake_rasa, users, assigned):
@@ -42,16 +45,18 @@ def test_closing_message_is_configurable(redis_client, clock, fake_rasa, users, 
     client = app.test_client()
     login(client, "ana")
     client.post(f"{cpath(conv)}/resolve", data={"csrf_token": csrf_token(client, "/")})
-    assert fake_rasa.posts(conv)[0].body[-1]["text"] == "¡Hasta pronto!"
+    assert fake_rasa.posts(conv)[0].body[-2]["text"] == "¡Hasta pronto!"
 
 
-def test_no_free_form_goodbye_outside_the_window(client_for, assigned, fake_rasa, clock, handoff):
+def test_no_free_form_goodbye_outside_the_window(client_for, assigned, fake_rasa, clock, handoff, redis_client):
     conv = assigned("ana")
     clock.advance(hours=26)
     handoff.heartbeat("ana")
     ana = client_for("ana")
     ana.post(f"{cpath(conv)}/resolve", data={"csrf_token": ana.csrf})
+    # No goodbye and no satisfaction question: WhatsApp would refuse both.
     assert fake_rasa.posts(conv)[0].body == [{"event": "resume"}, {"event": "action", "name": "action_listen"}]
+    assert csat.Csat(redis_client).answer(conv, "good") is False  # nothing asked
 
 
 def test_resolve_reports_rasa_failure(client_for, assigned, fake_rasa, handoff):

@@ -6,6 +6,8 @@ from datetime import datetime, timezone
 
 import pytest
 
+from bot.csat import Csat
+from core.clock import FixedClock
 from tests.console.conftest import CUSTOMER
 
 JAN4 = datetime(2026, 1, 4, 15, 0, tzinfo=timezone.utc).timestamp()
@@ -155,3 +157,19 @@ def test_add_as_example_takes_the_text_from_the_store_only(client_for, events, r
     assert FaqFile.load(project, "returns").examples("es") == before
     assert client_for("ana").post("/workspace/not-understood/add-example", data={
         "event_id": first["event_id"], "language": "es", "faq": "returns"}).status_code in (400, 403)
+
+
+def test_the_health_page_shows_csat_per_agent_and_per_day(client_for, events, redis_client):
+    store = Csat(redis_client, FixedClock(datetime(2026, 1, 4, 15, 0, tzinfo=timezone.utc)))
+    store.ask("c1", "ana")
+    store.ask("c2", "luis")
+    store.clock.advance(hours=20)  # Monday 11:00
+    store.ask("c3", "ana")
+    assert store.answer("c1", "good") and store.answer("c3", "bad") and store.answer("c2", "okay")
+    store.ask("c4", "ana")  # asked, never answered
+    page = client_for("lucia").get("/workspace/health?from=2026-01-04&to=2026-01-05").get_data(as_text=True)
+    agents = page.split('id="csat-agents"')[1].split("</table>")[0]
+    rows = [re.findall(r"<td>([^<]*)</td>", row) for row in agents.split("<tr>")[2:]]
+    assert rows == [["ana", "3", "2", "1", "0", "1", "50 %"], ["luis", "1", "1", "0", "1", "0", "0 %"]]
+    days = page.split('id="csat-days"')[1].split("</table>")[0]
+    assert days.index("Mon 05 Jan") < days.index("Sun 04 Jan")  # newest day first
