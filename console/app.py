@@ -14,6 +14,7 @@ from .auth.views import bp as auth_bp
 from .desk.canned_views import bp as canned_bp
 from .desk.conversation_views import bp as conversation_bp
 from .desk.events import bp as events_bp
+from .desk.media_views import bp as media_bp
 from .desk.queue_views import bp as queue_bp
 from .workspace.account_views import bp as account_bp
 from .workspace.consent_views import bp as consent_bp
@@ -27,7 +28,7 @@ from .workspace.try_views import bp as try_bp
 csrf = CSRFProtect()
 
 BLUEPRINTS = (auth_bp, queue_bp, conversation_bp, canned_bp, events_bp, faqs_bp, hours_bp, insights_bp,
-              publish_bp, try_bp, account_bp, consent_bp, api_bp, campaigns_bp)
+              publish_bp, try_bp, account_bp, consent_bp, api_bp, campaigns_bp, media_bp)
 
 
 def create_app(config: dict | None = None) -> Flask:

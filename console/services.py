@@ -29,6 +29,7 @@ from .auth.throttle import LoginThrottle
 from .auth.users import UserStore
 from .desk.canned import CannedReplies
 from .desk.chats import Desk
+from .desk.media_fetch import MediaFetcher
 from .desk.notes import Notes
 from .desk.rasa_client import RasaClient
 from .workspace.faq_editor import FaqEditor
@@ -64,6 +65,7 @@ class Services:
     outreach: Outreach
     campaigns: Campaigns
     api_keys: ApiKeys
+    media: MediaFetcher
 
 
 def current() -> Services:
@@ -111,4 +113,5 @@ def build(config: dict) -> Services:
         outreach=outreach,
         campaigns=Campaigns(outreach),
         api_keys=ApiKeys(r, clock),
+        media=MediaFetcher.from_settings(config, clock),
     )

@@ -296,6 +296,16 @@ def check_media(mime_type: str | None, size: int, *, caption: str | None = None,
     return problems
 
 
+def is_animated_webp(data: bytes) -> bool:
+    """A WebP with the animation flag in its extended header (RIFF....WEBPVP8X, flags byte)."""
+    return data[:4] == b"RIFF" and data[8:16] == b"WEBPVP8X" and len(data) > 20 and bool(data[20] & 0x02)
+
+
+def check_file(mime_type: str | None, data: bytes, caption: str | None = None) -> list[str]:
+    """check_media for the bytes of a file (its size, and for a WebP whether it is animated)."""
+    return check_media(mime_type, len(data), caption=caption, animated=is_animated_webp(data))
+
+
 def _size(n: int) -> str:
     return f"{n / MB:.1f} MB" if n >= MB else f"{n / KB:.0f} KB"
 

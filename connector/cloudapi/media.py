@@ -15,7 +15,7 @@ import httpx
 
 from connector.cloudapi import errors
 from connector.cloudapi.config import GraphTarget
-from connector.cloudapi.limits import check_media, enforce
+from connector.cloudapi.limits import check_file, enforce
 from connector.cloudapi.sender import DEFAULT_TIMEOUT
 
 CHUNK = 64 * 1024
@@ -47,9 +47,9 @@ class MediaClient:
     def _auth(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.target.access_token}"}
 
-    def upload(self, data: bytes, mime_type: str, filename: str, *, animated: bool = False) -> str:
+    def upload(self, data: bytes, mime_type: str, filename: str) -> str:
         """The new media id. LimitError (nothing uploaded) when WhatsApp would refuse the file."""
-        enforce(check_media(mime_type, len(data), animated=animated), "attachment")
+        enforce(check_file(mime_type, data), "attachment")
         payload = self._call("POST", self.target.media_upload_url,
                              data={"messaging_product": "whatsapp", "type": mime_type},
                              files={"file": (filename, data, mime_type)})
