@@ -16,6 +16,7 @@ from .desk.conversation_views import bp as conversation_bp
 from .desk.events import bp as events_bp
 from .desk.history_views import bp as history_bp
 from .desk.label_views import bp as labels_bp
+from .desk.media_views import bp as media_bp
 from .desk.queue_views import bp as queue_bp
 from .desk.supervisor_views import bp as supervisor_bp
 from .workspace.account_views import bp as account_bp
@@ -32,7 +33,7 @@ csrf = CSRFProtect()
 
 BLUEPRINTS = (auth_bp, queue_bp, conversation_bp, canned_bp, events_bp, faqs_bp, hours_bp, insights_bp,
               publish_bp, try_bp, account_bp, consent_bp, api_bp, campaigns_bp, history_bp, labels_bp,
-              supervisor_bp, team_bp)
+              supervisor_bp, team_bp, media_bp)
 
 
 def create_app(config: dict | None = None) -> Flask:

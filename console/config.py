@@ -37,6 +37,11 @@ def from_env() -> dict:
         # What a request must share with its sign-in: "ip+ua" (address and browser) or "ua"
         # (browser only, for agents whose address keeps changing). See console/README.md.
         "SESSION_BIND": os.environ.get("CONSOLE_SESSION_BIND", "ip+ua").strip().lower(),
+        # Customers' and agents' files (console/desk/media_cache.py): where, the total kept and
+        # the largest file shown (default the process's temp dir, 256 MB, 100 MB).
+        "MEDIA_CACHE_DIR": os.environ.get("CONSOLE_MEDIA_CACHE_DIR") or None,
+        "MEDIA_CACHE_MB": os.environ.get("CONSOLE_MEDIA_CACHE_MB") or None,
+        "MEDIA_MAX_FILE_MB": os.environ.get("CONSOLE_MEDIA_MAX_FILE_MB") or None,
         # The project whose data/faq/ the FAQ editor edits (default: this checkout).
         "PROJECT_DIR": os.environ.get("CONSOLE_PROJECT_DIR") or None,
     }

@@ -32,6 +32,7 @@ from .auth.users import UserStore
 from .desk.canned import CannedReplies
 from .desk.chats import Desk
 from .desk.labels import Labels
+from .desk.media_fetch import MediaFetcher
 from .desk.notes import Notes
 from .desk.rasa_client import RasaClient
 from .workspace.faq_editor import FaqEditor
@@ -70,6 +71,7 @@ class Services:
     labels: Labels
     audit: AuditLog
     csat: Csat
+    media: MediaFetcher
 
 
 def current() -> Services:
@@ -120,4 +122,5 @@ def build(config: dict) -> Services:
         labels=Labels(r, clock),
         audit=AuditLog(r, clock),
         csat=Csat(r, clock),
+        media=MediaFetcher.from_settings(config, clock),
     )

@@ -2,7 +2,7 @@
 
 The console (agent replies, templates, resume) and the outreach worker (a sent alert, added to
 the conversation's history) both talk to Rasa through it, so a tracker event of ours has one
-shape: `bot_text_event` / `bot_template_event`, which console/desk/history.py renders.
+shape: `bot_text_event` / `bot_template_event` / `bot_media_event`, which console/desk/history.py renders.
 
 `append_events(..., send=True)` asks Rasa to execute side effects through the `whatsapp` output
 channel (the message goes out through the connector); `send=False` only records the events.
@@ -79,6 +79,21 @@ def bot_text_event(text: str, agent: str, *, closing: bool = False) -> dict:
     if closing:
         metadata["closing"] = True
     return {"event": "bot", "text": text, "metadata": metadata}
+
+
+def bot_media_event(kind: str, media_id: str, agent: str, *, mime_type: str, file_size: int,
+                    filename: str | None = None, caption: str | None = None) -> dict:
+    """An agent's file, sent by its Cloud API media id as a `custom` payload (no `text`: Rasa
+    would send that as a second message). metadata.media is what the history shows inline."""
+    content: dict = {"id": media_id}
+    if caption:
+        content["caption"] = caption
+    if kind == "document" and filename:
+        content["filename"] = filename
+    media = {"kind": kind, "id": media_id, "mime_type": mime_type, "file_size": file_size,
+             "filename": filename}
+    return {"event": "bot", "data": {"custom": {"type": kind, kind: content}},
+            "metadata": {"agent": agent, "media": media}}
 
 
 def bot_template_event(template: dict, agent: str | None = None, *, text: str | None = None,

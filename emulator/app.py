@@ -8,7 +8,7 @@ from pathlib import Path
 
 from flask import Flask, Response, abort, jsonify, request, send_from_directory
 
-from . import profile, rules, template_routes
+from . import media, profile, rules, template_routes
 from .core import Emulator
 from .errors import ApiError, bad_param, token_error, unknown_object
 from .payloads import ACCOUNT_FIELD, QUALITY_FIELD, account_payload
@@ -16,14 +16,12 @@ from .settings import Settings
 
 STATIC = Path(__file__).parent / "static"
 VERSION = re.compile(r"^v\d+\.\d+$")
-MAX_MEDIA_BYTES = 16 * 1024 * 1024  # Meta's limit for images is 5 MB, video 16 MB
 
 
 def create_app(settings: Settings | None = None, emulator: Emulator | None = None) -> Flask:
     settings = settings or Settings.from_env()
     emu = emulator or Emulator(settings)
     app = Flask(__name__, static_folder=str(STATIC), static_url_path="/_emulator/static")
-    app.config["MAX_CONTENT_LENGTH"] = MAX_MEDIA_BYTES
     app.json.sort_keys = False  # keep Meta's field order (messaging_product first) in responses
     app.extensions["whatsapp_emulator"] = emu
 
@@ -85,39 +83,6 @@ def create_app(settings: Settings | None = None, emulator: Emulator | None = Non
             return jsonify(profile.read(emu, request.args.get("fields")))
         return jsonify(profile.update(emu, request.get_json(silent=True)))
 
-    @app.post("/<version>/<phone_id>/media")
-    def upload_media(version: str, phone_id: str):
-        check_version(version)
-        authorize()
-        own_phone(phone_id)
-        if request.form.get("messaging_product") != "whatsapp":
-            raise ApiError(100, "The parameter messaging_product is required.")
-        upload = request.files.get("file")
-        if upload is None:
-            raise ApiError(131008, "The parameter file is required.")
-        mime = request.form.get("type") or upload.mimetype or "application/octet-stream"
-        return jsonify({"id": emu.store_media(upload.read(), mime, upload.filename)})
-
-    @app.get("/<version>/<object_id>")
-    def media_info(version: str, object_id: str):
-        check_version(version)
-        authorize()
-        media = emu.media.get(object_id)
-        if media is None:
-            raise unknown_object(object_id)
-        return jsonify({"messaging_product": "whatsapp",
-                        "url": f"{request.host_url}_emulator/media/{object_id}/download",
-                        "mime_type": media["mime_type"], "sha256": media["sha256"],
-                        "file_size": media["file_size"], "id": object_id})
-
-    @app.delete("/<version>/<object_id>")
-    def media_delete(version: str, object_id: str):
-        check_version(version)
-        authorize()
-        if emu.media.pop(object_id, None) is None:
-            raise unknown_object(object_id)
-        return jsonify({"success": True})
-
     @app.get("/<version>/<waba_id>/message_templates")
     def message_templates(version: str, waba_id: str):
         check_version(version)
@@ -125,21 +90,6 @@ def create_app(settings: Settings | None = None, emulator: Emulator | None = Non
         if waba_id != settings.waba_id:
             raise unknown_object(waba_id)
         return jsonify(template_routes.page(emu.templates, request))
-
-    @app.get("/_emulator/media/<media_id>/download")
-    def media_download(media_id: str):
-        authorize()  # Meta's media URLs also need the bearer token
-        return _media_response(media_id)
-
-    @app.get("/_emulator/media/<media_id>/view")
-    def media_view(media_id: str):
-        return _media_response(media_id)
-
-    def _media_response(media_id: str):
-        media = emu.media.get(media_id)
-        if media is None:
-            abort(404)
-        return Response(media["data"], mimetype=media["mime_type"])
 
     # -------------------------------------------------------- test controls
     def control_json() -> dict:
@@ -259,16 +209,6 @@ def create_app(settings: Settings | None = None, emulator: Emulator | None = Non
             return jsonify({"rev": state["rev"], "unchanged": True, "typing": state["typing"]})
         return jsonify(state)
 
-    @app.post("/_emulator/media")
-    def customer_upload():
-        upload = request.files.get("file")
-        if upload is None:
-            return fail("multipart field 'file' is required")
-        mime = upload.mimetype or "application/octet-stream"
-        if not mime.startswith("image/"):
-            return fail("only images can be sent from the chat page")
-        return jsonify({"id": emu.store_media(upload.read(), mime, upload.filename)})
-
     # ------------------------------------------------------------ chat page
     @app.get("/favicon.ico")
     def favicon():
@@ -282,5 +222,6 @@ def create_app(settings: Settings | None = None, emulator: Emulator | None = Non
             "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'")
         return response
 
+    media.register(app, emu, check_version=check_version, authorize=authorize, own_phone=own_phone)
     template_routes.register(app, emu)
     return app

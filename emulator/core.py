@@ -1,17 +1,15 @@
 """The emulated WhatsApp side: customers, messages, statuses, the 24 h window, media and faults."""
 from __future__ import annotations
 
-import base64
-import hashlib
 import re
 import threading
 import time
 from typing import Any
 
-from . import rules
+from . import media, rules
 from .dispatch import Scheduler, WebhookSender
 from .errors import ApiError, CODE_FOR_HTTP, bad_param, invalid, status_error
-from .ids import EmulatorClock, new_numeric_id, new_wamid, sample_png, user_id_for
+from .ids import EmulatorClock, new_wamid, user_id_for
 from .payloads import PREFERENCE_DETAILS, WINDOW_SECONDS, envelope, preference_payload, status_payload
 from .settings import Settings
 from .state import StateStore, restore, snapshot
@@ -254,19 +252,6 @@ class Emulator:
                 count += 1
         return count
 
-    # ------------------------------------------------------------------ media
-    def store_media(self, data: bytes, mime_type: str, filename: str | None = None) -> str:
-        media_id = new_numeric_id()
-        with self.lock:
-            self.media[media_id] = {
-                "id": media_id, "data": data, "mime_type": mime_type, "filename": filename,
-                "sha256": base64.b64encode(hashlib.sha256(data).digest()).decode(),
-                "file_size": len(data),
-            }
-            if self.store is not None:
-                self.store.save_media(media_id, data)
-        return media_id
-
     # -------------------------------------------------------------- customers
     def customer_sends(self, wa_id: str, action: dict) -> dict:
         """A person on the chat page (or a test) does something; it becomes an inbound webhook."""
@@ -313,18 +298,8 @@ class Emulator:
                     if given.get(key):
                         loc[key] = str(given[key])
                 message.update(location=loc, type="location")
-            elif kind == "image":
-                media_id = action.get("media_id")
-                if action.get("sample") or not media_id:
-                    media_id = self.store_media(sample_png(), "image/png", "sample.png")
-                media = self.media.get(media_id)
-                if media is None:
-                    raise invalid(f"unknown media id {media_id}")
-                image = {}
-                if action.get("caption"):
-                    image["caption"] = str(action["caption"])
-                image.update(mime_type=media["mime_type"], sha256=media["sha256"], id=media_id)
-                message.update(type="image", image=image)
+            elif kind in media.MEDIA_KINDS:
+                message.update(type=kind, **{kind: media.inbound(self, kind, action)})
             elif kind == "reaction":
                 target = self._business_message(action.get("message_id"), wa_id)
                 emoji = action.get("emoji") or ""

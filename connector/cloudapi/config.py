@@ -57,6 +57,16 @@ class GraphTarget:
         return f"{self.graph_url.rstrip('/')}/{self.api_version}/{self.phone_number_id}/whatsapp_business_profile"
 
     @property
+    def media_upload_url(self) -> str:
+        return f"{self.graph_url.rstrip('/')}/{self.api_version}/{self.phone_number_id}/media"
+
+    def object_url(self, object_id: str) -> str:
+        """`/{id}` of a Graph object, such as a media id (its URL, type and size)."""
+        if not object_id.isdigit():  # ids are numbers; anything else could walk the Graph
+            raise ValueError(f"not a Graph object id: {object_id!r}")
+        return f"{self.graph_url.rstrip('/')}/{self.api_version}/{object_id}"
+
+    @property
     def templates_url(self) -> str:
         if not self.waba_id:
             raise ConfigError("WHATSAPP_BUSINESS_ACCOUNT_ID is not set; the template list belongs to "

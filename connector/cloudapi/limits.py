@@ -19,6 +19,7 @@ INTERACTIVE_BODY_MAX = 1024
 HEADER_MAX = 60
 FOOTER_MAX = 60
 CAPTION_MAX = 1024
+CAPTIONED_MEDIA = frozenset({"image", "video", "document"})  # audio and stickers take no caption
 
 REPLY_BUTTONS_MIN = 1
 REPLY_BUTTONS_MAX = 3
@@ -162,7 +163,7 @@ def check_body(body: Mapping[str, Any]) -> list[str]:
         return check_text(content.get("body"), "text body")
     if kind == "interactive":
         return check_interactive(content)
-    if kind in ("image", "video", "document") and content.get("caption") is not None:
+    if kind in CAPTIONED_MEDIA and content.get("caption") is not None:
         return _too_long(f"{kind} caption", content["caption"], CAPTION_MAX)
     return []
 
@@ -239,6 +240,74 @@ def custom_type(custom: Mapping[str, Any]) -> str | None:
         keys = [k for k in custom if k in CUSTOM_TYPES]
         kind = keys[0] if len(keys) == 1 else None
     return kind if kind in CUSTOM_TYPES else None
+
+
+# Media (Meta's "Supported media types" in the Cloud API reference): for each message type the
+# MIME types WhatsApp takes and the largest file. Stickers are WebP only: 100 KB static, 500 KB
+# animated. Audio/ogg is accepted with the OPUS codec only (Meta cannot be asked which codec a
+# file has before it is uploaded; Meta refuses the upload otherwise).
+KB, MB = 1024, 1024 * 1024
+MEDIA_TYPES: dict[str, dict[str, int]] = {
+    "image": {"image/jpeg": 5 * MB, "image/png": 5 * MB},
+    "video": {"video/mp4": 16 * MB, "video/3gpp": 16 * MB},
+    "audio": {m: 16 * MB for m in ("audio/aac", "audio/amr", "audio/mpeg", "audio/mp4", "audio/ogg")},
+    "document": {m: 100 * MB for m in (
+        "application/pdf", "text/plain", "application/msword",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "application/vnd.ms-excel", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "application/vnd.ms-powerpoint",
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation")},
+    "sticker": {"image/webp": 100 * KB},
+}
+ANIMATED_STICKER_MAX = 500 * KB
+
+
+def media_kind(mime_type: str | None) -> str | None:
+    """The message type a file of this MIME type is sent as; None when WhatsApp takes none."""
+    base = (mime_type or "").split(";")[0].strip().lower()
+    return next((kind for kind, types in MEDIA_TYPES.items() if base in types), None)
+
+
+def media_max_bytes(kind: str, mime_type: str, *, animated: bool = False) -> int:
+    if kind == "sticker" and animated:
+        return ANIMATED_STICKER_MAX
+    return MEDIA_TYPES[kind][mime_type.split(";")[0].strip().lower()]
+
+
+def check_media(mime_type: str | None, size: int, *, caption: str | None = None,
+                animated: bool = False) -> list[str]:
+    """Every reason WhatsApp would refuse this file as a media message (before any upload)."""
+    kind = media_kind(mime_type)
+    if kind is None:
+        allowed = ", ".join(sorted(m for types in MEDIA_TYPES.values() for m in types))
+        return [f"WhatsApp does not take files of type {mime_type or 'unknown'} (allowed: {allowed})"]
+    problems = []
+    limit = media_max_bytes(kind, mime_type, animated=animated)
+    if size <= 0:
+        problems.append("the file is empty")
+    elif size > limit:
+        problems.append(f"the file is {_size(size)}; WhatsApp takes {kind}s of type "
+                        f"{mime_type} up to {_size(limit)}")
+    if caption:
+        if kind not in CAPTIONED_MEDIA:
+            problems.append(f"a {kind} cannot carry a caption on WhatsApp")
+        else:
+            problems += _too_long("caption", caption, CAPTION_MAX)
+    return problems
+
+
+def is_animated_webp(data: bytes) -> bool:
+    """A WebP with the animation flag in its extended header (RIFF....WEBPVP8X, flags byte)."""
+    return data[:4] == b"RIFF" and data[8:16] == b"WEBPVP8X" and len(data) > 20 and bool(data[20] & 0x02)
+
+
+def check_file(mime_type: str | None, data: bytes, caption: str | None = None) -> list[str]:
+    """check_media for the bytes of a file (its size, and for a WebP whether it is animated)."""
+    return check_media(mime_type, len(data), caption=caption, animated=is_animated_webp(data))
+
+
+def _size(n: int) -> str:
+    return f"{n / MB:.1f} MB" if n >= MB else f"{n / KB:.0f} KB"
 
 
 # The business profile (POST /{phone-number-id}/whatsapp_business_profile). Meta's reference

@@ -11,6 +11,20 @@ from datetime import datetime, timezone
 from connector.cloudapi.delivery import event_key
 
 MAX_REPLY_BUTTONS = 3
+MEDIA_KINDS = ("image", "sticker", "audio", "video", "document")
+
+
+@dataclass(frozen=True)
+class MediaRef:
+    """A file in the conversation, by its Cloud API media id (console/desk/media_views.py
+    serves it to the agents who may see the chat)."""
+    kind: str  # one of MEDIA_KINDS
+    id: str
+    mime_type: str | None = None
+    filename: str | None = None
+    file_size: int | None = None  # known for the files agents sent; the customer's are looked up
+    voice: bool = False
+
 
 
 @dataclass
@@ -29,6 +43,7 @@ class Message:
     status: str | None = None
     failure: dict | None = None
     advice: str = ""
+    media: MediaRef | None = None
 
 
 def _when(event: dict) -> datetime | None:
@@ -56,11 +71,32 @@ def _bot_message(event: dict, templates) -> Message:
         template = custom.get("template") or {}
         msg.template = str(template.get("name", "?"))
         msg.text = templates(template) or msg.text or f"Template {msg.template}"
+    elif (media := media_ref(metadata.get("media"))) is not None:
+        msg.media = media
+        # The caption travels in the Cloud API object, not as text (Rasa would send that too).
+        content = custom.get(media.kind) if isinstance(custom, dict) else None
+        msg.text = str(content.get("caption") or "") if isinstance(content, dict) else msg.text
     elif custom and not msg.text:
         msg.text = "(interactive message)"
     if data.get("image") or data.get("attachment"):
         msg.attachment = "image" if data.get("image") else "attachment"
     return msg
+
+
+def media_ref(value) -> MediaRef | None:
+    """The connector's parsed media (metadata.whatsapp.media) or an agent's sent file
+    (metadata.media of core/rasa_api.py bot_media_event): the same fields."""
+    if not isinstance(value, dict) or value.get("kind") not in MEDIA_KINDS or not value.get("id"):
+        return None
+    size = value.get("file_size")
+    return MediaRef(kind=value["kind"], id=str(value["id"]), mime_type=value.get("mime_type") or None,
+                    filename=value.get("filename") or None,
+                    file_size=size if isinstance(size, int) else None, voice=bool(value.get("voice")))
+
+
+def _customer_media(event: dict) -> MediaRef | None:
+    facts = (event.get("metadata") or {}).get("whatsapp")
+    return media_ref(facts.get("media")) if isinstance(facts, dict) else None
 
 
 def _customer_text(event: dict, last_buttons: dict[str, str]) -> str:
@@ -90,13 +126,17 @@ def messages_from_tracker(tracker: dict, templates=lambda template_object: None)
     for event in tracker.get("events") or []:
         kind = event.get("event")
         if kind == "user":
-            out.append(Message("customer", _customer_text(event, last_buttons), _when(event)))
+            media = _customer_media(event)
+            # A file shows itself; its caption is the text (the connector put it in facts.text).
+            text = str(((event.get("metadata") or {}).get("whatsapp") or {}).get("text") or "") \
+                if media else _customer_text(event, last_buttons)
+            out.append(Message("customer", text, _when(event), media=media))
         elif kind == "bot":
             msg = _bot_message(event, templates)
             buttons = (event.get("data") or {}).get("buttons") or []
             last_buttons = {str(b.get("payload")): str(b.get("title", ""))
                             for b in buttons if isinstance(b, dict)}
-            if msg.text or msg.buttons or msg.rows or msg.attachment:
+            if msg.text or msg.buttons or msg.rows or msg.attachment or msg.media:
                 out.append(msg)
         elif kind == "pause":
             out.append(Message("system", "Handed over to an agent (bot paused)", _when(event)))

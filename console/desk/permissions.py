@@ -1,10 +1,10 @@
-"""Who may act on a chat: the agent it is assigned to, or any lead."""
+"""Who may act on a chat: the agent it is assigned to, or any lead. Who may see its files."""
 from __future__ import annotations
 
 from flask import abort
 from flask_login import current_user
 
-from .chats import ASSIGNED, Chat
+from .chats import ASSIGNED, WAITING, Chat
 
 
 def can_act(user, chat: Chat) -> bool:
@@ -20,3 +20,10 @@ def require_can_act(chat: Chat) -> None:
             message = f"This chat is assigned to {chat.agent}; only that agent or a lead can act on it."
         abort(403, description=message)
 
+
+
+def can_view_media(user, chat: Chat) -> bool:
+    """Customers' files are more private than the text beside them: leads, the agent who holds
+    the chat, and any agent while it waits in the queue (they see it there and may claim it).
+    Once the bot has it again (resolved), only leads."""
+    return user.is_lead or chat.state == WAITING or (chat.state == ASSIGNED and chat.agent == user.name)

@@ -1,13 +1,13 @@
 """The console's door into Rasa: core/rasa_api.py's client plus the events the console writes.
 
-Agent replies, templates, the resume event and the closing message all go through
+Agent replies, files, templates, the resume event and the closing message all go through
 `POST /conversations/{id}/tracker/events?execute_side_effects=true&output_channel=whatsapp`,
 so they leave through the connector's WhatsAppOutput like any bot message (window checks,
 pacing, retries and failure records included).
 """
 from __future__ import annotations
 
-from core.rasa_api import RasaError, RasaHttp, bot_template_event, bot_text_event
+from core.rasa_api import RasaError, RasaHttp, bot_media_event, bot_template_event, bot_text_event
 
 __all__ = ["RasaClient", "RasaError", "bot_template_event", "bot_text_event"]
 
@@ -18,6 +18,10 @@ class RasaClient(RasaHttp):
 
     def send_template(self, conversation_id: str, template: dict, agent: str) -> dict:
         return self.append_events(conversation_id, [bot_template_event(template, agent)])
+
+    def send_media(self, conversation_id: str, agent: str, kind: str, media_id: str, **details) -> dict:
+        """`details`: mime_type, file_size, filename, caption (core/rasa_api.py bot_media_event)."""
+        return self.append_events(conversation_id, [bot_media_event(kind, media_id, agent, **details)])
 
     def resume_bot(self, conversation_id: str, closing_text: str | None, agent: str,
                    survey: dict | None = None) -> dict:

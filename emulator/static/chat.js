@@ -96,10 +96,18 @@
   }
   function mediaBlock(bubble, kind, media) {
     if (!media) return;
-    if (kind === "image" && media.id) {
-      var img = el("img", "media-img"); img.alt = "imagen"; img.src = "/_emulator/media/" + encodeURIComponent(media.id) + "/view";
+    var view = media.id ? "/_emulator/media/" + encodeURIComponent(media.id) + "/view" : null;
+    if ((kind === "image" || kind === "sticker") && view) {
+      var img = el("img", "media-img"); img.alt = kind === "image" ? "imagen" : "sticker"; img.src = view;
       img.onerror = function () { img.replaceWith(el("div", "", "🖼️ Imagen (id " + media.id + ")")); };
       bubble.appendChild(img);
+    } else if ((kind === "audio" || kind === "video") && view) {
+      var player = el(kind, "media-player"); player.controls = true; player.src = view;
+      bubble.appendChild(player);
+    } else if (kind === "document" && view) {
+      var link = el("a", "media-doc", "📄 " + (media.filename || "Documento")); link.href = view;
+      link.download = media.filename || "documento";
+      bubble.appendChild(link);
     } else {
       var icon = { image: "🖼️ Imagen", video: "🎬 Video", audio: "🎵 Audio", document: "📄 Documento", sticker: "🏷️ Sticker" }[kind];
       bubble.appendChild(el("div", "", icon + (media.filename ? ": " + media.filename : "") + (media.link ? "\n" + media.link : "")));
@@ -322,8 +330,9 @@
       var form = new FormData(); form.append("file", f);
       var caption = $("text").value.trim(); $("text").value = "";
       api("POST", "/_emulator/media", form).then(function (res) {
-        return send({ type: "image", media_id: res.id, caption: caption || undefined });
-      }).catch(function (e) { toast("No se pudo subir la imagen: " + e.message); });
+        // The emulator says which message type the file goes as (image, document, audio…).
+        return send({ type: res.type, media_id: res.id, caption: caption || undefined });
+      }).catch(function (e) { toast("No se pudo enviar el archivo: " + e.message); });
       $("file").value = "";
     };
     $("open-location").onclick = function () { $("attach-menu").hidden = true; $("location").hidden = false; };

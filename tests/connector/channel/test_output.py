@@ -249,3 +249,17 @@ async def test_a_refusal_is_a_warning_not_an_error(make_output, caplog):
         await make_output().send_response(CONV, {"text": "x", "buttons": faq_buttons(11)})
     levels = [r.levelno for r in caplog.records if r.name == "connector.channel.output"]
     assert levels == [logging.WARNING]
+
+
+async def test_an_agents_file_event_goes_out_as_one_media_message_by_id(make_output, graph, redis_client):
+    # What the console posts for an attachment (core/rasa_api.py bot_media_event).
+    from core.rasa_api import bot_media_event
+
+    event = Event.from_parameters(bot_media_event(
+        "document", "1234567890", "ana", mime_type="application/pdf", file_size=10,
+        filename="factura.pdf", caption="Tu factura"))
+    await make_output().send_response(CONV, event.message())
+    assert sent(graph) == [{"messaging_product": "whatsapp", "recipient_type": "individual", "to": CONV,
+                            "type": "document", "document": {"id": "1234567890", "caption": "Tu factura",
+                                                             "filename": "factura.pdf"}}]
+    assert DeliveryLog(redis_client).get("wamid.TEST1")["agent"] == "ana"
