@@ -30,6 +30,7 @@ from .auth.users import UserStore
 from .desk.canned import CannedReplies
 from .desk.chats import Desk
 from .desk.notes import Notes
+from .desk.unread import ReadMarks
 from .desk.rasa_client import RasaClient
 from .workspace.faq_editor import FaqEditor
 from .workspace.hours_file import HoursDocument
@@ -64,6 +65,7 @@ class Services:
     outreach: Outreach
     campaigns: Campaigns
     api_keys: ApiKeys
+    reads: ReadMarks
 
 
 def current() -> Services:
@@ -111,4 +113,5 @@ def build(config: dict) -> Services:
         outreach=outreach,
         campaigns=Campaigns(outreach),
         api_keys=ApiKeys(r, clock),
+        reads=ReadMarks(r),
     )
