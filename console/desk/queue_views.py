@@ -24,9 +24,11 @@ def agent_status() -> dict:
 def _queue_context() -> dict:
     svc = services.current()
     now = svc.clock.now()
+    waiting, mine = svc.desk.waiting(), svc.desk.mine(current_user.name)
     return {
-        "waiting": svc.desk.waiting(),
-        "mine": svc.desk.mine(current_user.name),
+        "waiting": waiting,
+        "mine": mine,
+        "unread": svc.reads.unread(current_user.name, waiting + mine),
         "now": now,
     }
 

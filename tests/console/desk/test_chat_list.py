@@ -99,3 +99,12 @@ def test_a_waiting_chat_can_be_claimed_from_its_page(client_for, queued, handoff
     assert 'id="claim-form"' in page
     response = ana.post(f"/claim/{cpath(conv)[3:]}", data={"csrf_token": ana.csrf})
     assert response.status_code == 302 and handoff.state(conv).agent == "ana"
+
+
+def test_the_queue_page_shows_the_same_unread_counts(client_for, queued, handoff):
+    ana = client_for("ana")
+    conv = queued()
+    handoff.update_last_message(conv, "¿hola?")
+    assert 'title="Unread customer messages">2<' in ana.get("/queue/partial").get_data(as_text=True)
+    ana.get(cpath(conv))
+    assert "Unread customer messages" not in ana.get("/queue/partial").get_data(as_text=True)
