@@ -12,6 +12,7 @@ from .auth.secret_key import load_or_create
 from .auth.sessions import TTL_SECONDS
 from .auth.views import bp as auth_bp
 from .desk.canned_views import bp as canned_bp
+from .desk.chat_list import bp as desk_bp
 from .desk.conversation_views import bp as conversation_bp
 from .desk.events import bp as events_bp
 from .desk.history_views import bp as history_bp
@@ -33,7 +34,7 @@ csrf = CSRFProtect()
 
 BLUEPRINTS = (auth_bp, queue_bp, conversation_bp, canned_bp, events_bp, faqs_bp, hours_bp, insights_bp,
               publish_bp, try_bp, account_bp, consent_bp, api_bp, campaigns_bp, history_bp, labels_bp,
-              supervisor_bp, team_bp, media_bp)
+              supervisor_bp, team_bp, media_bp, desk_bp)
 
 
 def create_app(config: dict | None = None) -> Flask:

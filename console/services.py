@@ -34,6 +34,7 @@ from .desk.chats import Desk
 from .desk.labels import Labels
 from .desk.media_fetch import MediaFetcher
 from .desk.notes import Notes
+from .desk.unread import ReadMarks
 from .desk.rasa_client import RasaClient
 from .workspace.faq_editor import FaqEditor
 from .workspace.hours_file import HoursDocument
@@ -72,6 +73,7 @@ class Services:
     audit: AuditLog
     csat: Csat
     media: MediaFetcher
+    reads: ReadMarks
 
 
 def current() -> Services:
@@ -123,4 +125,5 @@ def build(config: dict) -> Services:
         audit=AuditLog(r, clock),
         csat=Csat(r, clock),
         media=MediaFetcher.from_settings(config, clock),
+        reads=ReadMarks(r),
     )

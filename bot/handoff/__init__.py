@@ -115,6 +115,10 @@ class Conversation:
     resolved_by: str | None = None
     reopened_at: dt.datetime | None = None  # set by reopen; a new request starts a new record
     transfers: int = 0
+    # Customer messages since this handoff began (the one that asked for a person included):
+    # the console's unread count is this minus what the agent had seen (console/desk/unread.py).
+    customer_messages: int = 0
+    last_message_at: dt.datetime | None = None
 
     @property
     def conversation_id(self) -> str:
@@ -152,6 +156,8 @@ class Conversation:
             resolved_by=h.get("resolved_by") or None,
             reopened_at=_time(h.get("reopened_at")),
             transfers=int(h.get("transfers") or 0),
+            customer_messages=int(h.get("customer_messages") or 0),
+            last_message_at=_time(h.get("last_message_at")),
         )
 
 
@@ -221,9 +227,11 @@ class Handoff:
             raise InvalidTransition(conv, state, "cancel", "an agent already has it")
         return status == "ok"
 
-    def update_last_message(self, conv: str, text: str) -> bool:
-        """Refresh the queue view's preview; False (and no write) when no person is involved."""
-        return bool(self._run("update_message", _id(conv), _clip(text)))
+    def update_last_message(self, conv: str, text: str | None) -> bool:
+        """A customer message reached the person: counted, and the queue view's preview set to
+        `text` (None keeps the preview: not text, e.g. a photo). False (and no write) when no
+        person is involved."""
+        return bool(self._run("update_message", _id(conv), "0" if text is None else "1", _clip(text)))
 
     # ---- reading -------------------------------------------------------------------------
 

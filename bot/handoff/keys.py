@@ -40,7 +40,8 @@ class HandoffKeys:
     seen = _key("seen", "zset agent -> last heartbeat / action")
     waits = _key("waits", 'list of recent "seconds waited per queue place" samples')
     conv = _key_of("conv:", "hash: state, agent, reason, language, name, last_message, priority, "
-                            "queued_at, enqueued_at, assigned_at, score, previous_agent, ...")
+                            "queued_at, enqueued_at, assigned_at, score, previous_agent, customer_messages, "
+                            "last_message_at, ...")
     chats = _key_of("chats:", "zset conv -> assigned_at, one agent's chats")
     agent = _key_of("agent:", "hash: online, online_since, offline_at")
     history = _key_of("history:", "list of JSON transitions (last HISTORY_MAX kept)")

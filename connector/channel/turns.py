@@ -262,8 +262,9 @@ class TurnHandler:
     async def _to_person(self, conv: str, facts: dict[str, Any], text: str | None) -> None:
         """The message reaches whoever has the chat: the console's live view and its queue."""
         await asyncio.to_thread(self.redis.publish, CUSTOMER_MESSAGES, json.dumps(facts, ensure_ascii=False))
-        if text is not None and not text.startswith("/"):
-            await asyncio.to_thread(self.handoff.update_last_message, conv, text)
+        # Every message counts for the agent's unread badge; only typed text becomes the preview.
+        preview = text if text is not None and not text.startswith("/") else None
+        await asyncio.to_thread(self.handoff.update_last_message, conv, preview)
 
     async def _turn_failed(self, conv: str, facts: dict[str, Any], output: WhatsAppOutput,
                            exc: Exception, apologise: bool) -> None:

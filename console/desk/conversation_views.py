@@ -44,6 +44,7 @@ def _history(conversation_id: str):
 def _page(conversation_id: str, status: int = 200, error: str | None = None, draft: str = "", **extra):
     svc = services.current()
     chat = svc.desk.chat(conversation_id)
+    svc.reads.mark_read(current_user.name, chat)  # before the chat list beside it is drawn
     messages, tracker, history_error = _history(conversation_id)
     language = chat.language or latest_slot(tracker, "language") or "es"
     customer = CustomerInfo(
@@ -89,6 +90,9 @@ def view(conversation_id: str):
 @bp.route("/<conv:conversation_id>/history")
 @login_required
 def history(conversation_id: str):
+    # Fetched by the open conversation when the customer writes: the agent sees it now.
+    svc = services.current()
+    svc.reads.mark_read(current_user.name, svc.desk.chat(conversation_id))
     messages, _, history_error = _history(conversation_id)
     return render_template("_history.html", messages=messages, history_error=history_error)
 

@@ -34,6 +34,7 @@ def _queue_context() -> dict:
     return {
         "waiting": waiting,
         "mine": mine,
+        "unread": svc.reads.unread(current_user.name, waiting + mine),
         "now": now,
         "chat_labels_of": on, "label": label, "labels": svc.labels.all(),
     }

@@ -133,21 +133,37 @@
   }
 
   // ---- live events -------------------------------------------------------------------------
-  function connectEvents(onEvent) {
-    const url = document.body.dataset.eventsUrl;
+  // One stream per page, however many parts listen (the queue, the open chat, the chat list):
+  // each subscriber gets (type, data), and other scripts get a `console:live` event on document
+  // with the same {type, data} as its detail. "open" means: catch up on what may have been missed.
+  const liveHandlers = new Set();
+  let liveOn = false;
+  function showLive() {
     const live = document.getElementById("live-status");
-    if (!url || !window.EventSource) return;
+    if (live) live.classList.toggle("on", liveOn);
+  }
+  function dispatchLive(type, data) {
+    liveHandlers.forEach((fn) => fn(type, data));
+    document.dispatchEvent(new CustomEvent("console:live", { detail: { type, data } }));
+  }
+  let liveStarted = false;
+  function startLive() {
+    const url = document.body.dataset.eventsUrl;
+    if (liveStarted || !url || !window.EventSource) return;
+    liveStarted = true;
     let delay = 3000;
     function open() {
       const source = new EventSource(url);
       source.onopen = () => {
         delay = 3000;
-        if (live) live.classList.add("on");
+        liveOn = true;
+        showLive();
         // Anything published while we were (re)connecting was not delivered: catch up once.
-        onEvent("open", {});
+        dispatchLive("open", {});
       };
       source.onerror = () => {
-        if (live) live.classList.remove("on");
+        liveOn = false;
+        showLive();
         // The browser retries a dropped stream by itself, but after an HTTP error or a
         // non-stream answer (a 500 while Redis restarts, a proxy page) it stops for good.
         if (source.readyState === EventSource.CLOSED) {
@@ -159,11 +175,17 @@
         source.addEventListener(type, (e) => {
           let data = {};
           try { data = JSON.parse(e.data); } catch (err) { /* ignore malformed */ }
-          onEvent(type, data);
+          dispatchLive(type, data);
         });
       }
     }
     open();
+  }
+
+  // Returns the unsubscribe function.
+  function connectEvents(onEvent) {
+    liveHandlers.add(onEvent);
+    return () => liveHandlers.delete(onEvent);
   }
 
   function debounce(fn, ms) {
@@ -227,6 +249,7 @@
     if (history) history.scrollTop = history.scrollHeight;
   }
 
+  // Returns {refreshWindow, stop} (stop ends its countdown), or null on a read-only chat.
   function setupComposer() {
     const composer = document.getElementById("composer");
     if (!composer) return null;
@@ -262,7 +285,7 @@
       bar.classList.toggle("soon", left < 3600 * 1000);
     }
     tick();
-    setInterval(tick, 1000);
+    const ticker = setInterval(tick, 1000);
 
     canned.addEventListener("change", () => {
       if (!canned.value) return;
@@ -281,16 +304,18 @@
       }
     });
 
-    return async function refreshWindow(url) {
+    let stopped = false;
+    async function refreshWindow(url) {
       const response = await fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } });
       signedOut(response);
-      if (!response.ok) return;
+      if (!response.ok || stopped) return;
       const status = await response.json();
       closesAt = Date.parse(status.closes_at);
       skew = Date.parse(status.now) - Date.now();
       setMode(status.open, status.reason);
       tick();
-    };
+    }
+    return { refreshWindow, stop() { stopped = true; clearInterval(ticker); } };
   }
 
   function setupTemplatePicker() {
@@ -330,29 +355,40 @@
   // Handoff events (bot/handoff_lua) that change who may act on the open chat.
   const STATE_CHANGES = ["transferred", "requeued", "resolved", "returned", "cancelled"];
 
+  // Our own resolve/transfer publishes events too; once a form is on its way, let it finish.
+  let leaving = false;
+  document.addEventListener("submit", () => { leaving = true; });
+  window.addEventListener("pageshow", () => { leaving = false; });
+
+  // The open chat's wiring; desk.js swaps another chat in without a reload, so it is set up
+  // again on console:navigated, and the previous chat's timers and listener end first.
+  let endConversation = null;
   function setupConversation() {
+    if (endConversation) { endConversation(); endConversation = null; }
+    leaving = false;
+    showLive();
     const root = document.getElementById("conversation");
     if (!root) return;
     scrollHistory();
     setupTemplatePicker();
-    const refreshWindow = setupComposer();
+    const composer = setupComposer();
     const id = root.dataset.conversation;
+    let current = true;
+    const timers = new Set();
 
     const refresh = debounce(async () => {
+      if (!current) return;
       const html = await fetchHtml(root.dataset.historyUrl);
+      if (!current) return;  // another chat was swapped in meanwhile: this history is not its
       if (html !== null) {
         document.getElementById("history").innerHTML = html;
         scrollHistory();
       }
-      if (refreshWindow) refreshWindow(root.dataset.windowUrl);
+      if (composer) composer.refreshWindow(root.dataset.windowUrl);
     }, 300);
 
     const text = document.getElementById("reply-text");
-    // Our own resolve/transfer publishes events too; once a form is on its way, let it finish.
-    let leaving = false;
-    document.addEventListener("submit", () => { leaving = true; });
-    window.addEventListener("pageshow", () => { leaving = false; });
-    connectEvents((type, data) => {
+    const unsubscribe = connectEvents((type, data) => {
       if (leaving || (data.conversation_id && data.conversation_id !== id)) return;
       if (type === "handoff" && data.conversation_id === id && STATE_CHANGES.includes(data.type)) {
         // Transferred, requeued or resolved elsewhere: the actions on this page may no longer apply.
@@ -361,14 +397,38 @@
       }
       refresh();
       // The connector publishes before Rasa has logged the message; look again shortly after.
-      if (type !== "delivery") setTimeout(refresh, 2000);
+      if (type !== "delivery") {
+        const again = setTimeout(() => { timers.delete(again); refresh(); }, 2000);
+        timers.add(again);
+      }
       if (type === "customer" && data.conversation_id === id) notify("New message", "The customer wrote again", true);
+    });
+    endConversation = () => {
+      current = false;
+      unsubscribe();
+      timers.forEach(clearTimeout);
+      if (composer) composer.stop();
+    };
+  }
+
+  // ---- navigation menu (narrow screens) ------------------------------------------------------
+  function setupNavMenu() {
+    const button = document.getElementById("nav-toggle");
+    const bar = document.getElementById("topbar");
+    if (!button || !bar) return;
+    button.addEventListener("click", () => {
+      const open = !bar.classList.contains("nav-open");
+      bar.classList.toggle("nav-open", open);
+      button.setAttribute("aria-expanded", String(open));
     });
   }
 
   document.addEventListener("DOMContentLoaded", () => {
     setupPresence();
+    setupNavMenu();
     setupQueue();
     setupConversation();
+    startLive();
   });
+  document.addEventListener("console:navigated", setupConversation);
 })();

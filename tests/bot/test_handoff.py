@@ -566,3 +566,22 @@ def test_claim_versus_cancel_race(h, redis_url):
             assert row[1:] == ["lost", "lost"] and final == "bot"
         else:
             assert row[0] == "too late" and sorted(row[1:]) == ["claimed", "lost"] and final == "assigned"
+
+
+def test_customer_messages_are_counted_per_handoff_for_the_unread_badge(h, clock):
+    """The console's unread count reads this counter: the message that asked for a person
+    counts, every later one too (a photo without text as well, with the preview kept), and a
+    new handoff starts again from its own first message."""
+    h.request("c1", reason="talk", last_message="hola")
+    assert h.state("c1").customer_messages == 1
+    clock.advance(seconds=30)
+    h.update_last_message("c1", "¿ya?")
+    h.update_last_message("c1", None)  # not text: counted, the preview stays
+    record = h.state("c1")
+    assert (record.customer_messages, record.last_message) == (2 + 1, "¿ya?")
+    assert record.last_message_at == clock.now()
+    h.claim("c1", "ana")
+    h.resolve("c1", "ana")
+    assert h.update_last_message("c1", "otra") is False  # with the bot: nothing counted
+    h.request("c1", reason="talk", last_message="")
+    assert h.state("c1").customer_messages == 0

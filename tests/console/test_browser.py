@@ -318,6 +318,13 @@ def test_screenshot_of_the_conversation_view(browser, live, tmp_path):
     live.handoff.request(conv, reason="talk_to_person", language="es", name="María López",
                          last_message="¿Los puedo cambiar por 26?")
     live.handoff.set_online("luis", True)
+    # The chat list beside it: another chat of Ana's, with an unread message, and one waiting.
+    live.queue_customer(conv="5215511112222", name="Beto Ruiz", text="¿Tienen sandalias en 27?",
+                        at_minutes_ago=40)
+    assert live.handoff.claim("5215511112222", "ana")
+    live.clock.advance(minutes=1)
+    live.handoff.update_last_message("5215511112222", "¿Y en color café?")
+    live.queue_customer(conv="5215533334444", name="Rosa Díaz", text="Hola, ¿hacen envíos a Puebla?")
     page = sign_in(browser, live, "ana")
     page.click("#online-toggle + .slider")
     claim_first(page)
@@ -335,10 +342,13 @@ def test_screenshot_of_the_conversation_view(browser, live, tmp_path):
     page.wait_for_selector("text=Sí, es el pedido 10482", timeout=10_000)
     page.fill("#reply-text", "Gracias, ya lo encontré. ")
     page.select_option("#canned-select", label="Cambio de talla")
-    # README's picture is refreshed only on request, so a test run never edits tracked files.
-    target = DOCS / "console.png" if os.environ.get("UPDATE_SCREENSHOTS") else tmp_path / "console.png"
-    target.parent.mkdir(exist_ok=True)
-    page.screenshot(path=str(target), full_page=True)
+    # README's pictures are refreshed only on request, so a test run never edits tracked files.
+    folder = DOCS if os.environ.get("UPDATE_SCREENSHOTS") else tmp_path
+    folder.mkdir(exist_ok=True)
+    page.screenshot(path=str(folder / "desk.png"), full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.evaluate("document.getElementById('history').scrollTop = 1e6")
+    page.screenshot(path=str(folder / "desk-phone.png"))
     page.context.close()
 
 

@@ -17,7 +17,7 @@ redis.call('DEL', key)
 redis.call('HSET', key, 'state', 'queued', 'reason', ARGV[4], 'language', ARGV[5],
            'name', ARGV[6], 'last_message', ARGV[7], 'priority', ARGV[8], 'seq', seq,
            'score', score, 'queued_at', NOW, 'enqueued_at', NOW, 'updated_at', NOW,
-           'transfers', 0)
+           'transfers', 0, 'customer_messages', ARGV[7] ~= '' and 1 or 0)
 redis.call('ZADD', QUEUE, score, conv)
 local place = redis.call('ZRANK', QUEUE, conv) + 1
 redis.call('HSET', key, 'enqueue_place', place)
