@@ -70,6 +70,11 @@ class Desk:
         """How long an agent may be gone (offline, or no heartbeat) before their chats are requeued."""
         return self.handoff.agent_timeout_seconds
 
+    def has_held(self, conversation_id: str, agent: str) -> bool:
+        """Whether the chat was ever taken by or given to this agent (the handoff's kept history)."""
+        return any(entry.get("agent") == agent and entry.get("to") == ASSIGNED
+                   for entry in self.handoff.history(conversation_id))
+
     def set_online(self, agent: str, online: bool) -> None:
         self.handoff.set_online(agent, online)
 

@@ -43,9 +43,9 @@ def _base(mime_type: str | None) -> str:
 def _in_history(conversation_id: str, media_id: str) -> MediaRef:
     svc = services.current()
     chat = svc.desk.chat(conversation_id)
-    if not can_view_media(current_user, chat):
-        abort(403, description="Only leads, the agent who holds this chat, and any agent while it "
-                               "waits in the queue can open its files.")
+    if not can_view_media(current_user, chat, lambda: svc.desk.has_held(conversation_id, current_user.name)):
+        abort(403, description="Only leads, the agent who holds this chat, any agent while it waits "
+                               "in the queue, and agents who held it before can open its files.")
     try:
         tracker = svc.rasa.tracker(conversation_id)
     except RasaError as exc:
@@ -147,7 +147,9 @@ def media_helpers():
         if not conversation_id or not current_user.is_authenticated:
             return None
         if "media_viewable" not in g:  # once per page, however many files it shows
-            g.media_viewable = can_view_media(current_user, services.current().desk.chat(conversation_id))
+            desk = services.current().desk
+            g.media_viewable = can_view_media(current_user, desk.chat(conversation_id),
+                                              lambda: desk.has_held(conversation_id, current_user.name))
         if not g.media_viewable:
             return None
         return url_for("media.info" if suffix == "info" else "media.file",

@@ -21,9 +21,11 @@ def require_can_act(chat: Chat) -> None:
         abort(403, description=message)
 
 
-
-def can_view_media(user, chat: Chat) -> bool:
+def can_view_media(user, chat: Chat, held_before=lambda: False) -> bool:
     """Customers' files are more private than the text beside them: leads, the agent who holds
-    the chat, and any agent while it waits in the queue (they see it there and may claim it).
-    Once the bot has it again (resolved), only leads."""
-    return user.is_lead or chat.state == WAITING or (chat.state == ASSIGNED and chat.agent == user.name)
+    the chat, any agent while it waits in the queue (they see it there and may claim it), and an
+    agent who held this customer's chat before (`held_before()`, asked last because it reads the
+    handoff's history), so last week's photo is there when they look the conversation up."""
+    if user.is_lead or chat.state == WAITING or (chat.state == ASSIGNED and chat.agent == user.name):
+        return True
+    return bool(held_before())

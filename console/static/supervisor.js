@@ -10,7 +10,6 @@
     const root = document.getElementById("supervisor-tables");
     if (!root || root.dataset.wired) return;
     root.dataset.wired = "1";
-    const live = document.getElementById("live-status");
     let timer = null, pending = false;
 
     // Swapping the tables under an open <select> would lose the lead's choice: wait for them.
@@ -59,20 +58,9 @@
     root.addEventListener("focusout", () => { if (pending) setTimeout(soon, 0); });
     setInterval(soon, REFRESH_MS);
 
-    const url = document.body.dataset.eventsUrl;
-    if (!url || !window.EventSource) return;
-    let delay = 3000;
-    (function open() {
-      const source = new EventSource(url);
-      source.onopen = () => { delay = 3000; if (live) live.classList.add("on"); soon(); };
-      source.onerror = () => {
-        if (live) live.classList.remove("on");
-        // After an HTTP error the browser gives up on the stream for good: reopen it ourselves.
-        if (source.readyState === EventSource.CLOSED) { setTimeout(open, delay); delay = Math.min(delay * 2, 60000); }
-      };
-      source.addEventListener("handoff", soon);
-      source.addEventListener("customer", soon);
-    })();
+    // console.js keeps the page's one live stream ("open" after a reconnect: catch up) and
+    // passes every event on; ticks don't change these tables.
+    document.addEventListener("console:live", (e) => { if (e.detail.type !== "delivery") soon(); });
   }
 
   // ---- offline notice: shown while the header's switch says Offline -----------------------------

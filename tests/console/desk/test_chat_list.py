@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from console.desk.chat_list import chat_list
+from console.desk.labels import COLOURS
 from console.desk.unread import ReadMarks
 
 from ..conftest import cpath
@@ -108,3 +109,15 @@ def test_the_queue_page_shows_the_same_unread_counts(client_for, queued, handoff
     assert 'title="Unread customer messages">2<' in ana.get("/queue/partial").get_data(as_text=True)
     ana.get(cpath(conv))
     assert "Unread customer messages" not in ana.get("/queue/partial").get_data(as_text=True)
+
+
+def test_rows_carry_the_chats_labels_and_the_list_links_to_the_history(app, client_for, queued, handoff):
+    waiting = queued(name="María López", text="Quiero cambiar mi talla")
+    handoff.claim(waiting, "ana")
+    labels = app.extensions["console"].labels
+    label = labels.create("Cambio de talla", COLOURS[0])
+    labels.put(handoff.state(waiting), label.id)
+    [row] = rows_of(app, "ana").mine
+    assert [l.name for l in row.labels] == ["Cambio de talla"]
+    page = client_for("ana").get("/desk/chats").get_data(as_text=True)
+    assert "Cambio de talla" in page and 'href="/history"' in page

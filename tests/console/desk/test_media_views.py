@@ -75,6 +75,16 @@ def test_another_agents_chat_is_403_and_a_media_id_not_in_the_conversation_is_40
     assert luis.get(f"{cpath(other)}/media/123456789").status_code == 404
 
 
+
+def test_an_agent_who_held_the_chat_before_still_sees_its_files_after_the_resolve(
+        assigned, client_for, fake_rasa, graph, handoff):
+    conv = assigned("ana")
+    media_id = customer_file(fake_rasa, graph)
+    handoff.resolve(conv, "ana")  # back with the bot: last week's conversation, looked up again
+    assert client_for("ana").get(f"{cpath(conv)}/media/{media_id}").status_code == 200
+    assert client_for("luis").get(f"{cpath(conv)}/media/{media_id}").status_code == 403
+
+
 def test_html_and_svg_from_a_customer_are_never_served_inline(assigned, client_for, fake_rasa, graph):
     conv = assigned("ana")
     html = customer_file(fake_rasa, graph, data=b"<script>alert(1)</script>", mime="text/html",
