@@ -8,6 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+from bot.customer_events import CustomerEvent
+from bot.orders import OrderSummary
+
+from . import msg_changes
+
 MAX_REPLY_BUTTONS = 3
 
 
@@ -21,6 +26,12 @@ class Message:
     rows: list[str] = field(default_factory=list)      # list-message rows
     template: str | None = None
     attachment: str | None = None
+    # Customer messages: the wamid, and what msg_changes.py lays over them.
+    wamid: str | None = None
+    order: OrderSummary | None = None
+    edited: bool = False
+    deleted: bool = False
+    original_text: str | None = None  # the text before the customer's edit
 
 
 def _when(event: dict) -> datetime | None:
@@ -73,15 +84,18 @@ def _customer_text(event: dict, last_buttons: dict[str, str]) -> str:
     return text
 
 
-def messages_from_tracker(tracker: dict, templates=lambda template_object: None) -> list[Message]:
+def messages_from_tracker(tracker: dict, templates=lambda template_object: None,
+                          events: list[CustomerEvent] = ()) -> list[Message]:
     """`templates(template_object)` is what the customer read for a sent Cloud API `template`
-    object (TemplateRegister.text_of), or None when it is unknown."""
+    object (TemplateRegister.text_of), or None when it is unknown; `events` are the conversation's
+    recorded customer events (bot/customer_events.py)."""
     out: list[Message] = []
     last_buttons: dict[str, str] = {}
     for event in tracker.get("events") or []:
         kind = event.get("event")
         if kind == "user":
-            out.append(Message("customer", _customer_text(event, last_buttons), _when(event)))
+            out.append(Message("customer", _customer_text(event, last_buttons), _when(event),
+                               wamid=event.get("message_id"), order=msg_changes.order_of(event)))
         elif kind == "bot":
             msg = _bot_message(event, templates)
             buttons = (event.get("data") or {}).get("buttons") or []
@@ -93,7 +107,7 @@ def messages_from_tracker(tracker: dict, templates=lambda template_object: None)
             out.append(Message("system", "Handed over to an agent (bot paused)", _when(event)))
         elif kind == "resume":
             out.append(Message("system", "Bot resumed", _when(event)))
-    return out
+    return msg_changes.apply(out, events, lambda text, at: Message("system", text, at))
 
 
 def latest_slot(tracker: dict, name: str):
