@@ -49,11 +49,12 @@ class OrderSummary:
 
     @property
     def text(self) -> str:
-        """One line for the queue and the handoff's preview."""
+        """One line for the queue row and the handoff's preview; the total first, as the queue
+        cuts long previews."""
         items = "; ".join(f"{line.quantity if line.quantity is not None else '?'} × {line.product}"
                           for line in self.lines)
         note = f" · “{self.note}”" if self.note else ""
-        return f"Order: {items or 'no items'} · total {self.total_text}{note}"
+        return f"Order, total {self.total_text}: {items or 'no items'}{note}"
 
 
 def money(amount: Decimal | None, currency: str) -> str:
