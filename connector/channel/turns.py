@@ -84,7 +84,7 @@ def rasa_text(message: InboundMessage, id_key: bytes | None = None) -> str | Non
         return WELCOME_PAYLOAD
     if kind in SILENT_KINDS:
         return None
-    return "/unsupported_message"  # "unsupported" (131051) and types we do not know yet
+    return "/unsupported_message"  # "unsupported" (131051): Meta could not pass the message on
 
 
 def _reply_payload(message: InboundMessage, id_key: bytes | None) -> str | None:
