@@ -1,5 +1,7 @@
-"""A catalogue order queues the chat with its lines and total; after hours the queue keeps it and
-the customer is told when we open (the after-hours handoff), after the order's own answer."""
+"""What the actions promise, kept at any hour: a catalogue order queues the chat with its lines and
+total (after hours the queue keeps it and the customer is told when we open, after the order's
+own answer), and "I can answer your questions in the meantime" (the after-hours notice) holds:
+the FAQ answer does not wait for opening hours."""
 from __future__ import annotations
 
 from rasa_sdk.executor import CollectingDispatcher
@@ -23,3 +25,15 @@ def test_an_order_after_hours_is_queued_with_its_total_and_the_customer_told_whe
     chat = Handoff(redis_client).state("5215500000000")
     assert (chat.state, chat.reason, chat.name) == ("queued", "order (after hours)", "Sheena")
     assert chat.last_message == "Order, total MXN 998.00: 2 × SKU-1"
+
+
+def test_after_hours_the_bot_still_answers_questions_as_its_notice_says(handoff_actions, hours_file):  # noqa: F811
+    import actions.faq as faq_actions
+
+    hours_file.write_text(NEVER)
+    typed = {"text": "cuanto cuesta el envio", "response_selector": {
+        "faq": {"response": {"intent_response_key": "faq/shipping_cost"}}}}
+    domain = {"responses": {"utter_faq/shipping_cost": [{"text": "El envío cuesta…"}]}}
+    dispatcher = CollectingDispatcher()
+    faq_actions.ActionAnswerFaq().run(dispatcher, tracker("es", typed), domain)
+    assert dispatcher.messages[0]["response"] == "utter_faq/shipping_cost"
