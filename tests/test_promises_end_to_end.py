@@ -33,12 +33,13 @@ def test_an_order_is_queued_with_its_total_and_edits_deletions_and_call_permissi
     reply would come before the order's."""
     wa_id = "5215512340201"
     customer = Customer(stack, wa_id, "Sheena")
-    first = customer._post({"type": "text", "text": "gracias"})["id"]
-    customer._post({"type": "edit", "message_id": first, "text": "gracias, talla 27"})
+    first = customer._post({"type": "text", "text": "hola"})["id"]  # greeting and menu: two replies
+    customer._post({"type": "edit", "message_id": first, "text": "hola, busco talla 27"})
     customer._post({"type": "call_permission_reply", "response": "accept"})
     customer._post({"type": "revoke", "message_id": first})
     customer._post({"type": "order", "items": ORDER_ITEMS})  # on the emulator, shaped as Meta sends it
-    _thanks, order_thanks, queued = customer.wait_for_replies(3)
+    greeting, _menu, order_thanks, queued = customer.wait_for_replies(4)
+    assert text_of(greeting).startswith("¡Hola!"), text_of(greeting)
     assert text_of(order_thanks) == ("¡Gracias por tu pedido 🛍️! Una persona de nuestro equipo lo confirmará "
                                      "y te enviará aquí los datos de pago.")
     assert "Te comunico con una persona" in text_of(queued)
@@ -51,7 +52,7 @@ def test_an_order_is_queued_with_its_total_and_edits_deletions_and_call_permissi
     assert "Catalogue order" in page and "[order]" not in page
     for shown in ("di9ozbzfi4", "MXN 30.00", "MXN 60.00", "nqryix03ez", "MXN 25.50", "MXN 85.50"):
         assert shown in page
-    assert "gracias, talla 27" in page and "edited by the customer" in page
+    assert "hola, busco talla 27" in page and "edited by the customer" in page
     assert "deleted by the customer" in page and "msg-deleted" in page  # struck through, still readable
     assert "Customer allowed calls" in page
     assert "no es compatible" not in page
