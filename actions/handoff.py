@@ -16,6 +16,7 @@ from rasa_sdk.events import ActionExecuted, ConversationPaused
 from rasa_sdk.executor import CollectingDispatcher
 
 from core.clock import SYSTEM_CLOCK
+from bot import orders
 from bot.handoff import Handoff
 from bot.hours import AfterHoursNotice, BusinessHours
 from bot.hours.source import HoursFile
@@ -66,8 +67,10 @@ def _wait_words(seconds: int, language: str) -> str:
     return f"{minutes} minuto" + ("s" if minutes != 1 else "")
 
 
-def hand_off(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str) -> list[dict[str, Any]]:
-    """Queue the chat for a person, tell the customer where they stand, and pause the bot."""
+def hand_off(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str,
+             last_message: str | None = None) -> list[dict[str, Any]]:
+    """Queue the chat for a person, tell the customer where they stand, and pause the bot.
+    `last_message` is what the queue row shows; by default the customer's last typed text."""
     language = language_of(tracker)
     hours = current_hours()
     now = SYSTEM_CLOCK.now()
@@ -76,7 +79,7 @@ def hand_off(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str) ->
         reason=reason if hours.is_open(now) else f"{reason} (after hours)",
         language=language,
         name=_customer_name(tracker),
-        last_message=_last_customer_text(tracker),
+        last_message=_last_customer_text(tracker) if last_message is None else last_message,
     )
     if ticket.state == "assigned":
         dispatcher.utter_message(response="utter_handoff_with_agent")
@@ -102,6 +105,23 @@ class ActionHandoff(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]):
         return hand_off(dispatcher, tracker, "asked for a person")
+
+
+ORDER_REASON = "order"
+
+
+class ActionOrder(Action):
+    """A catalogue order: thank the customer and queue the chat for a person with the order's
+    lines and total, as the answer promises ("a person will confirm it and send payment
+    details"). After hours the queue keeps it and the customer is told when we open."""
+
+    def name(self) -> str:
+        return "action_order"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]):
+        whatsapp = (tracker.latest_message.get("metadata") or {}).get("whatsapp") or {}
+        dispatcher.utter_message(response="utter_order_received")
+        return hand_off(dispatcher, tracker, ORDER_REASON, orders.preview(whatsapp.get("order")) or "Order")
 
 
 class ActionFallback(Action):

@@ -6,7 +6,7 @@ import threading
 import time
 from typing import Any
 
-from . import media, rules
+from . import customer_actions, media, rules
 from .dispatch import Scheduler, WebhookSender
 from .errors import ApiError, CODE_FOR_HTTP, bad_param, invalid, status_error
 from .ids import EmulatorClock, new_wamid, user_id_for
@@ -305,6 +305,9 @@ class Emulator:
                 emoji = action.get("emoji") or ""
                 target["reaction"] = emoji or None
                 message.update(type="reaction", reaction={"message_id": target["id"], "emoji": emoji})
+            elif kind in customer_actions.KINDS:
+                message.update(customer_actions.content(
+                    kind, action, lambda message_id: self._customer_message(message_id, wa_id)))
             else:
                 raise invalid(f"unsupported customer action type {kind!r}")
 
@@ -340,6 +343,12 @@ class Emulator:
             payload = preference_payload(self.settings, customer, value, self.clock.now())
         self.webhooks.send(payload, customer["wa_id"])
         return {"webhook": payload}
+
+    def _customer_message(self, message_id: Any, wa_id: str) -> dict:
+        target = self.by_id.get(message_id) if isinstance(message_id, str) else None
+        if target is None or target["direction"] != "in" or target["wa_id"] != wa_id:
+            raise invalid("message_id must be a message this customer sent")
+        return target
 
     def _business_message(self, message_id: Any, wa_id: str) -> dict:
         target = self.by_id.get(message_id) if isinstance(message_id, str) else None

@@ -9,6 +9,7 @@ in a thread to keep Sanic's event loop free for webhooks.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import logging
 import re
@@ -19,7 +20,10 @@ from rasa.core.channels.channel import UserMessage
 
 from bot import consent as consent_words
 from bot import csat
+from bot import orders
+from bot.customer_events import CustomerEvents
 from bot.handoff import Handoff
+from connector.channel import recorded
 from connector.channel.output import WhatsAppOutput
 from connector.channel.tracker import RasaTrackers
 from connector.cloudapi import reply_ids
@@ -38,9 +42,12 @@ CHANNEL_NAME = "whatsapp"
 BACK_TO_BOT_PAYLOAD = "/back_to_bot"
 BACK_TO_BOT_WORDS = {"menu", "menú", "bot", "volver", "volver al menu", "volver al menú", "back", "back to bot"}
 
-# Kinds that never become a bot turn: a reaction is not a question, and a number change is
-# bookkeeping (applied to connector/identity.py when the webhook arrived).
-SILENT_KINDS = ("reaction", "system")
+# Kinds that never become a bot turn: a reaction is not a question, a number change is
+# bookkeeping (applied to connector/identity.py when the webhook arrived), and the rest are
+# events about the chat (connector/channel/recorded.py), recorded for the agent.
+SILENT_KINDS = ("reaction", *recorded.SILENT)
+# Meta's "the customer opened the chat": it expects a welcome, and the greeting is ours.
+WELCOME_PAYLOAD = "/greet"
 
 # Where a consent command can come from, and the register's name for it: typed text, and a
 # template's quick reply (a marketing template's "Stop promotions" button).
@@ -74,9 +81,11 @@ def rasa_text(message: InboundMessage, id_key: bytes | None = None) -> str | Non
         return "/shared_contacts"
     if kind == "order":
         return "/order_received"
+    if kind == "request_welcome":
+        return WELCOME_PAYLOAD
     if kind in SILENT_KINDS:
         return None
-    return "/unsupported_message"  # "unsupported" (131051) and types we do not know yet
+    return "/unsupported_message"  # "unsupported" (131051): Meta could not pass the message on
 
 
 def _reply_payload(message: InboundMessage, id_key: bytes | None) -> str | None:
@@ -103,15 +112,21 @@ def describe(message: InboundMessage, conv: str) -> dict[str, Any]:
         "payload": message.payload,
         "truncated": message.truncated,  # cut to WhatsApp's 4096 characters before NLU
     }
-    for name in ("media", "location", "reaction", "order", "context", "referral"):
+    for name in ("media", "location", "reaction", "order", "edit", "revoke", "call_permission",
+                 "context", "referral"):
         value = getattr(message, name)
         if value is not None:
-            data[name] = asdict(value)
+            data[name] = asdict(value, dict_factory=_plain)
     if message.contacts:
         data["contacts"] = [asdict(c) for c in message.contacts]
     if message.errors:
         data["errors"] = [asdict(e) for e in message.errors]
     return data
+
+
+def _plain(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A dataclass as JSON-able facts: times as ISO text (a call permission's expiry)."""
+    return {k: v.isoformat() if isinstance(v, dt.datetime) else v for k, v in pairs}
 
 
 def _typed(text: str | None) -> str | None:
@@ -161,6 +176,7 @@ class TurnHandler:
         self.redis = redis_client
         self.consent = consent
         self.csat = csat.Csat(redis_client, window.clock)
+        self.events = CustomerEvents(redis_client)
 
     async def __call__(self, item: QueuedItem) -> None:
         try:
@@ -169,8 +185,13 @@ class TurnHandler:
             logger.error("conversation %s: unreadable queued item %s: %s", item.conv, item.wamid, exc)
             return
         conv = item.conv
-        if message.kind == "system":
-            logger.info("conversation %s: system message %s (%s)", conv, message.system_type, message.text)
+        event = recorded.customer_event(message)
+        if event is not None:
+            await asyncio.to_thread(self.events.record, conv, event)
+        if message.kind in recorded.SILENT:
+            logger.info("conversation %s: %s %s recorded, not answered", conv, message.kind, message.wamid)
+            if (await asyncio.to_thread(self.handoff.state, conv)).with_person:
+                await self._to_person(conv, describe(message, conv), None)
             return
         facts = describe(message, conv)
         metadata = {"whatsapp": facts}
@@ -198,7 +219,7 @@ class TurnHandler:
             # lose window time, whereas the opposite error costs a refused send (131047).
             await asyncio.to_thread(self.window.record_inbound, conv, message.timestamp)
         if handed_off:
-            await self._to_person(conv, facts, text)
+            await self._to_person(conv, facts, orders.preview(facts.get("order")) or text)
         if text is None:
             return
         # While handed off the tracker is paused: Rasa logs the message and the bot stays quiet.

@@ -27,6 +27,7 @@ from typing import Any, Iterator, Mapping
 
 from connector.cloudapi.limits import TEXT_MAX
 from connector.webhook import account
+from connector.webhook import message_events
 from connector.webhook import template_events
 from connector.webhook.types import (
     MEDIA_KINDS, Context, ErrorInfo, Ignored, InboundMessage, Location, Media, Order, OrderItem,
@@ -240,6 +241,9 @@ def parse_envelope(envelope: Mapping[str, Any]) -> InboundMessage:
 
 def _content(raw_type: str, raw: dict) -> dict:
     body = raw.get(raw_type) if isinstance(raw.get(raw_type), dict) else {}
+    event = message_events.content(raw_type, raw, body, content_of=_content, text=_str, time=_time)
+    if event is not None:
+        return event
     if raw_type == "text":
         return {"kind": "text", "text": _str(body.get("body")) or ""}
     if raw_type == "button":

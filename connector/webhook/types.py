@@ -3,6 +3,11 @@
 One frozen dataclass per update kind and per part of one, as pywa's types are laid out: an
 InboundMessage (its `kind` says which of KINDS it is, and the matching part is set), a
 StatusUpdate for an outbound message, a PreferenceUpdate from the customer's WhatsApp settings, and the Ignored/Rejected notes a batch is logged with.
+
+EVENT_KINDS are messages that are not the customer saying something: an edit or deletion of an
+earlier message, a reply to a call-permission request, the chat opened for the first time. They
+arrive in `messages` with their own id, so they share the durable queue (dedupe, and order
+with the message they change) but never become a bot turn of their own (connector/channel/turns.py).
 """
 from __future__ import annotations
 
@@ -17,7 +22,11 @@ MEDIA_KINDS = ("image", "audio", "video", "document", "sticker")
 KINDS = (
     "text", "button_reply", "list_reply", "template_button", *MEDIA_KINDS, "location",
     "contacts", "reaction", "order", "system", "unsupported", "unknown",
+    "edit", "revoke", "call_permission_reply", "request_welcome",
 )
+# Recorded for the agent (bot/customer_events.py), never answered; request_welcome is not among
+# them: Meta sends it so the business can greet, and the bot does.
+EVENT_KINDS = ("edit", "revoke", "call_permission_reply")
 
 
 @dataclass(frozen=True)
@@ -96,6 +105,32 @@ class Order:
 
 
 @dataclass(frozen=True)
+class Edit:
+    """The customer edited an earlier message (text, or a media caption): Meta's `edit`."""
+
+    original_message_id: str
+    text: str | None          # the new text or caption
+    kind: str | None = None   # the edited message's type, as Meta names it
+
+
+@dataclass(frozen=True)
+class Revoke:
+    """The customer deleted an earlier message for everyone: Meta's `revoke`."""
+
+    original_message_id: str
+
+
+@dataclass(frozen=True)
+class CallPermissionReply:
+    """The customer's answer to a call-permission request (interactive `call_permission_reply`)."""
+
+    accepted: bool
+    permanent: bool = False
+    expires_at: dt.datetime | None = None
+    source: str | None = None  # "user_action" | "automatic"
+
+
+@dataclass(frozen=True)
 class Context:
     """What the message replies to (a bot message, a product, a forwarded message)."""
 
@@ -134,6 +169,9 @@ class InboundMessage:
     contacts: tuple[SharedContact, ...] = ()
     reaction: Reaction | None = None
     order: Order | None = None
+    edit: Edit | None = None
+    revoke: Revoke | None = None
+    call_permission: CallPermissionReply | None = None
     system_type: str | None = None
     new_wa_id: str | None = None
     new_user_id: str | None = None

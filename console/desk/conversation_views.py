@@ -6,6 +6,7 @@ import logging
 from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from bot.customer_events import CustomerEvents
 from connector.policy import outbound
 from connector.policy.templates import TemplateError
 
@@ -36,7 +37,8 @@ def _history(conversation_id: str):
         tracker = services.current().rasa.tracker(conversation_id)
     except RasaError as exc:
         return [], {}, f"Could not load the history: {exc}"
-    messages = messages_from_tracker(tracker, services.current().templates.text_of)
+    events = CustomerEvents(services.current().redis).of(conversation_id)
+    messages = messages_from_tracker(tracker, services.current().templates.text_of, events)
     delivery.annotate(conversation_id, messages)
     return messages, tracker, None
 

@@ -9,6 +9,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from connector.cloudapi.delivery import event_key
+from bot.customer_events import CustomerEvent
+from bot.orders import OrderSummary
+
+from . import msg_changes
 
 MAX_REPLY_BUTTONS = 3
 MEDIA_KINDS = ("image", "sticker", "audio", "video", "document")
@@ -44,6 +48,12 @@ class Message:
     failure: dict | None = None
     advice: str = ""
     media: MediaRef | None = None
+    # Customer messages: the wamid, and what msg_changes.py lays over them.
+    wamid: str | None = None
+    order: OrderSummary | None = None
+    edited: bool = False
+    deleted: bool = False
+    original_text: str | None = None  # the text before the customer's edit
 
 
 def _when(event: dict) -> datetime | None:
@@ -118,9 +128,11 @@ def _customer_text(event: dict, last_buttons: dict[str, str]) -> str:
     return text
 
 
-def messages_from_tracker(tracker: dict, templates=lambda template_object: None) -> list[Message]:
+def messages_from_tracker(tracker: dict, templates=lambda template_object: None,
+                          events: list[CustomerEvent] = ()) -> list[Message]:
     """`templates(template_object)` is what the customer read for a sent Cloud API `template`
-    object (TemplateRegister.text_of), or None when it is unknown."""
+    object (TemplateRegister.text_of), or None when it is unknown; `events` are the conversation's
+    recorded customer events (bot/customer_events.py)."""
     out: list[Message] = []
     last_buttons: dict[str, str] = {}
     for event in tracker.get("events") or []:
@@ -130,7 +142,8 @@ def messages_from_tracker(tracker: dict, templates=lambda template_object: None)
             # A file shows itself; its caption is the text (the connector put it in facts.text).
             text = str(((event.get("metadata") or {}).get("whatsapp") or {}).get("text") or "") \
                 if media else _customer_text(event, last_buttons)
-            out.append(Message("customer", text, _when(event), media=media))
+            out.append(Message("customer", text, _when(event), media=media,
+                               wamid=event.get("message_id"), order=msg_changes.order_of(event)))
         elif kind == "bot":
             msg = _bot_message(event, templates)
             buttons = (event.get("data") or {}).get("buttons") or []
@@ -142,7 +155,7 @@ def messages_from_tracker(tracker: dict, templates=lambda template_object: None)
             out.append(Message("system", "Handed over to an agent (bot paused)", _when(event)))
         elif kind == "resume":
             out.append(Message("system", "Bot resumed", _when(event)))
-    return out
+    return msg_changes.apply(out, events, lambda text, at: Message("system", text, at))
 
 
 def latest_slot(tracker: dict, name: str):

@@ -40,3 +40,25 @@ def test_customer_taps_and_media_show_what_was_sent():
         {"event": "user", "text": "/shared_location", "metadata": {"whatsapp": {"kind": "location"}}},
     ]}
     assert [m.text for m in messages_from_tracker(tracker)] == ["Hablar con alguien", "[image] mi ticket", "[location]"]
+
+
+def test_orders_edits_deletions_and_events_are_laid_over_the_history():
+    from bot import customer_events as ce
+
+    order = {"catalog_id": "1", "text": "", "items": [
+        {"product_retailer_id": "di9ozbzfi4", "quantity": 2, "item_price": 30, "currency": "USD"}]}
+    tracker = {"events": [
+        {"event": "user", "text": "talla 26", "message_id": "wamid.A", "timestamp": 10},
+        {"event": "user", "text": "perdón", "message_id": "wamid.B", "timestamp": 20},
+        {"event": "user", "text": "/order_received", "message_id": "wamid.C", "timestamp": 30,
+         "metadata": {"whatsapp": {"kind": "order", "order": order}}},
+    ]}
+    events = [ce.CustomerEvent(id="e1", kind=ce.EDIT, at=12, target="wamid.A", text="talla 27"),
+              ce.CustomerEvent(id="e2", kind=ce.REVOKE, at=25, target="wamid.B"),
+              ce.CustomerEvent(id="e3", kind=ce.CALL_PERMISSION, at=15, value="accept")]
+    msgs = messages_from_tracker(tracker, events=events)
+    assert [(m.kind, m.text) for m in msgs] == [
+        ("customer", "talla 27"), ("system", "Customer allowed calls"), ("customer", "perdón"), ("customer", "")]
+    assert msgs[0].edited and msgs[0].original_text == "talla 26" and not msgs[0].deleted
+    assert msgs[2].deleted and not msgs[2].edited
+    assert msgs[3].order.total_text == "USD 60.00" and msgs[3].wamid == "wamid.C"
