@@ -142,8 +142,13 @@ class Stack:
                 ok=lambda r: r.status_code == 200 and r.json().get("model_file"),
             ),
         }
-        for name in names:
-            ready[name]()
+        try:
+            for name in names:
+                ready[name]()
+        except BaseException:
+            # The fixture never gets the stack to stop: what did come up must not keep running.
+            self.stop()
+            raise
         return self
 
     def stop(self) -> None:

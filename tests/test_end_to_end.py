@@ -9,7 +9,9 @@ import httpx
 import pytest
 
 from bot.content.catalog import load_catalog
+from connector.inbox.queue import DONE, Ingest
 from connector.webhook.signature import sign
+from core.redis_conn import get_redis
 
 pytestmark = pytest.mark.model
 
@@ -20,6 +22,7 @@ class Customer:
     def __init__(self, stack, wa_id: str, name: str = "Cliente de prueba") -> None:
         self.stack, self.wa_id, self.name = stack, wa_id, name
         self.seen = 0
+        self.sent: list[str] = []  # the wamids of what this customer sent
 
     def _post(self, action: dict) -> dict:
         response = httpx.post(
@@ -27,6 +30,7 @@ class Customer:
             json={"name": self.name, **action}, timeout=10,
         )
         response.raise_for_status()
+        self.sent.append(response.json()["id"])
         return response.json()
 
     def says(self, text: str) -> None:
@@ -60,8 +64,15 @@ class Customer:
             time.sleep(0.3)
         raise AssertionError(f"expected {count} new message(s), got {self.received()[self.seen:]}")
 
-    def assert_no_reply(self, seconds: float = 4) -> None:
-        time.sleep(seconds)
+    def assert_no_reply(self, *wamids: str, timeout: float = 60) -> None:
+        """Nothing new once the connector has handled every message this customer sent (and
+        `wamids`, sent another way): a turn ends only after its replies reached the emulator."""
+        ingest = Ingest(get_redis(self.stack.redis_url))
+        deadline = time.monotonic() + timeout
+        for wamid in (*self.sent, *wamids):
+            while ingest.state(wamid) != DONE:
+                assert time.monotonic() < deadline, f"{wamid} was not handled"
+                time.sleep(0.1)
         assert self.received()[self.seen:] == []
 
 
@@ -142,7 +153,7 @@ def test_a_webhook_signed_by_hand_reaches_the_bot(stack, catalog):
     customer = Customer(stack, wa_id)
     answer, _ = customer.wait_for_replies(2)
     assert text_of(answer) == catalog.get("store_locations").answer("en")
-    customer.assert_no_reply(3)
+    customer.assert_no_reply("wamid.manual-1")
 
 
 def test_language_is_remembered_across_ambiguous_messages(stack):

@@ -48,20 +48,28 @@ async def action_server(redis_url, monkeypatch):
     await server.after_stop()
 
 
-@pytest.fixture
-def rasa_agent(trained_model, redis_url, redis_client, action_server):
-    """What `rasa run` loads: the model, a Redis tracker store (cleared with the test's Redis)."""
+@pytest.fixture(scope="session")
+def shipped_agent(trained_model, redis_url):
+    """What `rasa run` loads: the model, a Redis tracker store (cleared with the test's Redis).
+    Once per worker, as one Rasa process serves every customer: a load costs about a second."""
     from rasa.core.agent import Agent
     from rasa.core.lock_store import InMemoryLockStore
     from rasa.core.tracker_store import RedisTrackerStore
     from rasa.shared.core.domain import Domain
-    from rasa.utils.endpoints import EndpointConfig
 
     address = RedisAddress.parse(redis_url)
     store = RedisTrackerStore(Domain.empty(), host=address.host, port=address.port, db=address.db,
                               password=address.password, key_prefix="rasa")
-    return Agent.load(str(trained_model), tracker_store=store, lock_store=InMemoryLockStore(),
-                      action_endpoint=EndpointConfig(action_server))
+    return Agent.load(str(trained_model), tracker_store=store, lock_store=InMemoryLockStore())
+
+
+@pytest.fixture
+def rasa_agent(shipped_agent, redis_client, action_server):
+    """The loaded agent calling this test's action server (endpoints.yml's action_endpoint)."""
+    from rasa.utils.endpoints import EndpointConfig
+
+    shipped_agent.action_endpoint = shipped_agent.processor.action_endpoint = EndpointConfig(action_server)
+    return shipped_agent
 
 
 def inbound(text: str, wamid: str, conv: str = CONV) -> QueuedItem:

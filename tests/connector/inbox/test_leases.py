@@ -82,9 +82,11 @@ async def test_a_dead_process_is_taken_over_once_its_lease_expires(redis_client)
     second = WorkerPool(Ingest(redis_client, lease_seconds=LEASE), turns.of("second"), size=1,
                         poll_seconds=0.02, already_handled=not_in_tracker)
     await first.start()
-    await second.start()
     try:
         assert await until(lambda: turns.handled)
+        # Started once the first holds the conversation: on a busy machine the second could
+        # otherwise poll first and take it.
+        await second.start()
         assert turns.handled == [("first", "wamid.a1")]
         await first.stop()  # dies mid-turn: no completion, the lease is no longer renewed
         turns.finish.set()
