@@ -8,6 +8,7 @@ from . import config as config_module
 from . import formatting, refs, services, web
 from .api.views import bp as api_bp
 from .auth import guard
+from .auth.cookie_session import PageRenewedSessions
 from .auth.secret_key import load_or_create
 from .auth.sessions import TTL_SECONDS
 from .auth.views import bp as auth_bp
@@ -42,6 +43,7 @@ def create_app(config: dict | None = None) -> Flask:
     settings.update(config or {})
 
     app = Flask(__name__)
+    app.session_interface = PageRenewedSessions()
     svc = services.build(settings)
     app.extensions[services.EXTENSION] = svc
     app.config.update(

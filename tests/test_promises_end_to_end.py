@@ -31,7 +31,7 @@ def test_an_order_is_queued_with_its_total_and_edits_deletions_and_call_permissi
     Meta (and the emulator) deliver one customer's webhooks in order and the connector handles
     a conversation's messages in order, so had any of the three events been answered, that
     reply would come before the order's."""
-    wa_id = "5215512340201"
+    wa_id = "5215512340401"  # every end-to-end customer has their own number: the stack is shared
     customer = Customer(stack, wa_id, "Sheena")
     first = customer._post({"type": "text", "text": "hola"})["id"]  # greeting and menu: two replies
     customer._post({"type": "edit", "message_id": first, "text": "hola, busco talla 27"})

@@ -336,6 +336,15 @@ def test_screenshot_of_the_conversation_view(browser, live, tmp_path):
     page.click("#reply-send")
     page.wait_for_selector(".msg-agent")
     page.wait_for_selector("#live-status.on")
+    # The reply as the connector sent it and Meta reported it read (the ticks on its bubble).
+    reply = [e for e in live.rasa.events[conv] if e.get("event") == "bot"][-1]
+    delivery = DeliveryLog(live.redis, live.clock)
+    delivery.record_sent("wamid.SHOT1", conv, {"to": conv, "type": "text"}, agent="ana")
+    delivery.link(conv, event_key(reply["timestamp"]), ["wamid.SHOT1"])
+    delivery.record_status({"id": "wamid.SHOT1", "status": "read", "timestamp": int(reply["timestamp"])})
+    labels = live.app.extensions["console"].labels
+    size = labels.create("Cambio de talla", "teal")
+    labels.put(live.handoff.state(conv), size.id)
     live.clock.advance(minutes=1)
     live.rasa.add(conv, {"event": "user", "text": "Sí, es el pedido 10482"})
     live.redis.publish("handoff:customer-messages", '{"conversation_id": "%s"}' % conv)
