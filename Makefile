@@ -56,7 +56,7 @@ browser:
 	fi
 
 test: install browser
-	$(PY) -m pytest -n 2 --dist loadfile --no-loadscope-reorder $(ARGS)
+	$(PY) -m pytest -n 3 --dist loadfile --no-loadscope-reorder $(ARGS)
 
 clean:
 	rm -rf models/*.tar.gz .rasa var .pytest_cache

@@ -17,18 +17,21 @@ SHARED = Path(os.environ.get("SHARED_DIR", ROOT.parent / "shared"))
 if os.environ.get("PYTEST_XDIST_WORKER"):
     os.environ.setdefault("RASA_CACHE_DIRECTORY", str(ROOT / ".rasa" / f"cache-{os.environ['PYTEST_XDIST_WORKER']}"))
 # One BLAS and OpenMP thread in every process of the run (set before numpy loads; the stack's
-# processes inherit it): two workers and their subprocesses already fill the two cores, and a
+# processes inherit it): the workers and their subprocesses already fill the two cores, and a
 # second thread per process only spins waiting for one. A training then costs about 15% less
 # CPU and ends sooner (bot/nlu/embedding.py chose one thread for the same reason).
 for _threads in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
     os.environ.setdefault(_threads, "1")
 
 # What makes a module long, longest first: the publish worker's real trainings, a browser, the
-# real processes or the trained model. `make test` hands whole modules to its two workers in the
+# real processes or the trained model. `make test` hands whole modules to its three workers in the
 # order collected (--dist loadfile --no-loadscope-reorder), so no long module starts last and
 # keeps one worker busy alone at the end (pytest-xdist's own order, by number of tests, started
 # the publish module, four tests and the longest by far, last). Browser modules before the
-# model's: while one worker trains the model, the other is not left waiting for it.
+# model's: while one worker trains the model, the others are not left waiting for it. Three
+# workers on two cores: much of a module's time is spent waiting on a real process (Rasa, a
+# training, Chromium), and a third worker fills it (345 s against 374 s with two, measured in
+# consecutive runs of the whole suite on a quiet machine).
 LONG_FIXTURES = ({"publisher"}, {"browser"}, {"stack", "trained_model"})
 
 
@@ -78,7 +81,7 @@ def redis_client(redis_url):
 def trained_model(tmp_path_factory) -> Path:
     """The shipped assistant, really trained once per test run (config.yml + domain.yml + data/).
 
-    With several pytest workers (`make test` runs two), the first to get here trains into the
+    With several pytest workers (`make test` runs three), the first to get here trains into the
     run's shared temporary folder under a lock; the others wait and load the same model."""
     import fcntl
 

@@ -328,6 +328,9 @@ def test_screenshot_of_the_conversation_view(browser, live, tmp_path):
     page = sign_in(browser, live, "ana")
     page.click("#online-toggle + .slider")
     claim_first(page)
+    labels = live.app.extensions["console"].labels
+    labels.put(live.handoff.state(conv), labels.create("Cambio de talla", "teal").id)
+    page.reload()
     page.fill("textarea[name=text]:not(#reply-text)", "Cliente frecuente; ofrecer envío gratis si no hay talla en tienda.")
     page.click("text=Save note")
     page.wait_for_selector(".notes .note-text")
@@ -342,9 +345,6 @@ def test_screenshot_of_the_conversation_view(browser, live, tmp_path):
     delivery.record_sent("wamid.SHOT1", conv, {"to": conv, "type": "text"}, agent="ana")
     delivery.link(conv, event_key(reply["timestamp"]), ["wamid.SHOT1"])
     delivery.record_status({"id": "wamid.SHOT1", "status": "read", "timestamp": int(reply["timestamp"])})
-    labels = live.app.extensions["console"].labels
-    size = labels.create("Cambio de talla", "teal")
-    labels.put(live.handoff.state(conv), size.id)
     live.clock.advance(minutes=1)
     live.rasa.add(conv, {"event": "user", "text": "Sí, es el pedido 10482"})
     live.redis.publish("handoff:customer-messages", '{"conversation_id": "%s"}' % conv)
