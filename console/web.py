@@ -1,7 +1,8 @@
 """What every page shares: answering JSON or HTML, the error pages, the security headers."""
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 # Everything is served from here; no inline script, no third-party origin.
@@ -30,6 +31,12 @@ def error(status: int, message: str):
 def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(exc):
+        # The form token lives in the session: when the sign-in has ended (signed out elsewhere,
+        # ended for moving), the token is gone with it, and the answer must be "signed out"
+        # (401 for a script, which then reloads into the login page saying why), not a 400.
+        manager = current_app.login_manager
+        if not current_user.is_authenticated and request.endpoint != manager.login_view:
+            return manager.unauthorized()
         return error(400, "Your session form token is missing or expired. Reload the page and try again.")
 
     @app.errorhandler(403)

@@ -83,6 +83,23 @@ def test_every_request_still_carrying_a_moved_cookie_is_told_why(app):
     assert "another network or browser" in page.get("/", follow_redirects=True).get_data(as_text=True)
 
 
+
+def test_a_script_post_after_the_stream_ended_the_sign_in_gets_401_not_a_csrf_400(app):
+    """The page's event stream is the first to trip the check (it cannot read a status), and its
+    answer clears the session the browser then sends with the next fetch: that POST carried a
+    form token of the ended session and got "400 form token missing", so the page showed an
+    error and never reloaded into the login page (seen in the browser test under three workers)."""
+    laptop = _signed_in(app, LAPTOP)
+    token = csrf_token(laptop, "/")
+    moved = {**LAPTOP, "REMOTE_ADDR": "198.51.100.20"}
+    stream = _client(app, moved)
+    stream.set_cookie("alba_console", laptop.get_cookie("alba_console").value)
+    assert stream.get("/events", headers={"Sec-Fetch-Mode": "cors"}).status_code == 401
+    switch = stream.post("/agent/status", data={"online": "1"},
+                         headers={"X-CSRFToken": token, "Sec-Fetch-Mode": "cors"})
+    assert switch.status_code == 401 and "another network or browser" in switch.json["error"]
+
+
 def test_a_replayed_cookie_gets_401_on_json_requests(app):
     stolen = _signed_in(app, LAPTOP).get_cookie("alba_console").value
     response = _replay(app, stolen, THIEF, headers={"Accept": "application/json"})
