@@ -115,10 +115,25 @@
   }
 
   // ---- online toggle & heartbeat ---------------------------------------------------------
+  // The desk's offline notice (_offline_notice.html, outside the part a chat switch swaps): its
+  // button works the switch, and it follows the switch once the server has answered.
+  function setupOfflineNotice(toggle) {
+    const notice = document.getElementById("offline-notice");
+    if (!notice) return () => {};
+    notice.querySelector("form").addEventListener("submit", (e) => {
+      e.preventDefault();
+      if (toggle.checked) return;
+      toggle.checked = true;
+      toggle.dispatchEvent(new Event("change"));
+    });
+    return (online) => { notice.hidden = online; };
+  }
+
   function setupPresence() {
     const toggle = document.getElementById("online-toggle");
     if (!toggle) return;
     const label = document.getElementById("online-label");
+    const showOnline = setupOfflineNotice(toggle);
     toggle.addEventListener("change", async () => {
       const result = await post(toggle.dataset.url, { online: toggle.checked ? "1" : "0" });
       if (!result.ok) {
@@ -126,6 +141,7 @@
         toast(result.data.error || "Could not change your status.", "error");
       }
       label.textContent = toggle.checked ? "Online" : "Offline";
+      showOnline(toggle.checked);
     });
     const beat = () => post(toggle.dataset.heartbeatUrl).catch(() => {});
     beat();

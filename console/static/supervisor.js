@@ -1,4 +1,4 @@
-// The supervisor page's live tables, and the desk's offline notice following the header's switch.
+// The supervisor page's live tables.
 // No customer text is handled here: the tables come as server-escaped HTML.
 "use strict";
 
@@ -63,29 +63,6 @@
     document.addEventListener("console:live", (e) => { if (e.detail.type !== "delivery") soon(); });
   }
 
-  // ---- offline notice: shown while the header's switch says Offline -----------------------------
-  function setupOfflineNotice() {
-    const notice = document.getElementById("offline-notice");
-    const toggle = document.getElementById("online-toggle");
-    const label = document.getElementById("online-label");
-    if (!notice || !toggle || !label || notice.dataset.wired) return;
-    notice.dataset.wired = "1";
-    // console.js owns the switch and its request; the label changes once the server answered.
-    const follow = () => { notice.hidden = label.textContent.trim() === "Online"; };
-    new MutationObserver(follow).observe(label, { childList: true, characterData: true, subtree: true });
-    notice.querySelector("form").addEventListener("submit", (e) => {
-      e.preventDefault();
-      if (toggle.checked) return;
-      toggle.checked = true;
-      toggle.dispatchEvent(new Event("change"));
-    });
-    follow();
-  }
-
-  function init() {
-    setupSupervisor();
-    setupOfflineNotice();
-  }
-  document.addEventListener("DOMContentLoaded", init);
-  document.addEventListener("console:navigated", init);
+  document.addEventListener("DOMContentLoaded", setupSupervisor);
+  document.addEventListener("console:navigated", setupSupervisor);
 })();

@@ -21,7 +21,7 @@ def test_an_offline_agent_sees_the_notice_until_they_switch_online(client_for, a
     # The notice's own form (without JS) switches them online.
     assert ana.post("/agent/status", data={"online": "1", "csrf_token": ana.csrf}).status_code == 303
     page = ana.get("/").get_data(as_text=True)
-    # Still on the page, hidden, so supervisor.js can show it again when the switch goes off.
+    # Still on the page, hidden, so console.js can show it again when the switch goes off.
     assert f'{NOTICE} role="status" hidden>' in page
     # Not on pages away from the desk.
     canned = ana.get("/canned/")
