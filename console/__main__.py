@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import logging
 import sys
 
 from . import config as config_module
@@ -38,10 +37,9 @@ def _create_user(args) -> int:
 def _serve() -> int:
     from werkzeug.serving import run_simple
 
-    from .app import create_app
+    from .app import serving_app
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    app = create_app({"START_JANITOR": True})
+    app = serving_app()
     port = config_module.port()
     # Threaded: every open page holds one SSE stream; the streams end and reconnect every few minutes.
     run_simple(config_module.host(), port, app, threaded=True, use_reloader=False, use_debugger=False)

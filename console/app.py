@@ -1,6 +1,8 @@
 """The app factory: settings, services, the areas' blueprints, and the process-wide protections."""
 from __future__ import annotations
 
+import logging
+
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
@@ -85,3 +87,10 @@ def create_app(config: dict | None = None) -> Flask:
         app.extensions["console_janitor"] = Janitor(
             svc.desk, settings.get("REQUEUE_INTERVAL_SECONDS", 30)).start()
     return app
+
+
+def serving_app() -> Flask:
+    """The app as a server runs it: with its janitor and logging. `python -m console` serves it
+    with Werkzeug; production with gunicorn (`console.app:serving_app()`, deploy/compose.yaml)."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    return create_app({"START_JANITOR": True})
