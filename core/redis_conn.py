@@ -17,6 +17,12 @@ from urllib.parse import quote, unquote, urlparse
 import redis
 
 DEFAULT_EMBEDDED_PORT = 6390
+# When the embedded Redis fsyncs its append-only file (deploy/compose.yaml's Redis reads the same
+# variable). "everysec": a power loss can take up to ~1 s of acknowledged webhooks, which Meta
+# does not redeliver; "always": none, at the cost bench/durability_bench.py measures
+# (docs/SCALING.md). "no" is refused: the OS would flush when it likes (Linux: ~30 s).
+APPENDFSYNC_ENV = "REDIS_APPENDFSYNC"
+APPENDFSYNC_MODES = ("everysec", "always")
 
 
 def get_redis(url: str | None = None, *, decode_responses: bool = True, **options) -> redis.Redis:
@@ -76,10 +82,14 @@ class EmbeddedRedis:
     handoff state, customers' messages) in an owner-only directory with owner-only files.
     """
 
-    def __init__(self, data_dir: Path, port: int | None = None, password: str | None = None) -> None:
+    def __init__(self, data_dir: Path, port: int | None = None, password: str | None = None,
+                 appendfsync: str | None = None) -> None:
         self.data_dir = Path(data_dir)
         self.port = port or DEFAULT_EMBEDDED_PORT
         self.password = password
+        self.appendfsync = appendfsync or os.environ.get(APPENDFSYNC_ENV) or APPENDFSYNC_MODES[0]
+        if self.appendfsync not in APPENDFSYNC_MODES:
+            raise ValueError(f"{APPENDFSYNC_ENV}={self.appendfsync!r}: use one of {', '.join(APPENDFSYNC_MODES)}")
         self.process: subprocess.Popen | None = None
 
     @property
@@ -134,6 +144,7 @@ class EmbeddedRedis:
             f"dir {_conf_string(str(self.data_dir))}",
             # Append-only file: queued webhooks and handoff state survive a restart.
             "appendonly yes",
+            f"appendfsync {self.appendfsync}",
             "save 60 1",
             "protected-mode yes",
         ]

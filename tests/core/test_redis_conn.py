@@ -68,3 +68,31 @@ def test_a_redis_url_is_shown_without_its_password():
     assert redacted("redis://:s3cret@127.0.0.1:6390/0") == "redis://:***@127.0.0.1:6390/0"
     assert redacted("redis://user:s3cret@db.example:6379/2") == "redis://user:***@db.example:6379/2"
     assert redacted("redis://127.0.0.1:6390/0") == "redis://127.0.0.1:6390/0"
+
+
+def _appendfsync(server: EmbeddedRedis) -> str:
+    return redis.Redis(port=server.port, password=server.password,
+                       decode_responses=True).config_get("appendfsync")["appendfsync"]
+
+
+@pytest.mark.parametrize("setting, expected", [(None, "everysec"), ("always", "always"), ("everysec", "everysec")])
+def test_the_embedded_redis_fsyncs_its_append_only_file_as_redis_appendfsync_says(
+        tmp_path, monkeypatch, setting, expected):
+    if setting is None:
+        monkeypatch.delenv("REDIS_APPENDFSYNC", raising=False)
+    else:
+        monkeypatch.setenv("REDIS_APPENDFSYNC", setting)
+    server = EmbeddedRedis(tmp_path / "redis", port=free_port())
+    server.start()
+    try:
+        assert _appendfsync(server) == expected
+    finally:
+        server.stop()
+
+
+def test_an_unknown_redis_appendfsync_stops_the_embedded_redis_before_it_starts(tmp_path, monkeypatch):
+    # "no" too: the OS would flush when it likes (Linux: up to ~30 s of acknowledged webhooks).
+    for wrong in ("no", "sometimes"):
+        monkeypatch.setenv("REDIS_APPENDFSYNC", wrong)
+        with pytest.raises(ValueError, match="REDIS_APPENDFSYNC"):
+            EmbeddedRedis(tmp_path / "redis", port=free_port())
