@@ -43,6 +43,10 @@ bench-broker: install
 bench-publish: install
 	$(PY) -m bench.publish_bench
 
+# Redis's appendfsync everysec vs always: webhook acks/s and p99, raw Redis ops/s, same run.
+bench-durability: install
+	$(PY) -m bench.durability_bench $(ARGS)
+
 # Chat with the assistant from the terminal (needs `make run` in another terminal).
 chat: install
 	$(PY) -m ops.terminal_chat
