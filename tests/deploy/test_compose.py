@@ -92,3 +92,17 @@ def test_every_process_of_ours_gets_every_setting_the_launcher_gives(tmp_path, m
     for name, service in ours.items():
         missing = required - set(service.get("environment") or {})
         assert not missing, f"{name} lacks {sorted(missing)}"
+
+
+def test_every_process_of_ours_sees_what_the_console_edits():
+    # The FAQ editor writes data/, the hours editor BUSINESS_HOURS_FILE: the actions and the
+    # workers must read the same files, not their image's copies.
+    services = yaml.safe_load(COMPOSE.read_text())["services"]
+    for name, service in services.items():
+        if not str(service.get("image", "")).startswith("alba-whatsapp:"):
+            continue
+        mounts = {volume.split(":")[1]: volume.split(":")[0] for volume in service["volumes"]}
+        assert mounts.get("/app/data") == "content", name
+        assert mounts.get("/app/settings") == "settings", name
+        for variable in ("BUSINESS_HOURS_FILE", "BUSINESS_PROFILE_FILE"):
+            assert service["environment"][variable].startswith("/app/settings/"), (name, variable)
