@@ -30,6 +30,7 @@ import numpy as np
 
 from core.quiet import library_deprecations_off
 from core.redis_conn import APPENDFSYNC_MODES, EmbeddedRedis, free_port, get_redis
+from connector.channel.input import WhatsAppInput
 from connector.cloudapi.config import WhatsAppConfig
 from connector.webhook import signature
 
@@ -52,8 +53,6 @@ def _webhook(wa_id: str, wamid: str) -> bytes:
 
 
 def _handler(redis_url: str, app_secret: str):
-    from connector.channel.input import WhatsAppInput
-
     config = WhatsAppConfig(verify_token="bench", app_secret=app_secret, access_token="BENCH",
                             phone_number_id=PHONE_NUMBER_ID, graph_url="http://127.0.0.1:9")
     return WhatsAppInput(config, get_redis(redis_url, socket_timeout=10)).handle_webhook
