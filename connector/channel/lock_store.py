@@ -26,6 +26,8 @@ from rasa.core.lock import Ticket, TicketLock
 from rasa.core.lock_store import LOCK_LIFETIME, LockError, RedisLockStore
 from rasa.utils.endpoints import EndpointConfig
 
+from connector.inbox.pool import TRANSIENT
+
 # Shared head of every script: `now` in ms on the server's clock, expired tickets dropped, and
 # `tidy()` that deletes a lock nobody holds or waits for and otherwise lets the key live as
 # long as its longest ticket.
@@ -115,7 +117,12 @@ class AtomicRedisLockStore(RedisLockStore):
         try:
             return int(self._issue(keys=[self.key(conversation_id)],
                                    args=[max(1, int(lock_lifetime * 1000))]))
-        except Exception as e:  # as Rasa's: the caller (Rasa's lock()) expects LockError
+        except TRANSIENT:
+            # Redis away says nothing about the turn: as it is, the worker pool runs the turn
+            # again once Redis is back. Wrapped in LockError (as Rasa's store does), the turn
+            # failed and the customer got an apology instead of the answer.
+            raise
+        except Exception as e:
             raise LockError(f"Error while acquiring lock. Error:\n{e}") from e
 
     def get_lock(self, conversation_id: Text) -> Optional[TicketLock]:

@@ -172,3 +172,17 @@ def test_endpoints_yml_configures_our_lock_store(redis_url, monkeypatch):
     assert store.key(CONV) == "rasa:lock:{" + CONV + "}"
     ticket = store.issue_ticket(CONV)
     store.cleanup(CONV, ticket)
+
+
+def test_redis_unreachable_is_a_transient_error_not_a_lock_error():
+    """Our turns retry a Redis outage (connector/inbox/pool.py TRANSIENT) without counting it;
+    any other error from Rasa's turn gets the customer an apology. Rasa's store wraps the
+    outage in LockError, so a Redis restart under load turned answers into apologies."""
+    from connector.inbox.pool import TRANSIENT
+    from core.redis_conn import free_port
+
+    down = EndpointConfig(url="127.0.0.1", port=free_port(), db=0, key_prefix="rasa", socket_timeout=1)
+    with pytest.raises(LockError):
+        RedisLockStore(host=down.url, **down.kwargs).issue_ticket(CONV)
+    with pytest.raises(TRANSIENT):
+        AtomicRedisLockStore(down).issue_ticket(CONV)
