@@ -59,25 +59,38 @@ def interleaved(redis_url: str) -> Interleaved:
     return Interleaved(host=address.host, port=address.port, db=address.db, password=address.password)
 
 
-def test_rasas_store_issues_the_same_ticket_to_two_clients_that_ask_at_once(redis_client, redis_url):
-    """The defect: both clients get ticket 0, so both hold the lock and run side by side."""
+def issued_at_once(make_store, redis_url) -> tuple[list[int], AtomicRedisLockStore | RedisLockStore]:
+    """Two clients issue a ticket for one conversation, the second in the middle of the first."""
     client = interleaved(redis_url)
-    first, second = rasa_store(redis_url, client), rasa_store(redis_url)
+    first, second = make_store(redis_url, client), make_store(redis_url)
     tickets = []
     client.between = lambda: tickets.append(second.issue_ticket(CONV))
     tickets.insert(0, first.issue_ticket(CONV))
+    return tickets, first
+
+
+def issued_during_cleanup(make_store, redis_url) -> tuple[list[int], AtomicRedisLockStore | RedisLockStore]:
+    """The holder cleans up; a second client is issued a ticket in the middle of it."""
+    client = interleaved(redis_url)
+    first, second = make_store(redis_url, client), make_store(redis_url)
+    held = first.issue_ticket(CONV)
+    waiting = []
+    client.between = lambda: waiting.append(second.issue_ticket(CONV))
+    first.cleanup(CONV, held)
+    return waiting, second
+
+
+def test_rasas_store_issues_the_same_ticket_to_two_clients_that_ask_at_once(redis_client, redis_url):
+    """The defect: both clients get ticket 0, so both hold the lock and run side by side."""
+    tickets, store = issued_at_once(rasa_store, redis_url)
     assert tickets == [0, 0]
-    assert [t.number for t in first.get_lock(CONV).tickets] == [0]  # one of the two is lost
+    assert [t.number for t in store.get_lock(CONV).tickets] == [0]  # one of the two is lost
 
 
 def test_our_store_issues_distinct_tickets_to_two_clients_that_ask_at_once(redis_client, redis_url):
-    client = interleaved(redis_url)
-    first, second = our_store(redis_url, client), our_store(redis_url)
-    tickets = []
-    client.between = lambda: tickets.append(second.issue_ticket(CONV))
-    tickets.insert(0, first.issue_ticket(CONV))
+    tickets, store = issued_at_once(our_store, redis_url)
     assert sorted(tickets) == [0, 1]
-    lock = first.get_lock(CONV)
+    lock = store.get_lock(CONV)
     assert [t.number for t in lock.tickets] == [0, 1]
     assert lock.is_locked(1) and not lock.is_locked(0)  # one holder, the other waits its turn
 
@@ -85,28 +98,18 @@ def test_our_store_issues_distinct_tickets_to_two_clients_that_ask_at_once(redis
 def test_rasas_cleanup_drops_a_ticket_issued_while_it_runs(redis_client, redis_url):
     """The defect: the holder's cleanup writes back (or deletes) the lock it read, without the
     ticket the second client was issued meanwhile; the waiter then never gets the lock."""
-    client = interleaved(redis_url)
-    first, second = rasa_store(redis_url, client), rasa_store(redis_url)
-    held = first.issue_ticket(CONV)
-    waiting = []
-    client.between = lambda: waiting.append(second.issue_ticket(CONV))
-    first.cleanup(CONV, held)
+    waiting, store = issued_during_cleanup(rasa_store, redis_url)
     assert waiting == [1]
-    assert second.get_lock(CONV) is None  # ticket 1 is gone with the lock
+    assert store.get_lock(CONV) is None  # ticket 1 is gone with the lock
 
 
 def test_our_cleanup_keeps_a_ticket_issued_while_it_runs(redis_client, redis_url):
-    client = interleaved(redis_url)
-    first, second = our_store(redis_url, client), our_store(redis_url)
-    held = first.issue_ticket(CONV)
-    waiting = []
-    client.between = lambda: waiting.append(second.issue_ticket(CONV))
-    first.cleanup(CONV, held)
-    lock = second.get_lock(CONV)
+    waiting, store = issued_during_cleanup(our_store, redis_url)
+    lock = store.get_lock(CONV)
     assert [t.number for t in lock.tickets] == waiting == [1]
     assert not lock.is_locked(1)  # the waiter is served next
-    second.cleanup(CONV, 1)
-    assert not redis_client.exists(second.key(CONV))  # the last ticket takes the lock with it
+    store.cleanup(CONV, 1)
+    assert not redis_client.exists(store.key(CONV))  # the last ticket takes the lock with it
 
 
 async def test_rasas_lock_context_serves_two_holders_in_turn_with_our_store(redis_client, redis_url):
