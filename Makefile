@@ -8,7 +8,7 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 3
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: run test install train validate bench-nlu bench-catalogue bench-train bench-broker bench-publish bench-durability chat browser compose clean
+.PHONY: run test test-load install train validate bench-nlu bench-catalogue bench-train bench-broker bench-publish bench-durability chat browser compose clean
 
 # The environment is rebuilt only when the pinned requirements' content changes.
 install:
@@ -17,6 +17,7 @@ install:
 
 # Starts Redis (embedded unless REDIS_URL is set), trains if data or config changed,
 # then runs Rasa, the action server, the WhatsApp connector, the emulator and the console.
+# `make run WORKERS=3`: three Rasa processes (ports RASA_PORT, RASA_PORT+1, …) sharing Redis.
 run: install
 	$(PY) -m ops.launcher
 
@@ -66,6 +67,10 @@ compose: install
 
 test: install browser compose
 	$(PY) -m pytest -n 3 --dist loadfile --no-loadscope-reorder $(ARGS)
+
+# Several Rasa processes under the bigger load (30 customers × 4 messages) and faults: minutes.
+test-load: install
+	LOAD_TESTS=1 $(PY) -m pytest tests/test_workers_end_to_end.py $(ARGS)
 
 clean:
 	rm -rf models/*.tar.gz .rasa var .pytest_cache

@@ -9,8 +9,10 @@ from __future__ import annotations
 import functools
 import math
 import os
+import time
 from typing import Any
 
+import redis
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActionExecuted, ConversationPaused
 from rasa_sdk.executor import CollectingDispatcher
@@ -28,9 +30,30 @@ FALLBACKS_BEFORE_HANDOFF = 2
 CONVERSATION_BOUNDARIES = ("pause", "resume", "restart", "session_started")
 
 
+class PatientRedis(redis.Redis):
+    """Waits out a Redis restart (refused, then "loading the dataset") for about as long as
+    one takes. Raised instead, rasa_sdk answers Rasa with a 500, and Rasa ends the turn without
+    the action's messages ("Bot will continue, but the actions events are lost"): a customer's
+    greeting went unanswered. Rasa waits minutes for an action. (redis-py's own Retry does not
+    cover connecting, which is what fails while Redis is down.)"""
+
+    WAIT_SECONDS = 20.0
+
+    def execute_command(self, *args, **options):
+        deadline, delay = time.monotonic() + self.WAIT_SECONDS, 0.1
+        while True:
+            try:
+                return super().execute_command(*args, **options)
+            except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
+                if time.monotonic() + delay > deadline:
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 2, 2.0)
+
+
 @functools.lru_cache(maxsize=1)
 def _redis():
-    return get_redis()
+    return PatientRedis(connection_pool=get_redis().connection_pool)
 
 
 @functools.lru_cache(maxsize=1)

@@ -11,3 +11,6 @@ CUSTOMER_MESSAGES = "handoff:customer-messages"
 # A status change (sent, delivered, read, failed) of a message the console shows
 # (connector/cloudapi/delivery.py), so an open conversation refreshes its ticks.
 DELIVERY_STATUSES = "wa:delivery-statuses"
+# A conversation was queued (connector/inbox/queue.py: Ingest.enqueue), for the workers of every
+# process (connector/inbox/pool.py); polling finds the work anyway, this only saves the wait.
+INBOX_READY = "wa:inbox-ready"

@@ -31,6 +31,16 @@ EMULATOR_PORT = int(os.environ.get("EMULATOR_PORT", 5080))
 CONSOLE_PORT = int(os.environ.get("CONSOLE_PORT", 5090))
 
 
+def rasa_ports(env: dict[str, str]) -> list[int]:
+    """WORKERS (default 1) Rasa processes on RASA_PORT, RASA_PORT+1, …: they share Redis and take
+    conversations through the inbox leases, so a webhook may be queued by any process (or the
+    ingress) and answered by any other, one customer's messages still in order."""
+    workers = int(env.get("WORKERS") or 1)
+    if workers < 1:
+        raise ValueError(f"WORKERS must be at least 1, got {workers}")
+    return [RASA_PORT + number for number in range(workers)]
+
+
 def _local_secrets() -> dict[str, str]:
     """Secrets for the local mode, made once and kept, so restarts keep working. A file from an
     older version gets the secrets it lacks; one left readable by others is made owner-only."""
@@ -104,6 +114,9 @@ def build_environment(env: dict[str, str]) -> tuple[dict[str, str], EmbeddedRedi
     env.setdefault("ACTION_SERVER_TOKEN", local["ACTION_SERVER_TOKEN"])
     env.setdefault("CONSOLE_SECRET_KEY", local["CONSOLE_SECRET_KEY"])
     env.setdefault("RASA_URL", f"http://127.0.0.1:{RASA_PORT}")
+    # Every process a publish swaps the model on (bot/content/publisher.py); RASA_URL (the console,
+    # outreach, `make chat`) is the first of them.
+    env.setdefault("RASA_URLS", ",".join(f"http://127.0.0.1:{port}" for port in rasa_ports(env)))
     env.setdefault("ACTION_ENDPOINT_URL", f"http://127.0.0.1:{ACTIONS_PORT}/webhook")
     env.setdefault("CONNECTOR_WEBHOOK_URL", f"http://127.0.0.1:{RASA_PORT}/webhooks/whatsapp/webhook")
     env.setdefault("EMULATOR_PORT", str(EMULATOR_PORT))
@@ -120,14 +133,17 @@ def build_environment(env: dict[str, str]) -> tuple[dict[str, str], EmbeddedRedi
 def processes(env: dict[str, str], emulator_mode: bool) -> dict[str, str]:
     """Shell commands for honcho. No secret on any of them: argv is readable by every local user
     (/proc/PID/cmdline), so tokens reach the processes through the environment only."""
-    procs = {
-        "rasa": (
+    procs = {}
+    for number, port in enumerate(rasa_ports(env), start=1):
+        name = "rasa" if number == 1 else f"rasa{number}"
+        procs[name] = (
             f"{PY} -m ops.rasa_server run --enable-api "
-            f"--interface {env['BIND_HOST']} --port {RASA_PORT} "
+            f"--interface {env['BIND_HOST']} --port {port} "
             f"--credentials {'credentials.local.yml' if emulator_mode else 'credentials.yml'} "
             f"--endpoints endpoints.yml --model models "
-            f"--cors '' --log-file var/rasa.log"
-        ),
+            f"--cors '' --log-file var/{name}.log"
+        )
+    procs |= {
         "actions": f"{PY} -m actions.server --interface {env['BIND_HOST']} --port {ACTIONS_PORT}",
         "console": f"{PY} -m console",
         # Trains and hot-swaps what the console's leads publish; never inside a web request.
@@ -202,18 +218,26 @@ def sync_profile(env: dict[str, str], http: httpx.Client | None = None) -> str:
         return f"Redis failed, so the outcome of the sync is not recorded: {exc}"
 
 
+def _answers(url: str, token: str) -> bool:
+    try:
+        return httpx.get(f"{url}/status", params={"token": token}, timeout=2).is_success
+    except httpx.HTTPError:
+        return False
+
+
 def _announce_when_ready(env: dict[str, str], emulator_mode: bool, created: list) -> None:
-    """Print where everything is once Rasa answers, so it is not buried under start-up logs."""
+    """Print where everything is once every Rasa answers, so it is not buried under start-up logs."""
+    from bot.content.publisher import rasa_urls
+
+    waiting = rasa_urls(env)
     deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{env['RASA_URL']}/status", params={"token": env["RASA_TOKEN"]}, timeout=2).is_success:
-                break
-        except httpx.HTTPError:
-            pass
-        time.sleep(1)
-    else:
-        print("Rasa did not answer within 5 minutes; see the `rasa` lines above and var/rasa.log.")
+    while waiting and time.monotonic() < deadline:
+        waiting = [url for url in waiting if not _answers(url, env["RASA_TOKEN"])]
+        if waiting:
+            time.sleep(1)
+    if waiting:
+        print(f"Rasa at {', '.join(waiting)} did not answer within 5 minutes; see the `rasa` lines "
+              f"above and var/rasa*.log.")
         return
     print(f"Business profile: {sync_profile(env)}", flush=True)
     print("\n" + "=" * 72)
@@ -223,6 +247,8 @@ def _announce_when_ready(env: dict[str, str], emulator_mode: bool, created: list
         print(f"WhatsApp webhook for Meta: https://<your-public-host>/webhooks/whatsapp/webhook")
     print(f"Agent console:                     http://127.0.0.1:{CONSOLE_PORT}/")
     print(f"Rasa HTTP API:                     {env['RASA_URL']}  (token in var/local-secrets.json)")
+    if len(rasa_ports(env)) > 1:
+        print(f"Rasa processes (WORKERS):          {env['RASA_URLS']}")
     if created:
         print("Demo users created (passwords shown once; change with `python -m console create-user`):")
         for user, role, password in created:

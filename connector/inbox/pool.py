@@ -11,6 +11,11 @@ at boot and then periodically schedules those conversations again, and the next 
 the "started" mark and asks the tracker (already_handled) before answering again. A message
 whose handling began max_attempts times without finishing (the handler raised, or the process
 died mid-turn) is dead-lettered, and so is, at once, an item that cannot even be decoded.
+
+Idle workers wait for their next poll or a wake-up: from this process's own intake, or from
+any process's (an ingress, another Rasa) over Redis pub/sub (core/channels.py INBOX_READY),
+which a thread of the pool listens to and resubscribes to after Redis comes back. Nothing
+depends on a wake-up arriving: polling finds the same work.
 """
 from __future__ import annotations
 
@@ -18,16 +23,20 @@ import asyncio
 import logging
 import os
 import socket
+import threading
 import uuid
 from typing import Awaitable, Callable, Optional
 
 import redis
 
+from core.channels import INBOX_READY
 from connector.inbox.queue import DONE, STARTED, Ingest, QueuedItem, Undecodable, raw_text
 
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
+# One connection attempt a second while Redis is away: cheap, and wake-ups resume soon after.
+RESUBSCRIBE_SECONDS = 1.0
 
 # Redis going away (failover, restart, network) in the middle of a turn: says nothing about the
 # message, so it is retried with backoff and does not count as an attempt.
@@ -63,12 +72,14 @@ class WorkerPool:
         self._workers: list[asyncio.Task] = []
         self._wake: asyncio.Event | None = None
         self._stopping = False
+        self._wakeups: Wakeups | None = None
 
     async def start(self) -> None:
         if self._tasks:
             return
         self._wake = asyncio.Event()
         self._stopping = False
+        self._wakeups = Wakeups(self.ingest.redis, asyncio.get_running_loop(), self.wake)
         # Booting in a task lets the server come up even while Redis is briefly unreachable.
         self._tasks = [asyncio.create_task(self._boot(), name="wa-worker-boot")]
 
@@ -102,14 +113,23 @@ class WorkerPool:
         return sum(1 for t in self._workers if not t.done())
 
     def wake(self) -> None:
-        """New work was queued by this process: no need to wait for the next poll."""
+        """New work was queued (by this process, or by another one: Wakeups): no need to wait
+        for the next poll."""
         if self._wake is not None:
             self._wake.set()
+
+    @property
+    def listening(self) -> bool:
+        """Subscribed to other processes' wake-ups right now."""
+        return self._wakeups is not None and self._wakeups.subscribed.is_set()
 
     async def stop(self) -> None:
         """Stops the workers mid-turn if need be. Their leases are not released but expire,
         as when a process is killed: the started mark then sends the next holder to the tracker."""
         self._stopping = True
+        if self._wakeups is not None:
+            self._wakeups.stop()
+            self._wakeups = None
         self.wake()
         await asyncio.sleep(0)  # let a booting task add its workers before they are cancelled
         tasks = list(self._tasks)
@@ -252,3 +272,51 @@ class WorkerPool:
             self.wake()
         elif verdict == -1:
             logger.warning("conversation %s: the lease had expired; its next holder decides", conv)
+
+
+class Wakeups:
+    """INBOX_READY → `wake` on the pool's event loop. A thread of its own (not the loop's
+    executor, which the workers' Redis calls share) blocks on the subscription; when Redis goes
+    away it subscribes again, every RESUBSCRIBE_SECONDS, until stopped."""
+
+    def __init__(self, client: redis.Redis, loop: asyncio.AbstractEventLoop, wake: Callable[[], None]) -> None:
+        self.client, self.loop, self.wake = client, loop, wake
+        self.subscribed = threading.Event()
+        self._stopped = threading.Event()
+        threading.Thread(target=self._run, name="wa-wakeups", daemon=True).start()
+
+    def stop(self) -> None:
+        """Returns at once; the thread ends within a second."""
+        self._stopped.set()
+
+    def _run(self) -> None:
+        while not self._stopped.is_set():
+            pubsub = self.client.pubsub()
+            try:
+                self._listen(pubsub)
+            except redis.RedisError as exc:
+                if self.subscribed.is_set():
+                    logger.warning("wake-ups from other processes lost (%s); polling until Redis is back", exc)
+                self.subscribed.clear()
+                self._stopped.wait(RESUBSCRIBE_SECONDS)
+            except RuntimeError:  # the event loop closed under a pool that was never stopped
+                return
+            finally:
+                self.subscribed.clear()
+                try:
+                    pubsub.close()
+                except redis.RedisError:
+                    pass
+
+    def _listen(self, pubsub: redis.client.PubSub) -> None:
+        pubsub.subscribe(INBOX_READY)
+        while not self._stopped.is_set():
+            message = pubsub.get_message(timeout=1.0)
+            if message is None:
+                continue
+            if message["type"] == "subscribe":
+                self.subscribed.set()
+                # Work queued while this was not listening (first start, Redis restarting).
+                self.loop.call_soon_threadsafe(self.wake)
+            elif message["type"] == "message":
+                self.loop.call_soon_threadsafe(self.wake)

@@ -29,17 +29,20 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from dataclasses import dataclass
 
 import redis
 from redis.client import NEVER_DECODE
 
+from core.channels import INBOX_READY
 from core.clock import SYSTEM_CLOCK, Clock
 
 logger = logging.getLogger(__name__)
 
 SEEN_TTL_SECONDS = 8 * 24 * 3600
-LEASE_SECONDS = 30.0
+# WA_LEASE_SECONDS: how soon a dead process's conversations are taken over (tests use 2 s).
+LEASE_SECONDS = float(os.environ.get("WA_LEASE_SECONDS") or 30.0)
 DEAD_MAX = 10_000
 READY = "wa:ready"
 ACTIVE = "wa:active"
@@ -221,7 +224,17 @@ class Ingest:
             keys=[seen_key(wamid), inbox_key(conv), READY, ACTIVE],
             args=[conv, item, self.seen_ttl],
         )
+        if added:
+            self.announce(conv)
         return bool(added)
+
+    def announce(self, conv: str) -> None:
+        """Wake the idle workers of every process (INBOX_READY) instead of leaving them to their
+        next poll. Best effort: the item is queued, and a poll finds it without this."""
+        try:
+            self.redis.publish(INBOX_READY, conv)
+        except redis.RedisError as exc:
+            logger.warning("queued %s, but could not wake the workers (%s); they poll", conv, exc)
 
     # --- leases: every call below names its owner, and only the owner's take effect --------
 

@@ -143,3 +143,31 @@ def test_a_profile_sync_without_redis_still_lets_the_start_banner_print():
            "WHATSAPP_VERIFY_TOKEN": "verify", "WHATSAPP_GRAPH_URL": BASE}
     with in_process_graph() as graph:
         assert launcher.sync_profile(env, http=graph.client).startswith("Redis failed, so the outcome of the sync is not recorded")
+
+
+def test_workers_runs_that_many_rasa_processes_and_a_publish_reaches_them_all(var):
+    env, embedded, _ = launcher.build_environment({"WORKERS": "3"})
+    embedded.stop()
+    procs = processes({**env, "BIND_HOST": "127.0.0.1"}, emulator_mode=True)
+    rasas = {name: cmd for name, cmd in procs.items() if "ops.rasa_server" in cmd}
+    ports = [launcher.RASA_PORT + n for n in range(3)]
+    assert sorted(rasas) == ["rasa", "rasa2", "rasa3"]
+    for (name, cmd), port in zip(sorted(rasas.items()), ports):
+        assert f"--port {port} " in cmd and f"--log-file var/{name}.log" in cmd
+    from bot.content.publisher import rasa_urls
+
+    assert rasa_urls(env) == [f"http://127.0.0.1:{port}" for port in ports]
+    assert env["RASA_URL"] == f"http://127.0.0.1:{ports[0]}"  # the console's, outreach's, `make chat`'s
+
+
+def test_make_run_keeps_one_rasa_process_by_default(var):
+    env, embedded, _ = launcher.build_environment({})
+    embedded.stop()
+    procs = processes({**env, "BIND_HOST": "127.0.0.1"}, emulator_mode=True)
+    assert [name for name, cmd in procs.items() if "ops.rasa_server" in cmd] == ["rasa"]
+    assert env["RASA_URLS"] == env["RASA_URL"]
+
+
+def test_workers_below_one_is_refused():
+    with pytest.raises(ValueError, match="WORKERS"):
+        launcher.rasa_ports({"WORKERS": "0"})
