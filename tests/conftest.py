@@ -78,6 +78,25 @@ def redis_client(redis_url):
 
 
 @pytest.fixture(scope="session")
+def redis_cluster(tmp_path_factory):
+    """A real three-master Redis Cluster for the whole run (tests/core/cluster.py)."""
+    from tests.core.cluster import LocalCluster
+
+    cluster = LocalCluster(tmp_path_factory.mktemp("redis-cluster")).start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def cluster_client(redis_cluster):
+    """A RedisCluster client on an emptied cluster, for each test."""
+    client = redis_cluster.client()
+    client.flushall()
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="session")
 def trained_model(tmp_path_factory) -> Path:
     """The shipped assistant, really trained once per test run (config.yml + domain.yml + data/).
 
