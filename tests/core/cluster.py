@@ -7,6 +7,7 @@ No replicas: the tests are about which keys a script may touch, not failover.
 """
 from __future__ import annotations
 
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -16,13 +17,15 @@ from redis.cluster import ClusterNode, RedisCluster
 
 from core.redis_conn import free_port
 
+BUS_OFFSET = 10_000  # a node's cluster bus listens on its port + 10000
+
 SLOTS = 16384
 
 
 class LocalCluster:
     def __init__(self, base: Path, masters: int = 3) -> None:
         self.base = Path(base)
-        self.ports = [free_port() for _ in range(masters)]
+        self.ports = [_node_port() for _ in range(masters)]
         self.processes: list[subprocess.Popen] = []
 
     def start(self, timeout: float = 10.0) -> "LocalCluster":
@@ -80,3 +83,20 @@ def _until(deadline: float, done, failure: str) -> None:
         if time.monotonic() > deadline:
             raise RuntimeError(failure)
         time.sleep(0.02)
+
+
+def _node_port() -> int:
+    """A free port whose bus port (+10000) is a free port too."""
+    while True:
+        port = free_port()
+        if port + BUS_OFFSET <= 65535 and _free(port + BUS_OFFSET):
+            return port
+
+
+def _free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
