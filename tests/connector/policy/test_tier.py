@@ -88,7 +88,7 @@ def test_many_threads_reserving_never_exceed_the_limit(redis_url, redis_client, 
     for thread in threads:
         thread.join()
     assert allowed.count(True) == 50 and len(allowed) == 160
-    assert redis_client.zcard("tier:contacts") == 50
+    assert redis_client.zcard(tier.CONTACTS_KEY) == 50
 
 
 def test_unlimited_allows_everyone_and_still_counts(tier):
