@@ -80,17 +80,15 @@ def redis_client(redis_url):
 @pytest.fixture(autouse=True, scope="session")
 def scripts_keep_to_one_slot():
     """Every script call of the run, on any client: its keys hash to one slot, as Redis Cluster
-    requires (tests/core/scripts.py; scripts still listed in its PENDING are let through)."""
+    requires (tests/core/scripts.py)."""
     from redis.commands.core import Script
 
-    from tests.core.scripts import pending_fragments, slots
+    from tests.core.scripts import slots
 
-    unchecked = pending_fragments()
     call = Script.__call__
 
     def checked(self, keys=[], args=[], client=None):
-        source = self.script.decode() if isinstance(self.script, bytes) else self.script
-        if len(slots(keys)) > 1 and not any(fragment in source for fragment in unchecked):
+        if len(slots(keys)) > 1:
             raise AssertionError(f"one script call, keys in several hash slots: {list(keys)}")
         return call(self, keys=keys, args=args, client=client)
 

@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 
 from bot.csat import Csat
+from bot.handoff import Handoff
 from bot.hours.notice import AfterHoursNotice
 from connector.cloudapi.delivery import DeliveryLog
 from connector.cloudapi.pacing import Pacer, Throughput
@@ -98,7 +99,23 @@ def _outreach(client, clock):
     return log
 
 
-@pytest.mark.parametrize("scenario", [_policy, _cloudapi, _bot, _console, _outreach])
+def _handoff(client, clock):
+    h = Handoff(client, clock, agent_timeout_seconds=120)
+    log = [h.request(c, "r", "es", "n", "hola").position for c in ("a", "b", "c", "d")]
+    log += [h.set_online("ana", True), h.set_online("beto", True), h.claim("a", "ana"), h.claim("a", "beto")]
+    log += [h.update_last_message("a", "sigo aquí"), h.transfer("a", "ana", "beto").state,
+            h.transfer("a", "beto", None).position, h.claim_next("ana"), h.resolve("a", "ana")]
+    h.reopen("a", "ana")
+    h.assign("b", "beto", "lucia")
+    log += [h.cancel("c"), h.claim("d", "beto"), h.set_online("beto", False)]
+    clock.advance(seconds=121)
+    h.heartbeat("ana")
+    log += [h.requeue_abandoned(), [c.conv for c in h.waiting()], [c.conv for c in h.assigned()],
+            [c.conv for c in h.assigned_to("ana")], [e["type"] for e in h.history("a")]]
+    return log
+
+
+@pytest.mark.parametrize("scenario", [_policy, _cloudapi, _bot, _console, _outreach, _handoff])
 def test_a_module_runs_on_a_cluster_as_on_one_redis(scenario, redis_client, cluster_client):
     on_cluster = scenario(cluster_client, FixedClock(NOON))
     assert on_cluster == scenario(redis_client, FixedClock(NOON))
