@@ -71,8 +71,12 @@ def _in_shard(conv: str, name: str) -> str:
     return _shard_prefix(shard_of(conv)) + name
 
 
+def _seen_in(shard: int, wamid: str) -> str:
+    return _shard_prefix(shard) + f"seen:{wamid}"
+
+
 def seen_key(conv: str, wamid: str) -> str:
-    return _in_shard(conv, f"seen:{wamid}")
+    return _seen_in(shard_of(conv), wamid)
 
 
 def attempts_key(conv: str, wamid: str) -> str:
@@ -130,9 +134,10 @@ return 1
 """
 
 # The scripts that let go of a conversation share this frame: KEYS[1..4] = lease, inbox, ready,
-# active; ARGV[1..2] = owner, conv (all in the conversation's shard). Not the owner any more (the lease expired and someone else
-# may hold the conversation): touch nothing. Letting go hands the conversation back to ready
-# when items wait (round-robin, so one chatty customer cannot starve the others).
+# active (all in the conversation's shard); ARGV[1..2] = owner, conv. Not the owner any more
+# (the lease expired and someone else may hold the conversation): touch nothing. Letting go
+# hands the conversation back to ready when items wait (round-robin, so one chatty customer
+# cannot starve the others).
 _IF_OWNER = """
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
 """
@@ -303,7 +308,7 @@ class Ingest:
             return self.redis.get(seen_key(conv, wamid))
         with self.redis.pipeline(transaction=False) as pipe:
             for shard in range(SHARDS):
-                pipe.get(_shard_prefix(shard) + f"seen:{wamid}")
+                pipe.get(_seen_in(shard, wamid))
             found = [state for state in pipe.execute() if state is not None]
         # Two only when a number change moved the sender to another conversation in between.
         return max(found, key=(QUEUED + STARTED + DONE).index, default=None)
