@@ -10,11 +10,13 @@ question: `Csat.answer` records it against the open question, and the customer g
 asked longer than ANSWER_DAYS ago, or replaced by a later resolve's). The texts are domain
 responses so leads edit them with the bot's other texts.
 
-Keys (this module only):
-- `csat:open:{conv}`: JSON {id, agent, at} of the question asked after the conversation's latest
+Keys (this module only), all under the hash tag {csat}: an answer takes the open question and
+records itself in one script, which on Redis Cluster must touch one slot (asking, a MULTI of
+the open question and the asked set, likewise):
+- `csat:{csat}:open:<conv>`: JSON {id, agent, at} of the question asked after the conversation's latest
   resolve, until it is answered (TTL ANSWER_DAYS). A later resolve's question replaces it.
-- `csat:asked`: sorted set, score = time asked (epoch s), member JSON {id, agent}.
-- `csat:answers`: sorted set, score = time asked, member JSON {id, agent, score, answered_at}.
+- `csat:{csat}:asked`: sorted set, score = time asked (epoch s), member JSON {id, agent}.
+- `csat:{csat}:answers`: sorted set, score = time asked, member JSON {id, agent, score, answered_at}.
   One answer per question: the answer takes the open question away in the same script.
 Both sets keep KEEP_DAYS; the health page groups them per agent and per day (the day asked).
 """
@@ -39,7 +41,7 @@ RESPONSES = (ASK, THANKS, CLOSED)
 ANSWER_INTENT = "csat_answer"
 ANSWER_DAYS = 7
 KEEP_DAYS = 400
-ASKED, ANSWERS = "csat:asked", "csat:answers"
+ASKED, ANSWERS = "csat:{csat}:asked", "csat:{csat}:answers"
 
 # Returns the open question (JSON) it answered, or false when there was none (or it is too old).
 _ANSWER = """
@@ -56,7 +58,7 @@ return open
 
 
 def _open_key(conv: str) -> str:
-    return f"csat:open:{conv}"
+    return f"csat:{{csat}}:open:{conv}"
 
 
 def payload(score: str) -> str:

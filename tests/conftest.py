@@ -77,6 +77,45 @@ def redis_client(redis_url):
     client.close()
 
 
+@pytest.fixture(autouse=True, scope="session")
+def scripts_keep_to_one_slot():
+    """Every script call of the run, on any client: its keys hash to one slot, as Redis Cluster
+    requires (tests/core/scripts.py)."""
+    from redis.commands.core import Script
+
+    from tests.core.scripts import slots
+
+    call = Script.__call__
+
+    def checked(self, keys=[], args=[], client=None):
+        if len(slots(keys)) > 1:
+            raise AssertionError(f"one script call, keys in several hash slots: {list(keys)}")
+        return call(self, keys=keys, args=args, client=client)
+
+    Script.__call__ = checked
+    yield
+    Script.__call__ = call
+
+
+@pytest.fixture(scope="session")
+def redis_cluster(tmp_path_factory):
+    """A real three-master Redis Cluster for the whole run (tests/core/cluster.py)."""
+    from tests.core.cluster import LocalCluster
+
+    cluster = LocalCluster(tmp_path_factory.mktemp("redis-cluster")).start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def cluster_client(redis_cluster):
+    """A RedisCluster client on an emptied cluster, for each test."""
+    client = redis_cluster.client()
+    client.flushall()
+    yield client
+    client.close()
+
+
 @pytest.fixture(scope="session")
 def trained_model(tmp_path_factory) -> Path:
     """The shipped assistant, really trained once per test run (config.yml + domain.yml + data/).

@@ -6,8 +6,11 @@ state, moves the conversation, appends to its history and publishes a JSON event
 core/channels.py's HANDOFF_EVENTS, all at once, so two agents clicking "claim" together get
 exactly one winner and nobody ever sees half a transition.
 
-Keys: all ``handoff:*``, owned here and named in one place, bot/handoff/keys.py (what each
-holds is written there), which also generates the names the Lua scripts use.
+Keys: all ``handoff:{handoff}:*``, owned here and named in one place, bot/handoff/keys.py (what
+each holds is written there, and why one hash tag), which also generates how the Lua scripts
+find them among KEYS. Each call declares the conversations and agents it may touch; what is
+read first for that (who holds the chat, the head of the queue) is checked by the script, which
+refuses an undeclared key before it writes anything, and the call then reads again.
 
 Decisions:
 * ``resolve`` goes assigned → resolved → bot in one step (two history entries, two events): the
@@ -44,6 +47,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from redis.exceptions import ResponseError
+
 from bot.handoff.keys import KEYS, HandoffKeys
 from core.clock import SYSTEM_CLOCK, Clock
 
@@ -52,13 +57,18 @@ MIN_WAIT_SAMPLES = 3
 MAX_PRIORITY = 100
 MAX_TEXT = 1000
 DEFAULT_AGENT_TIMEOUT = 120.0
+# Tries of a call whose declared keys went stale under it (another call moved the chat between).
+DECLARE_TRIES = 10
+# claim_next declares the first chats of the queue, not only the head: agents taking chats at
+# the same moment move the head between the read and the script.
+CLAIM_NEXT_DECLARES = 16
 
 BOT, QUEUED, ASSIGNED, RESOLVED = "bot", "queued", "assigned", "resolved"
 STATES = (BOT, QUEUED, ASSIGNED, RESOLVED)
 
 _LUA_DIR = Path(__file__).with_name("lua")
 _SCRIPTS = ("request", "claim", "claim_next", "assign", "transfer", "resolve", "cancel", "update_message",
-            "set_online", "requeue_abandoned", "read_many", "reopen")
+            "set_online", "requeue_abandoned", "read_many", "reopen", "presence")
 
 
 class HandoffError(Exception):
@@ -211,7 +221,7 @@ class Handoff:
         if not -MAX_PRIORITY <= priority <= MAX_PRIORITY:
             raise ValueError(f"priority must be between {-MAX_PRIORITY} and {MAX_PRIORITY}")
         state, position, created = self._run(
-            "request", _id(conv), reason or "", language or "es", name or "", _clip(last_message), priority
+            "request", _id(conv), convs=(conv,), args=( reason or "", language or "es", name or "", _clip(last_message), priority)
         )
         position = int(position)
         return Ticket(position, self.estimate_wait(position), state, bool(int(created)))
@@ -222,7 +232,7 @@ class Handoff:
         Raises InvalidTransition once an agent holds the chat: the customer should be told a
         person is already with them rather than be silently taken away.
         """
-        status, state = self._run("cancel", _id(conv))
+        status, state = self._run("cancel", _id(conv), convs=(conv,))
         if status == "invalid":
             raise InvalidTransition(conv, state, "cancel", "an agent already has it")
         return status == "ok"
@@ -231,7 +241,7 @@ class Handoff:
         """A customer message reached the person: counted, and the queue view's preview set to
         `text` (None keeps the preview: not text, e.g. a photo). False (and no write) when no
         person is involved."""
-        return bool(self._run("update_message", _id(conv), "0" if text is None else "1", _clip(text)))
+        return bool(self._run("update_message", _id(conv), convs=(conv,), args=("0" if text is None else "1", _clip(text))))
 
     # ---- reading -------------------------------------------------------------------------
 
@@ -286,17 +296,18 @@ class Handoff:
 
     def claim(self, conv: str, agent: str) -> bool:
         """Take a queued chat. Exactly one of several simultaneous callers gets True."""
-        return bool(self._run("claim", _id(conv), _id(agent, "agent")))
+        return bool(self._run("claim", _id(conv), _id(agent, "agent"), convs=(conv,), agents=(agent,)))
 
     def claim_next(self, agent: str) -> str | None:
         """Take the head of the queue; None when it is empty."""
-        return self._run("claim_next", _id(agent, "agent")) or None
+        return self._run("claim_next", _id(agent, "agent"), agents=(agent,),
+                         convs=lambda: self.redis.zrange(self.keys.queue, 0, CLAIM_NEXT_DECLARES - 1)) or None
 
     def assign(self, conv: str, agent: str, by_lead: str) -> None:
         """A lead gives a waiting chat to an online agent (the caller checks that by_lead is a lead).
         Unlike a claim it is no proof the agent is at the desk, so it does not count as their heartbeat."""
-        status, detail = self._run("assign", _id(conv), _id(agent, "agent"), _id(by_lead, "agent"),
-                                   repr(float(self.agent_timeout_seconds)))
+        status, detail = self._run("assign", _id(conv), _id(agent, "agent"), convs=(conv,), agents=(agent,),
+                                   args=(_id(by_lead, "agent"), repr(float(self.agent_timeout_seconds))))
         if status == "invalid":
             raise InvalidTransition(conv, detail, "assign", "only waiting chats can be assigned")
         if status == "offline":
@@ -309,8 +320,9 @@ class Handoff:
         """
         to_agent = (to_agent or "").strip() or None
         status, detail = self._run(
-            "transfer", _id(conv), _id(by_agent, "agent"), to_agent or "",
-            "1" if is_lead else "0", repr(float(self.agent_timeout_seconds)),
+            "transfer", _id(conv), _id(by_agent, "agent"), convs=(conv,),
+            agents=lambda: [self._holder(conv), *([to_agent] if to_agent else [])],
+            args=(to_agent or "", "1" if is_lead else "0", repr(float(self.agent_timeout_seconds))),
         )
         if status == "invalid":
             raise InvalidTransition(conv, detail, "transfer", "only assigned chats can be transferred")
@@ -327,7 +339,8 @@ class Handoff:
 
     def resolve(self, conv: str, by_agent: str, is_lead: bool = False) -> None:
         """Close the chat: assigned → resolved → bot."""
-        status, detail = self._run("resolve", _id(conv), _id(by_agent, "agent"), "1" if is_lead else "0")
+        status, detail = self._run("resolve", _id(conv), _id(by_agent, "agent"), convs=(conv,),
+                                   agents=lambda: [self._holder(conv)], args=("1" if is_lead else "0",))
         if status == "invalid":
             raise InvalidTransition(conv, detail, "resolve", "only assigned chats can be resolved")
         if status == "not_yours":
@@ -335,7 +348,8 @@ class Handoff:
 
     def reopen(self, conv: str, agent: str, is_lead: bool = False) -> None:
         """A resolved chat back to `agent`: bot → assigned (see the module's decisions)."""
-        status, detail = self._run("reopen", _id(conv), _id(agent, "agent"), "1" if is_lead else "0")
+        status, detail = self._run("reopen", _id(conv), _id(agent, "agent"), convs=(conv,), agents=(agent,),
+                                   args=("1" if is_lead else "0",))
         if status == "invalid":
             raise InvalidTransition(conv, detail, "reopen", "a person already has it")
         if status == "not_resolved":
@@ -347,18 +361,15 @@ class Handoff:
 
     def set_online(self, agent: str, online: bool) -> bool:
         """Returns True when this changed the agent's status (an event was published)."""
-        return bool(self._run("set_online", _id(agent, "agent"), "1" if online else "0"))
+        return bool(self._run("set_online", _id(agent, "agent"), agents=(agent,), args=("1" if online else "0",)))
 
     def heartbeat(self, agent: str) -> None:
         self.redis.zadd(self.keys.seen, {_id(agent, "agent"): self._now()})
 
     def presence(self) -> dict[str, Presence]:
         """Every agent who ever said they were online or was seen, by name."""
-        pipe = self.redis.pipeline(transaction=True)
-        pipe.smembers(self.keys.online)
-        pipe.zrange(self.keys.seen, 0, -1, withscores=True)
-        said, seen = pipe.execute()
-        seen = dict(seen)
+        said, flat_seen = self._run("presence")
+        said, seen = set(said), {agent: float(at) for agent, at in zip(flat_seen[::2], flat_seen[1::2])}
         fresh_after = self._now() - self.agent_timeout_seconds
         return {agent: Presence(agent, agent in said, _time(seen.get(agent)),
                                 agent in said and seen.get(agent, -math.inf) >= fresh_after)
@@ -377,7 +388,11 @@ class Handoff:
         Meant to be called every few seconds by the console's background thread.
         """
         timeout = self.agent_timeout_seconds if offline_after_seconds is None else offline_after_seconds
-        return list(self._run("requeue_abandoned", repr(float(timeout))))
+        def held() -> tuple[list[str], list[str]]:
+            convs = self.redis.zrange(self.keys.assigned, 0, -1)
+            return convs, [self._holder(conv) for conv in convs]
+
+        return list(self._run("requeue_abandoned", args=(repr(float(timeout)),), both=held))
 
     # ---- events --------------------------------------------------------------------------
 
@@ -401,11 +416,29 @@ class Handoff:
     def _now(self) -> float:
         return self.clock.now().timestamp()
 
-    def _run(self, name: str, *args: Any, keys: list[str] | None = None):
-        return self._scripts[name](keys=keys or [], args=[repr(self._now()), HISTORY_MAX, *args])
+    def _holder(self, conv: str) -> str:
+        return self.redis.hget(self.keys.conv(conv), "agent") or ""
+
+    def _run(self, name: str, *ids: str, args: tuple = (), convs=(), agents=(), both=None, first=()):
+        """Run a script with the keys of `convs` and `agents` declared (each a sequence, or a
+        callable that reads them now; `both` reads the two at once). Read again and retried when
+        the script found what it read stale (it refused before writing anything)."""
+        for _ in range(DECLARE_TRIES):
+            if both is not None:
+                declared_convs, declared_agents = both()
+            else:
+                declared_convs = convs() if callable(convs) else convs
+                declared_agents = agents() if callable(agents) else agents
+            keys = self.keys.call_keys(declared_convs, declared_agents, first)
+            try:
+                return self._scripts[name](keys=keys, args=[repr(self._now()), HISTORY_MAX, *ids, *args])
+            except ResponseError as exc:
+                if "UNDECLARED" not in str(exc):
+                    raise
+        raise RuntimeError(f"handoff {name}: the chats kept changing under it ({DECLARE_TRIES} tries)")
 
     def _read_many(self, zset: str) -> list[tuple[str, dict[str, str]]]:
-        flat = self._run("read_many", keys=[zset])
+        flat = self._run("read_many", first=(zset,), convs=lambda: self.redis.zrange(zset, 0, -1))
         return [(flat[i], dict(zip(flat[i + 1][::2], flat[i + 1][1::2]))) for i in range(0, len(flat), 2)]
 
 

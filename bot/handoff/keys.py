@@ -1,9 +1,14 @@
 """The handoff's Redis key layout: the one place its key names are written.
 
-Python reads through these attributes, and the Lua scripts get the same names as the locals of
-a prelude generated here (lua_prelude: QUEUE, SEQ, ..., EVENTS, conv_key(id), ...), so no
-script spells a key name or a prefix itself. The events channel comes from core/channels.py,
-the owner of every pub/sub channel name.
+Python reads through these attributes, and the Lua scripts get the same keys through KEYS: the
+fixed ones first (call_keys), then the keys of the conversations and agents the call may touch,
+which the generated prelude (lua_prelude) files by kind so a script asks conv_key(id), ...
+and gets back one of KEYS. No script spells or builds a key name; a key a call did not declare
+raises UNDECLARED before the script writes anything (bot/handoff/__init__.py reads again and
+retries). Every name carries the hash tag {handoff}: a transition touches the queue, the
+conversation and the agents in one script, so on Redis Cluster the whole handoff lives in one
+slot (its traffic is people's: requests, claims, clicks). The events channel comes from
+core/channels.py, the owner of every pub/sub channel name.
 """
 from __future__ import annotations
 
@@ -23,14 +28,15 @@ def _key_of(stem: str, holds: str):
     return key
 
 
-# Lua gets QUEUE, SEQ, ... for these, and conv_key(id), ... for the per-id ones.
+# Lua gets QUEUE, SEQ, ... for these (KEYS[1..6]), and conv_key(id), ... for the per-id ones.
 _FIXED = ("queue", "seq", "assigned", "online", "seen", "waits")
-_PER_ID = ("conv", "chats", "agent", "history")
+_OF_CONV = ("conv", "history")
+_OF_AGENT = ("chats", "agent")
 
 
 @dataclass(frozen=True)
 class HandoffKeys:
-    prefix: str = "handoff:"
+    prefix: str = "handoff:{handoff}:"
     events: str = HANDOFF_EVENTS
 
     queue = _key("queue", "zset conv -> score (-priority * 1e10 + request sequence number)")
@@ -46,13 +52,33 @@ class HandoffKeys:
     agent = _key_of("agent:", "hash: online, online_since, offline_at")
     history = _key_of("history:", "list of JSON transitions (last HISTORY_MAX kept)")
 
+    def call_keys(self, convs=(), agents=(), first: tuple[str, ...] = ()) -> list[str]:
+        """KEYS of one script call: the fixed keys, `first` (read_many's sorted set), then the keys
+        of every conversation and agent it may touch."""
+        keys = [getattr(self, name) for name in _FIXED] + list(first)
+        keys += [getattr(self, name)(conv) for conv in dict.fromkeys(convs) for name in _OF_CONV]
+        keys += [getattr(self, name)(agent) for agent in dict.fromkeys(agents) for name in _OF_AGENT]
+        return keys
+
     def lua_prelude(self) -> str:
-        """Lua locals naming the same keys, and the events channel, for the scripts."""
+        """Lua locals for the fixed keys and the events channel, and the declared keys by kind."""
         lines = ["-- Generated from bot/handoff/keys.py: the key layout's one owner."]
-        lines += [f"local {name.upper()} = {_lua_string(getattr(self, name))}" for name in _FIXED]
+        lines.append(f"local {', '.join(n.upper() for n in _FIXED)} = "
+                     + ", ".join(f"KEYS[{i}]" for i in range(1, len(_FIXED) + 1)))
         lines.append(f"local EVENTS = {_lua_string(self.events)}")
-        lines += [f"local function {name}_key(id) return {_lua_string(getattr(self, name)(''))} .. id end"
-                  for name in _PER_ID]
+        stems = ", ".join(f"{name} = {_lua_string(getattr(self, name)(''))}" for name in _OF_CONV + _OF_AGENT)
+        lines += [
+            f"local DECLARED = {{{', '.join(f'{name} = {{}}' for name in _OF_CONV + _OF_AGENT)}}}",
+            f"for i = {len(_FIXED) + 1}, #KEYS do",
+            f"  for kind, stem in pairs({{{stems}}}) do",
+            "    if string.sub(KEYS[i], 1, #stem) == stem then DECLARED[kind][string.sub(KEYS[i], #stem + 1)] = KEYS[i] end",
+            "  end",
+            "end",
+            "local function declared(kind, id) return DECLARED[kind][id] ~= nil end",
+            "local function undeclared(kind, id) return error('UNDECLARED ' .. kind .. ' ' .. id) end",
+        ]
+        lines += [f"local function {name}_key(id) return DECLARED.{name}[id] or undeclared('{name}', id) end"
+                  for name in _OF_CONV + _OF_AGENT]
         return "\n".join(lines) + "\n"
 
 

@@ -43,7 +43,7 @@ RESUBSCRIBE_SECONDS = 1.0
 TRANSIENT = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 
 AlreadyHandled = Callable[[str, str], Awaitable[bool]]    # (conv, wamid)
-# (conv, wamid, raw item as text, reason); called in a worker thread, after the item is in wa:dead.
+# (conv, wamid, raw item as text, reason); called in a worker thread, after the item is in the dead list.
 OnDeadLetter = Callable[[str, str, str, str], None]
 
 
@@ -209,7 +209,7 @@ class WorkerPool:
         if item is None:
             self._after(conv, await asyncio.to_thread(self.ingest.give_back, conv, owner))
             return
-        state = await asyncio.to_thread(self.ingest.state, item.wamid)
+        state = await asyncio.to_thread(self.ingest.state, item.wamid, item.conv)
         if state == DONE:  # handled, then the process stopped before the item was removed
             self._after(conv, await asyncio.to_thread(self.ingest.complete, conv, owner, item))
             return
@@ -221,13 +221,13 @@ class WorkerPool:
                 self._after(conv, await asyncio.to_thread(self.ingest.complete, conv, owner, item))
                 return
             if item.raw not in started:
-                attempts = await asyncio.to_thread(self.ingest.attempts, item.wamid)
+                attempts = await asyncio.to_thread(self.ingest.attempts, item.conv, item.wamid)
                 if attempts >= self.max_attempts:
                     await self._dead_letter(conv, owner, item.raw, item.wamid,
                                             f"interrupted mid-turn {attempts} times", attempts)
                     return
         if item.raw not in started:  # after an outage, the retry continues the same attempt
-            started[item.raw] = await asyncio.to_thread(self.ingest.mark_started, item.wamid)
+            started[item.raw] = await asyncio.to_thread(self.ingest.mark_started, item.conv, item.wamid)
         attempt = started[item.raw]
         try:
             await self.handle(item)
@@ -264,7 +264,7 @@ class WorkerPool:
             try:
                 await asyncio.to_thread(self.on_dead_letter, conv, wamid, raw_text(raw), reason)
             except Exception:
-                logger.exception("conversation %s: reporting the dead letter failed (it is in wa:dead)", conv)
+                logger.exception("conversation %s: reporting the dead letter failed (it is in the dead list)", conv)
 
     def _after(self, conv: str, verdict: int) -> None:
         """What letting go of a conversation did (queue.py: 1 re-queued, 0 released, -1 not ours)."""

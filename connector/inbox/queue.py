@@ -1,36 +1,50 @@
 """Durable, deduplicated intake: every inbound message is in Redis before Meta gets its 200.
 
-Redis layout (owned here):
-  wa:seen:{wamid}     "q" queued → "s" started → "d" done; TTL 8 days because Meta retries a
-                      webhook for up to 7 days. "done" is what stops a restart answering twice.
-  wa:inbox:{conv}     FIFO of JSON items for one customer; an item leaves only after it was
-                      handled (or dead-lettered).
-  wa:ready            list of conversation ids waiting for a worker.
-  wa:active           set of conversation ids owned by the scheduler: in wa:ready, or held
-                      under a lease. A conversation is pushed to wa:ready only when it enters
-                      this set, so it is never in wa:ready twice.
-  wa:lease:{conv}     the worker holding the conversation (owner id, unique per process and
-                      worker), with a TTL its holder keeps renewing. Only the owner may complete
-                      or give back; a lease that expired means its holder died, and recovery
-                      (in any process) may then schedule the conversation again. One holder at a
-                      time is what keeps one customer's messages in order while others run in
-                      parallel, across processes too.
-  wa:attempts:{wamid} how many times handling of the message began (TTL as wa:seen).
-  wa:dead             list of JSON {conv, wamid, raw, reason, attempts, at}: messages taken out
-                      of an inbox because they could not be handled (newest last, capped).
+Redis layout (owned here). Every key carries the hash tag of its conversation's shard,
+`{wa<n>}` with n = crc32(conv) % SHARDS, so each script below touches one hash slot and runs on
+Redis Cluster; the shards spread the queue over the cluster's nodes:
+  wa:{wa<n>}:seen:<wamid>     "q" queued → "s" started → "d" done; TTL 8 days because Meta
+                              retries a webhook for up to 7 days. "done" is what stops a
+                              restart answering twice. In the shard of the message's conversation.
+  wa:{wa<n>}:inbox:<conv>     FIFO of JSON items for one customer; an item leaves only after it
+                              was handled (or dead-lettered).
+  wa:{wa<n>}:ready            list of the shard's conversation ids waiting for a worker.
+  wa:{wa<n>}:active           set of the shard's conversation ids owned by the scheduler: in
+                              ready, or held under a lease. A conversation is pushed to ready only
+                              when it enters this set, so it is never in ready twice.
+  wa:{wa<n>}:lease:<conv>     the worker holding the conversation (owner id, unique per process
+                              and worker), with a TTL its holder keeps renewing. Only the owner
+                              may complete or give back; a lease that expired means its holder
+                              died, and recovery (in any process) may then schedule the
+                              conversation again. One holder at a time is what keeps one
+                              customer's messages in order while others run in parallel, across
+                              processes too.
+  wa:{wa<n>}:attempts:<wamid> how many times handling of the message began (TTL as seen).
+  wa:{wa<n>}:dead             list of JSON {conv, wamid, raw, reason, attempts, at}: messages
+                              taken out of an inbox because they could not be handled (newest
+                              last, capped per shard); dead() merges the shards.
 
 Every change of ownership is one Lua script (dedupe + enqueue + schedule; pop + lease;
 complete / give back / dead-letter + release; recovery), so no interleaving of processes can
-schedule a conversation twice or miss a message that arrives while a worker lets go. Items are
-compared as raw bytes, never decoded in Lua: an item Redis's cjson rejects must not be able to
-keep itself at the head of the inbox.
+schedule a conversation twice or miss a message that arrives while a worker lets go. A
+conversation lives in one shard for good, so each of those steps is within one shard and keeps
+its atomicity on a cluster. Every key a script touches is passed in KEYS: a claim first peeks at
+the heads of the ready lists and then claims the head it saw (the script pops it only if it is
+still the head, else a racing worker took it and the claim looks again); recovery passes the
+inboxes and leases of the conversations it checks. Workers visit the shards round-robin from a
+rotating start, so no shard's customers wait behind another's. SHARDS is part of the layout:
+changing it strands what is queued under the old count. Items are compared as raw bytes, never
+decoded in Lua: an item Redis's cjson rejects must not be able to keep itself at the head of the
+inbox.
 """
 from __future__ import annotations
 
 import json
 import logging
 import os
+import zlib
 from dataclasses import dataclass
+from itertools import count
 
 import redis
 from redis.client import NEVER_DECODE
@@ -43,29 +57,56 @@ logger = logging.getLogger(__name__)
 SEEN_TTL_SECONDS = 8 * 24 * 3600
 # WA_LEASE_SECONDS: how soon a dead process's conversations are taken over (tests use 2 s).
 LEASE_SECONDS = float(os.environ.get("WA_LEASE_SECONDS") or 30.0)
-DEAD_MAX = 10_000
-READY = "wa:ready"
-ACTIVE = "wa:active"
-DEAD = "wa:dead"
-INBOX_PREFIX = "wa:inbox:"
-LEASE_PREFIX = "wa:lease:"
+SHARDS = 16
+DEAD_MAX = 10_000 // SHARDS  # per shard: about the newest 10 000 in all
 QUEUED, STARTED, DONE = "q", "s", "d"
 
 
-def seen_key(wamid: str) -> str:
-    return f"wa:seen:{wamid}"
+def shard_of(conv: str) -> int:
+    return zlib.crc32(conv.encode("utf-8")) % SHARDS
 
 
-def attempts_key(wamid: str) -> str:
-    return f"wa:attempts:{wamid}"
+def _shard_prefix(shard: int) -> str:
+    return f"wa:{{wa{shard}}}:"
+
+
+def _in_shard(conv: str, name: str) -> str:
+    return _shard_prefix(shard_of(conv)) + name
+
+
+def _seen_in(shard: int, wamid: str) -> str:
+    return _shard_prefix(shard) + f"seen:{wamid}"
+
+
+def seen_key(conv: str, wamid: str) -> str:
+    return _seen_in(shard_of(conv), wamid)
+
+
+def attempts_key(conv: str, wamid: str) -> str:
+    return _in_shard(conv, f"attempts:{wamid}")
 
 
 def inbox_key(conv: str) -> str:
-    return INBOX_PREFIX + conv
+    return _in_shard(conv, f"inbox:{conv}")
 
 
 def lease_key(conv: str) -> str:
-    return LEASE_PREFIX + conv
+    return _in_shard(conv, f"lease:{conv}")
+
+
+def ready_key(shard: int) -> str:
+    return _shard_prefix(shard) + "ready"
+
+
+def active_key(shard: int) -> str:
+    return _shard_prefix(shard) + "active"
+
+
+def dead_key(shard: int) -> str:
+    return _shard_prefix(shard) + "dead"
+
+
+INBOX_PATTERN = "wa:{wa*}:inbox:*"
 
 
 _ENQUEUE = """
@@ -79,12 +120,13 @@ end
 return 1
 """
 
-# A conversation is never in wa:ready while leased (every script below keeps that), so NX only
-# guards the invariant: should it ever fail, the holder re-queues the conversation as it lets go.
+# KEYS[1..2] = ready, the lease of ARGV[1] (the head the caller saw). A conversation is never
+# in ready while leased (every script below keeps that), so NX only guards the invariant: should
+# it ever fail, the holder re-queues the conversation as it lets go.
 _CLAIM = """
-local conv = redis.call('LPOP', KEYS[1])
-if not conv then return false end
-if redis.call('SET', ARGV[1] .. conv, ARGV[2], 'NX', 'PX', ARGV[3]) then return conv end
+if redis.call('LINDEX', KEYS[1], 0) ~= ARGV[1] then return false end
+redis.call('LPOP', KEYS[1])
+if redis.call('SET', KEYS[2], ARGV[2], 'NX', 'PX', ARGV[3]) then return ARGV[1] end
 return false
 """
 
@@ -95,9 +137,10 @@ return 1
 """
 
 # The scripts that let go of a conversation share this frame: KEYS[1..4] = lease, inbox, ready,
-# active; ARGV[1..2] = owner, conv. Not the owner any more (the lease expired and someone else
-# may hold the conversation): touch nothing. Letting go hands the conversation back to wa:ready
-# when items wait (round-robin, so one chatty customer cannot starve the others).
+# active (all in the conversation's shard); ARGV[1..2] = owner, conv. Not the owner any more
+# (the lease expired and someone else may hold the conversation): touch nothing. Letting go
+# hands the conversation back to ready when items wait (round-robin, so one chatty customer
+# cannot starve the others).
 _IF_OWNER = """
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
 """
@@ -146,21 +189,21 @@ return n
 """
 
 # Schedules only what nobody schedules: a conversation with items, no lease (its holder, if it
-# had one, died and the lease expired) and not in wa:ready. Candidates are wa:active's members
-# (read here, so one enqueued while the caller scanned is not missed) and the scanned inboxes.
-# A live holder's conversation and the waiting line are left exactly as they are.
+# had one, died and the lease expired) and not in ready. KEYS[1..2] = one shard's ready, active;
+# then the inbox and lease of each candidate in ARGV (active's members and the scanned inboxes,
+# read just before: one enqueued since was scheduled by its enqueue). A live holder's
+# conversation and the waiting line are left exactly as they are.
 _RECOVER = """
 local waiting = {}
 for _, conv in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do waiting[conv] = true end
-local candidates = {}
-for i = 3, #ARGV do candidates[ARGV[i]] = true end
-for _, conv in ipairs(redis.call('SMEMBERS', KEYS[2])) do candidates[conv] = true end
 local n = 0
-for conv, _ in pairs(candidates) do
-  if not waiting[conv] and redis.call('EXISTS', ARGV[2] .. conv) == 0 then
-    if redis.call('LLEN', ARGV[1] .. conv) > 0 then
+for i, conv in ipairs(ARGV) do
+  local inbox, lease = KEYS[1 + 2 * i], KEYS[2 + 2 * i]
+  if not waiting[conv] and redis.call('EXISTS', lease) == 0 then
+    if redis.call('LLEN', inbox) > 0 then
       redis.call('SADD', KEYS[2], conv)
       redis.call('RPUSH', KEYS[1], conv)
+      waiting[conv] = true
       n = n + 1
     else
       redis.call('SREM', KEYS[2], conv)
@@ -180,7 +223,7 @@ class QueuedItem:
 
 
 def raw_text(raw: bytes) -> str:
-    """An item as text for people (wa:dead, the console), whatever bytes it holds."""
+    """An item as text for people (the dead lists, the console), whatever bytes it holds."""
     return raw.decode("utf-8", "backslashreplace")
 
 
@@ -214,6 +257,7 @@ class Ingest:
         self._dead_letter = redis_client.register_script(_DEAD_LETTER)
         self._give_back = redis_client.register_script(_GIVE_BACK)
         self._recover = redis_client.register_script(_RECOVER)
+        self._turn = count()  # where the next claim starts visiting the shards
 
     def enqueue(self, conv: str, wamid: str, envelope: dict) -> bool:
         """True when the message is new and now queued; False for a duplicate delivery."""
@@ -221,7 +265,7 @@ class Ingest:
         # emoji) survives as an escape instead of making the item unencodable.
         item = json.dumps({"conv": conv, "wamid": wamid, "envelope": envelope}, separators=(",", ":"))
         added = self._enqueue(
-            keys=[seen_key(wamid), inbox_key(conv), READY, ACTIVE],
+            keys=[seen_key(conv, wamid), inbox_key(conv), ready_key(shard_of(conv)), active_key(shard_of(conv))],
             args=[conv, item, self.seen_ttl],
         )
         if added:
@@ -240,7 +284,20 @@ class Ingest:
 
     def claim(self, owner: str) -> str | None:
         """A conversation now leased to `owner`, or None when nothing is ready."""
-        return self._claim(keys=[READY], args=[LEASE_PREFIX, owner, self._lease_ms()])
+        start = next(self._turn) % SHARDS
+        order = [(start + i) % SHARDS for i in range(SHARDS)]
+        for _ in range(SHARDS):  # a head taken by a racing worker: look again
+            with self.redis.pipeline(transaction=False) as pipe:
+                for shard in order:
+                    pipe.lindex(ready_key(shard), 0)
+                heads = pipe.execute()
+            waiting = [(shard, conv) for shard, conv in zip(order, heads) if conv is not None]
+            if not waiting:
+                return None
+            for shard, conv in waiting:
+                if self._claim(keys=[ready_key(shard), lease_key(conv)], args=[conv, owner, self._lease_ms()]):
+                    return conv
+        return None
 
     def renew(self, conv: str, owner: str) -> bool:
         """False when the lease is no longer `owner`'s: it expired and may be someone else's."""
@@ -257,21 +314,30 @@ class Ingest:
         except (ValueError, KeyError, TypeError) as exc:  # UnicodeDecodeError is a ValueError
             raise Undecodable(raw, f"undecodable item: {exc}") from exc
 
-    def state(self, wamid: str) -> str | None:
-        return self.redis.get(seen_key(wamid))
+    def state(self, wamid: str, conv: str | None = None) -> str | None:
+        """Where the message is. Without its conversation (intake checks a redelivery before it
+        resolves the sender) every shard is asked, in one round trip."""
+        if conv is not None:
+            return self.redis.get(seen_key(conv, wamid))
+        with self.redis.pipeline(transaction=False) as pipe:
+            for shard in range(SHARDS):
+                pipe.get(_seen_in(shard, wamid))
+            found = [state for state in pipe.execute() if state is not None]
+        # Two only when a number change moved the sender to another conversation in between.
+        return max(found, key=(QUEUED + STARTED + DONE).index, default=None)
 
-    def attempts(self, wamid: str) -> int:
-        return int(self.redis.get(attempts_key(wamid)) or 0)
+    def attempts(self, conv: str, wamid: str) -> int:
+        return int(self.redis.get(attempts_key(conv, wamid)) or 0)
 
-    def mark_started(self, wamid: str) -> int:
+    def mark_started(self, conv: str, wamid: str) -> int:
         """Mark the message started and count the attempt; returns attempts so far."""
-        return int(self._start(keys=[seen_key(wamid), attempts_key(wamid)], args=[self.seen_ttl]))
+        return int(self._start(keys=[seen_key(conv, wamid), attempts_key(conv, wamid)], args=[self.seen_ttl]))
 
     def complete(self, conv: str, owner: str, item: QueuedItem) -> int:
-        """Drop the handled head and let go. 1: back in wa:ready (more items), 0: released,
+        """Drop the handled head and let go. 1: back in ready (more items), 0: released,
         -1: `owner` no longer held the conversation, nothing changed."""
         return int(self._complete(
-            keys=[*self._frame(conv), seen_key(item.wamid), attempts_key(item.wamid)],
+            keys=[*self._frame(conv), seen_key(conv, item.wamid), attempts_key(conv, item.wamid)],
             args=[owner, conv, item.raw, self.seen_ttl],
         ))
 
@@ -280,19 +346,24 @@ class Ingest:
         return int(self._give_back(keys=self._frame(conv), args=[owner, conv]))
 
     def dead_letter(self, conv: str, owner: str, raw: bytes, wamid: str, reason: str, attempts: int) -> int:
-        """Move the head (if it is still `raw`) to wa:dead and let go; same results as complete."""
+        """Move the head (if it is still `raw`) to its shard's dead list and let go; same results as complete."""
         entry = json.dumps({
             "conv": conv, "wamid": wamid, "raw": raw_text(raw),
             "reason": reason, "attempts": attempts, "at": self.clock.now().isoformat(),
         })
         return int(self._dead_letter(
-            keys=[*self._frame(conv), DEAD, attempts_key(wamid)],
+            keys=[*self._frame(conv), dead_key(shard_of(conv)), attempts_key(conv, wamid)],
             args=[owner, conv, raw, entry, DEAD_MAX],
         ))
 
     def dead(self, count: int = 50) -> list[dict]:
-        """The newest dead letters first."""
-        return [json.loads(entry) for entry in reversed(self.redis.lrange(DEAD, -count, -1))]
+        """The newest dead letters first, from every shard."""
+        with self.redis.pipeline(transaction=False) as pipe:
+            for shard in range(SHARDS):
+                pipe.lrange(dead_key(shard), -count, -1)
+            entries = [json.loads(entry) for shard_entries in pipe.execute() for entry in reversed(shard_entries)]
+        # Stable: entries of one shard with the same time stay newest first.
+        return sorted(entries, key=lambda entry: entry["at"], reverse=True)[:count]
 
     def pending(self, conv: str) -> int:
         return self.redis.llen(inbox_key(conv))
@@ -300,11 +371,27 @@ class Ingest:
     def recover(self) -> int:
         """Schedule conversations whose holder died (lease expired) or that nobody schedules.
         Safe at any time, from any process. Returns conversations re-scheduled."""
-        convs = [key[len(INBOX_PREFIX):] for key in self.redis.scan_iter(INBOX_PREFIX + "*", count=500)]
-        return int(self._recover(keys=[READY, ACTIVE], args=[INBOX_PREFIX, LEASE_PREFIX, *convs]))
+        candidates: list[set[str]] = [set() for _ in range(SHARDS)]
+        for key in self.redis.scan_iter(INBOX_PATTERN, count=500):
+            conv = key.partition("}:inbox:")[2]
+            candidates[shard_of(conv)].add(conv)
+        with self.redis.pipeline(transaction=False) as pipe:
+            for shard in range(SHARDS):
+                pipe.smembers(active_key(shard))
+            for shard, members in enumerate(pipe.execute()):
+                candidates[shard] |= members
+        recovered = 0
+        for shard, convs in enumerate(candidates):
+            if not convs:
+                continue
+            keys = [ready_key(shard), active_key(shard)]
+            for conv in sorted(convs):
+                keys += [inbox_key(conv), lease_key(conv)]
+            recovered += int(self._recover(keys=keys, args=sorted(convs)))
+        return recovered
 
     def _frame(self, conv: str) -> list[str]:
-        return [lease_key(conv), inbox_key(conv), READY, ACTIVE]
+        return [lease_key(conv), inbox_key(conv), ready_key(shard_of(conv)), active_key(shard_of(conv))]
 
     def _lease_ms(self) -> int:
         return max(1, int(self.lease_seconds * 1000))

@@ -3,12 +3,12 @@ answers, the bot and the agent see what the business wrote.
 
 It is a bot event appended without side effects (core/rasa_api.py `bot_template_event`, the shape
 console/desk/history.py renders; nothing is sent again). Rasa may be down or restarting: the entry
-waits in `out:history` and is retried with growing pauses, never dropped; every failure is logged.
+waits in `out:{out}:history` (the store's hash tag: it is written with the send's hash) and is retried with growing pauses, never dropped; every failure is logged.
 An entry is claimed by pushing its time forward, so two workers do not append it together; one
 that dies after appending and before removing the entry appends it once more (a repeated history
 line, which is harmless, rather than a missing one).
 
-Keys (owned here): out:history  sorted set: send id → next attempt epoch ms.
+Keys (owned here): out:{out}:history  sorted set: send id → next attempt epoch ms.
 """
 from __future__ import annotations
 
@@ -17,11 +17,11 @@ import logging
 
 from core.clock import SYSTEM_CLOCK, Clock
 from core.rasa_api import RasaError, RasaHttp, bot_template_event
-from connector.outreach.store import Send, SendStore
+from connector.outreach.store import PREFIX, Send, SendStore, send_key
 
 logger = logging.getLogger(__name__)
 
-HISTORY_KEY = "out:history"
+HISTORY_KEY = PREFIX + "history"
 CLAIM_MS = 60_000
 # Pause before the n-th retry (seconds), the last one repeating: Rasa is usually back in a minute.
 BACKOFF = (5, 15, 60, 300)
@@ -50,7 +50,7 @@ class TrackerHistory:
 
     def enqueue(self, send_id: str) -> None:
         pipe = self.redis.pipeline()
-        pipe.hset(f"out:send:{send_id}", "history", PENDING)
+        pipe.hset(send_key(send_id), "history", PENDING)
         pipe.zadd(HISTORY_KEY, {send_id: self.store.now_ms()})
         pipe.execute()
 
@@ -70,7 +70,7 @@ class TrackerHistory:
             try:
                 await asyncio.to_thread(self.rasa.append_events, send.contact, [template_event(send)], send=False)
             except RasaError as exc:
-                tries = self.redis.hincrby(f"out:send:{send_id}", "history_tries", 1)
+                tries = self.redis.hincrby(send_key(send_id), "history_tries", 1)
                 pause = BACKOFF[min(tries, len(BACKOFF)) - 1]
                 level = logging.ERROR if tries >= len(BACKOFF) else logging.WARNING
                 logger.log(level, "template %s (send %s) not yet in %s's Rasa history (try %d: %s); "
@@ -78,7 +78,7 @@ class TrackerHistory:
                 self.redis.zadd(HISTORY_KEY, {send_id: now + pause * 1000})
                 continue
             pipe = self.redis.pipeline()
-            pipe.hset(f"out:send:{send_id}", "history", DONE)
+            pipe.hset(send_key(send_id), "history", DONE)
             pipe.zrem(HISTORY_KEY, send_id)
             pipe.execute()
             done += 1

@@ -15,11 +15,15 @@ overrides a newer choice (it still goes into the history). A change carrying the
 (the wamid of the message, the webhook's identity) as the current state is a redelivery and
 changes nothing.
 
-Keys (owned here):
-  consent:{contact}          hash: purpose → JSON {state, at (epoch ms), source, by, ref}
-  consent:log:{contact}      list, newest first: JSON {purpose, state, at, source, by, ref,
-                             recorded_at, applied}; trimmed to HISTORY_MAX
-  consent:contacts           sorted set: contact → epoch ms of its newest change (export, lookups)
+Keys (owned here), all under the hash tag {consent}: a change, its history and the contacts
+index are written by one script, which on Redis Cluster must touch one slot. The register lives
+on one node of a cluster (consent changes come at the pace of people and imports); splitting
+the index from the contact's keys would let a crash leave a change out of the export.
+  consent:{consent}:contact:<contact>  hash: purpose → JSON {state, at (epoch ms), source, by, ref}
+  consent:{consent}:log:<contact>      list, newest first: JSON {purpose, state, at, source, by,
+                                       ref, recorded_at, applied}; trimmed to HISTORY_MAX
+  consent:{consent}:contacts           sorted set: contact → epoch ms of its newest change
+                                       (export, lookups)
 """
 from __future__ import annotations
 
@@ -76,15 +80,15 @@ redis.call('LTRIM', KEYS[2], 0, tonumber(ARGV[6]) - 1)
 return applied
 """
 
-CONTACTS_KEY = "consent:contacts"
+CONTACTS_KEY = "consent:{consent}:contacts"
 
 
 def _key(contact: str) -> str:
-    return f"consent:{contact}"
+    return f"consent:{{consent}}:contact:{contact}"
 
 
 def _log_key(contact: str) -> str:
-    return f"consent:log:{contact}"
+    return f"consent:{{consent}}:log:{contact}"
 
 
 @dataclass(frozen=True)

@@ -12,15 +12,17 @@ keeps sending offers is the one that gets downgraded. A later drop pauses again.
 before the last resume does not (a late or redelivered webhook about what the lead already saw),
 and a webhook seen before (same ref) is not recorded twice.
 
-Keys (owned here):
-  quality:current         hash: event, rating, current_limit, at (epoch ms), ref
-  quality:log             list, newest first: JSON {kind: quality|resume, event, rating,
-                          current_limit, at, recorded_at, applied, ref, by}; trimmed to LOG_MAX
-  quality:account         hash: the newest account_update: event, at, ref, details (JSON)
-  quality:account:log     list, newest first: JSON {event, at, recorded_at, applied, ref, details}
-  quality:pause           hash: since / reason (set while paused), newest_drop (ms),
-                          resumed_at (ms), resumed_by
-  quality:seen:{ref}      string, expires after SEEN_TTL: a webhook already recorded
+Keys (owned here), all under the hash tag {quality}: a report is recorded, deduplicated and may
+pause marketing in one script, which on Redis Cluster must touch one slot:
+  quality:{quality}:current         hash: event, rating, current_limit, at (epoch ms), ref
+  quality:{quality}:log             list, newest first: JSON {kind: quality|resume, event, rating,
+                                    current_limit, at, recorded_at, applied, ref, by}; trimmed
+  quality:{quality}:account         hash: the newest account_update: event, at, ref, details (JSON)
+  quality:{quality}:account:log     list, newest first: JSON {event, at, recorded_at, applied, ref,
+                                    details}
+  quality:{quality}:pause           hash: since / reason (set while paused), newest_drop (ms),
+                                    resumed_at (ms), resumed_by
+  quality:{quality}:seen:<ref>      string, expires after SEEN_TTL: a webhook already recorded
 """
 from __future__ import annotations
 
@@ -39,11 +41,12 @@ LOG_MAX = 500
 SEEN_TTL_SECONDS = 8 * 24 * 3600
 FUTURE_TOLERANCE = dt.timedelta(minutes=5)
 
-CURRENT_KEY = "quality:current"
-LOG_KEY = "quality:log"
-ACCOUNT_KEY = "quality:account"
-ACCOUNT_LOG_KEY = "quality:account:log"
-PAUSE_KEY = "quality:pause"
+CURRENT_KEY = "quality:{quality}:current"
+LOG_KEY = "quality:{quality}:log"
+ACCOUNT_KEY = "quality:{quality}:account"
+ACCOUNT_LOG_KEY = "quality:{quality}:account:log"
+PAUSE_KEY = "quality:{quality}:pause"
+SEEN_PREFIX = "quality:{quality}:seen:"
 
 # KEYS: current, log, pause, seen. ARGV: at ms, current fields JSON (string values: Lua would
 # print large numbers in exponent form), log entry JSON (without
@@ -187,7 +190,7 @@ class QualityRegister:
         current = {"event": event, "rating": rating, "current_limit": current_limit, "at": str(_to_ms(at)), "ref": ref}
         entry = {"kind": "quality", **current, "at": _to_ms(at), "recorded_at": _to_ms(now)}
         result = int(self._record(
-            keys=[CURRENT_KEY, LOG_KEY, PAUSE_KEY, f"quality:seen:{ref}"],
+            keys=[CURRENT_KEY, LOG_KEY, PAUSE_KEY, SEEN_PREFIX + ref],
             args=[_to_ms(at), json.dumps(current), json.dumps(entry), drop_reason(event, rating),
                   LOG_MAX, SEEN_TTL_SECONDS]))
         if result and current_limit in TIER_LIMITS:
@@ -205,7 +208,7 @@ class QualityRegister:
         current = {"event": event, "at": str(_to_ms(at)), "ref": ref, "details": json.dumps(details)}
         entry = {"event": event, "at": _to_ms(at), "ref": ref, "details": details, "recorded_at": _to_ms(now)}
         result = self._record(
-            keys=[ACCOUNT_KEY, ACCOUNT_LOG_KEY, PAUSE_KEY, f"quality:seen:{ref}"],
+            keys=[ACCOUNT_KEY, ACCOUNT_LOG_KEY, PAUSE_KEY, SEEN_PREFIX + ref],
             args=[_to_ms(at), json.dumps(current), json.dumps(entry), "", LOG_MAX, SEEN_TTL_SECONDS])
         return int(result) == 1
 

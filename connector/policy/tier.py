@@ -13,11 +13,12 @@ The tier in force is the newest one recorded (a phone_number_quality_update webh
 the console), dated by when it happened so a late webhook never overrides a newer setting;
 with none recorded it is WHATSAPP_MESSAGING_TIER, else DEFAULT_TIER.
 
-Keys (owned here):
-  tier:contacts   sorted set: contact → epoch ms of its newest business-initiated send;
-                  members older than 24 h are dropped on every reserve
-  tier:current    hash: name, source, at (epoch ms the change happened), recorded_at
-  tier:log        list, newest first: JSON {name, source, at, recorded_at, applied}; trimmed
+Keys (owned here), all under the hash tag {tier}, so the script that sets the tier and logs it
+touches one slot on Redis Cluster:
+  tier:{tier}:contacts   sorted set: contact → epoch ms of its newest business-initiated send;
+                         members older than 24 h are dropped on every reserve
+  tier:{tier}:current    hash: name, source, at (epoch ms the change happened), recorded_at
+  tier:{tier}:log        list, newest first: JSON {name, source, at, recorded_at, applied}; trimmed
 """
 from __future__ import annotations
 
@@ -48,9 +49,9 @@ LOG_MAX = 200
 # A change dated ahead of our clock is believed only this far (clock skew); beyond, it is "now".
 FUTURE_TOLERANCE = dt.timedelta(minutes=5)
 
-CONTACTS_KEY = "tier:contacts"
-CURRENT_KEY = "tier:current"
-LOG_KEY = "tier:log"
+CONTACTS_KEY = "tier:{tier}:contacts"
+CURRENT_KEY = "tier:{tier}:current"
+LOG_KEY = "tier:{tier}:log"
 
 # KEYS: contacts. ARGV: now ms, window ms, limit (-1 = unlimited), contact.
 # Returns {allowed 0/1, used, oldest score or -1}. The window is (now - 24 h, now]: a contact

@@ -5,7 +5,9 @@ from dataclasses import dataclass
 
 import redis
 
-PREFIX = "console:throttle"
+# One hash tag for every budget: an attempt is checked and counted against the user's and the
+# address's budgets in one script, which on Redis Cluster must touch one slot.
+PREFIX = "console:{throttle}"
 
 # KEYS: the user and IP budgets; ARGV: limit, window seconds. Returns the wait (seconds) when a
 # budget is spent, else 0 after counting this attempt against both.

@@ -1,4 +1,7 @@
-"""Console users in Redis (`console:user:{name}`), with hashed passwords and two roles.
+"""Console users in Redis (`console:{users}:user:<name>`), with hashed passwords and two roles.
+
+Every user's hash carries the hash tag {users}: a role change is checked against every other
+user in one script (the last active lead), which on Redis Cluster must touch one slot.
 
 A user's hash holds name, role, password_hash, session_epoch and, while they are disabled,
 disabled = "1". Ending every session of a user is rotating their session_epoch: each cookie
@@ -55,8 +58,11 @@ def _dummy_hash() -> str:
     return generate_password_hash(secrets.token_hex(8))
 
 
+USER_PREFIX = "console:{users}:user:"
+
+
 def _key(name: str) -> str:
-    return f"console:user:{name}"
+    return USER_PREFIX + name
 
 
 @dataclass(frozen=True)
@@ -129,7 +135,7 @@ class UserStore:
         if password is not None:
             _check_password(password)
         ends_sessions = password is not None or (disabled and not user.disabled)
-        keys = [_key(user.name)] + list(self.redis.scan_iter("console:user:*"))
+        keys = [_key(user.name)] + list(self.redis.scan_iter(USER_PREFIX + "*"))
         status = self.redis.register_script(_UPDATE)(keys=keys, args=[
             role, "1" if disabled else "", generate_password_hash(password) if password is not None else "",
             secrets.token_hex(8) if ends_sessions else ""])
@@ -160,7 +166,7 @@ class UserStore:
         return _user(record)
 
     def all(self) -> list[User]:
-        users = [self.get(key.split(":", 2)[2]) for key in self.redis.scan_iter("console:user:*")]
+        users = [self.get(key[len(USER_PREFIX):]) for key in self.redis.scan_iter(USER_PREFIX + "*")]
         return sorted((u for u in users if u), key=lambda u: u.name)
 
     def exists(self, name: str) -> bool:

@@ -272,7 +272,7 @@ def test_cancel(h):
 def test_update_last_message(h):
     assert h.update_last_message("nobody", "hi") is False
     assert h.state("nobody").state == "bot"
-    assert h.redis.exists("handoff:conv:nobody") == 0
+    assert h.redis.exists(KEYS.conv("nobody")) == 0
     queue(h, "c1")
     assert h.update_last_message("c1", "¿ya?") is True
     assert h.waiting()[0].last_message == "¿ya?"
@@ -418,9 +418,10 @@ def test_events_published_for_every_transition(h, redis_url):
 
 
 def test_every_key_and_channel_the_scripts_use_comes_from_the_layout(redis_client, clock):
-    # A layout unlike the real one (a quote even, for the generated Lua literals): any name a
+    # A layout unlike the real one (a quote even, for the generated Lua literals; its own hash
+    # tag, as every layout needs on a cluster): any name a
     # script or a read spelled itself would show up outside it.
-    layout = HandoffKeys(prefix="other'ns:", events="other-events")
+    layout = HandoffKeys(prefix="other'ns:{h}:", events="other-events")
     h = Handoff(redis_client, clock, avg_handle_seconds=300, agent_timeout_seconds=120, keys=layout)
     spy = redis_client.pubsub()
     spy.psubscribe("*")
@@ -461,7 +462,7 @@ def test_every_key_and_channel_the_scripts_use_comes_from_the_layout(redis_clien
 
 def test_the_layout_publishes_on_the_channel_core_names():
     assert KEYS.events == HANDOFF_EVENTS
-    assert KEYS.conv("34600") == "handoff:conv:34600"  # the names stored in Redis stay as they were
+    assert KEYS.conv("34600") == "handoff:{handoff}:conv:34600"  # one hash tag: one slot on a cluster
 
 
 def test_a_fresh_client_sees_the_same_state(h, redis_url):

@@ -13,7 +13,7 @@ from bot.handoff import Handoff
 from connector.policy.window import ServiceWindow
 from console import create_app
 from console.refs import ConversationRefs
-from console.auth.users import UserStore
+from console.auth.users import USER_PREFIX, UserStore
 
 from .fake_rasa import FakeRasa
 
@@ -56,7 +56,7 @@ def user_records(redis_url):
     store = UserStore(spare)
     for name, password in PASSWORDS.items():
         store.create(name, ROLES[name], password)
-    records = {key: spare.dump(key) for key in spare.scan_iter("console:user:*")}
+    records = {key: spare.dump(key) for key in spare.scan_iter(USER_PREFIX + "*")}
     spare.flushdb()
     spare.close()
     return records

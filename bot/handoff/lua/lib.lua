@@ -1,10 +1,12 @@
 -- Shared prelude, prepended to every handoff script by bot/handoff/__init__.py after the key
 -- layout's locals (QUEUE, SEQ, ASSIGNED, ONLINE, SEEN, WAITS, EVENTS, conv_key, chats_key,
--- agent_key, history_key), which bot/handoff/keys.py generates: no script spells a key name.
--- ARGV[1] now (epoch seconds from the Python clock, so tests can fix time), ARGV[2] history
--- length cap; script arguments start at ARGV[3].
--- Keys other than the conversation's are named here because which agent's keys are touched
--- is only known after reading the conversation (single-node Redis, so this is allowed).
+-- agent_key, history_key, declared), which bot/handoff/keys.py generates: every key is one of
+-- KEYS, none is spelled or built here. ARGV[1] now (epoch seconds from the Python clock, so tests
+-- can fix time), ARGV[2] history length cap; script arguments start at ARGV[3].
+-- Which agent's keys a call touches may only be known after reading the conversation: the
+-- caller declares the agent it read, and a script reads every key it needs before its first
+-- write, so a key the caller did not declare (it changed in between) stops the script before it
+-- changed anything.
 local NOW = ARGV[1]
 local HISTORY_MAX = tonumber(ARGV[2])
 local WAITS_MAX = 20

@@ -8,10 +8,11 @@ import pytest
 import redis
 
 from core.redis_conn import free_port
-from connector.inbox.queue import READY, inbox_key
+from connector.inbox.queue import INBOX_PATTERN, Ingest, inbox_key
 from connector.channel.input import MAX_BODY_BYTES, WhatsAppInput
 from core.channels import CUSTOMER_MESSAGES
 
+from tests.connector.inbox.support import waiting, wipe
 from tests.connector.conftest import VERIFY, make_channel, serve, signed, text_webhook, wait_for, with_message
 from tests.connector.webhook.test_inbound import EXPECTED, GROUP_EVENTS
 
@@ -77,7 +78,7 @@ async def test_other_objects_and_fields_are_acknowledged(channel, recorder, redi
             body, headers = signed(payload)
             r = await client.post("/webhook", content=body, headers=headers)
             assert r.status_code == 200
-    assert redis_client.llen(READY) == 0 and not recorder.messages
+    assert waiting(redis_client) == [] and not recorder.messages
 
 
 async def test_every_example_gets_the_right_bot_behaviour(channel, recorder, examples):
@@ -128,11 +129,10 @@ async def test_after_restart_pending_is_answered_and_done_is_not(config, redis_c
         await wait_for(lambda: len(recorder.messages) == 1)
     # Queued while the process is down (e.g. stored by the previous process just before it died).
     from connector.webhook.inbound import parse_webhook
-    from connector.inbox.queue import Ingest
 
     queued = parse_webhook(text_webhook("34600", "wamid.r2", "dos")).messages[0]
     Ingest(redis_client).enqueue("34600", queued.wamid, queued.envelope)
-    redis_client.delete(READY)
+    wipe(redis_client)
     second = make_channel(config, redis_client, recorder)
     async with serve(second, recorder) as client:
         await wait_for(lambda: len(recorder.messages) == 2)
@@ -272,7 +272,7 @@ async def test_messages_to_another_number_of_the_account_are_not_answered(channe
         await wait_for(lambda: recorder.messages)
         await asyncio.sleep(0.1)
     assert [m.message_id for m in recorder.messages] == ["wamid.ours"]
-    assert redis_client.get("wa:seen:wamid.other") is None
+    assert Ingest(redis_client).state("wamid.other") is None
     assert not redis_client.exists("wa:out:wamid.theirs")
     assert "closed_at" not in redis_client.hgetall("wa:window:34600")
 
@@ -287,7 +287,7 @@ def _raw(payload: dict, **raw_values: str) -> bytes:
 
 
 def _stored_items(redis_client) -> list[str]:
-    return [item for key in redis_client.scan_iter("wa:inbox:*") for item in redis_client.lrange(key, 0, -1)]
+    return [item for key in redis_client.scan_iter(INBOX_PATTERN) for item in redis_client.lrange(key, 0, -1)]
 
 
 def _assert_storable(redis_client) -> None:

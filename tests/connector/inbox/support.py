@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import asyncio
 
-from connector.inbox.queue import Ingest
+from connector.inbox.queue import SHARDS, Ingest, active_key, ready_key
 from connector.webhook.inbound import parse_webhook
 from tests.connector.conftest import text_webhook
 
@@ -35,3 +35,19 @@ async def run_pool_until(pool, done, steps: int = 100, settle: float = 0.0) -> N
         await asyncio.sleep(settle)  # room for a wrong extra turn to show up
     finally:
         await pool.stop()
+
+
+def waiting(redis_client) -> list[str]:
+    """Every shard's ready list, one after the other."""
+    return [conv for shard in range(SHARDS) for conv in redis_client.lrange(ready_key(shard), 0, -1)]
+
+
+def scheduled(redis_client) -> set[str]:
+    """Every shard's active set, together."""
+    return set().union(*(redis_client.smembers(active_key(shard)) for shard in range(SHARDS)))
+
+
+def wipe(redis_client, *, ready: bool = True, active: bool = False) -> None:
+    """What an older release's recovery (or a hand edit) may have deleted."""
+    keys = [ready_key(shard) for shard in range(SHARDS) if ready] + [active_key(shard) for shard in range(SHARDS) if active]
+    redis_client.delete(*keys)

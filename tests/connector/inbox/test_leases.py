@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 
 from connector.inbox.pool import WorkerPool
-from connector.inbox.queue import ACTIVE, READY, Ingest, lease_key
+from connector.inbox.queue import Ingest, lease_key
 
-from tests.connector.inbox.support import put, until
+from tests.connector.inbox.support import put, scheduled, until, waiting, wipe
 
 LEASE = 0.6  # short, so a takeover shows up quickly; renewed every LEASE / 3
 
@@ -35,19 +35,19 @@ def test_recovery_leaves_a_live_holder_and_the_waiting_line_alone(redis_client):
     ingest = Ingest(redis_client)
     put(ingest, "a", "wamid.a1")
     put(ingest, "b", "wamid.b1")
-    assert ingest.claim("first:0") == "a"  # a live worker holds "a"; "b" waits in wa:ready
+    assert ingest.claim("first:0") == "a"  # a live worker holds "a"; "b" waits in its ready list
     assert Ingest(redis_client).recover() == 0
-    assert redis_client.lrange(READY, 0, -1) == ["b"]
-    assert redis_client.smembers(ACTIVE) == {"a", "b"}
+    assert waiting(redis_client) == ["b"]
+    assert scheduled(redis_client) == {"a", "b"}
     assert redis_client.get(lease_key("a")) == "first:0"
 
 
 def test_recovery_schedules_an_inbox_nobody_schedules(redis_client):
     ingest = Ingest(redis_client)
     put(ingest, "a", "wamid.a1")
-    redis_client.delete(READY, ACTIVE)  # e.g. wiped by an older release's recovery
+    wipe(redis_client, active=True)  # e.g. wiped by an older release's recovery
     assert ingest.recover() == 1 and ingest.recover() == 0
-    assert redis_client.lrange(READY, 0, -1) == ["a"]
+    assert waiting(redis_client) == ["a"]
 
 
 async def test_a_second_process_starting_mid_turn_does_not_answer_again(redis_client):

@@ -7,18 +7,18 @@ import json
 import redis as redis_lib
 
 from connector.inbox.pool import WorkerPool
-from connector.inbox.queue import ACTIVE, DEAD, READY, Ingest, attempts_key, inbox_key, lease_key
+from connector.inbox.queue import Ingest, active_key, attempts_key, inbox_key, lease_key, ready_key, shard_of
 from connector.webhook.inbound import parse_webhook
 
 from tests.connector.conftest import text_webhook
-from tests.connector.inbox.support import put, run_pool_until, until
+from tests.connector.inbox.support import put, run_pool_until, scheduled, until
 
 
 def schedule_raw(redis_client, conv, *items):
     """Items as some other writer (an older release, a hand edit, a corrupted restore) left them."""
     redis_client.rpush(inbox_key(conv), *items)
-    if redis_client.sadd(ACTIVE, conv):
-        redis_client.rpush(READY, conv)
+    if redis_client.sadd(active_key(shard_of(conv)), conv):
+        redis_client.rpush(ready_key(shard_of(conv)), conv)
 
 
 class Recorder:
@@ -66,7 +66,7 @@ async def test_items_python_cannot_decode_are_dead_lettered_at_once(redis_client
     dead = ingest.dead()
     assert [d["raw"] for d in dead] == ["[]", "\\xff\\xfe{\"conv\": \"a\"}", "not json"]  # newest first
     assert {d["attempts"] for d in dead} == {0} and all(d["at"] for d in dead)
-    assert ingest.pending("a") == 0 and not redis_client.sismember(ACTIVE, "a")
+    assert ingest.pending("a") == 0 and "a" not in scheduled(redis_client)
 
 
 def test_a_webhook_text_with_a_lone_surrogate_escape_is_queued(redis_client):
@@ -92,7 +92,7 @@ async def test_a_message_whose_handler_keeps_failing_is_dead_lettered_after_thre
     assert json.loads(raw)["wamid"] == "wamid.bad"
     [entry] = ingest.dead()
     assert entry["attempts"] == 3 and entry["wamid"] == "wamid.bad" and entry["conv"] == "a"
-    assert not redis_client.exists(attempts_key("wamid.bad")) and ingest.pending("a") == 0
+    assert not redis_client.exists(attempts_key("a", "wamid.bad")) and ingest.pending("a") == 0
 
 
 async def test_a_message_that_kills_its_process_three_times_is_dead_lettered(redis_client):
@@ -115,7 +115,7 @@ async def test_a_message_that_kills_its_process_three_times_is_dead_lettered(red
         await asyncio.wait_for(entered.wait(), 5)
         await doomed.stop()
         assert await until(lambda: not redis_client.exists(lease_key("a")))
-    assert ingest.attempts("wamid.deadly") == 3
+    assert ingest.attempts("a", "wamid.deadly") == 3
     pool = WorkerPool(ingest, seen.handle, size=1, poll_seconds=0.02,
                       already_handled=not_in_tracker, on_dead_letter=seen.on_dead_letter)
     await run_pool_until(pool, lambda: seen.dead)
@@ -138,4 +138,4 @@ async def test_redis_errors_in_a_turn_are_not_attempts(redis_client):
     pool = WorkerPool(ingest, handle, size=1, poll_seconds=0.01, on_dead_letter=lambda *a: done.append(a))
     await run_pool_until(pool, lambda: ingest.pending("a") == 0, steps=600)
     assert len(outages) == 4 and not done and ingest.state("wamid.a1") == "d"
-    assert redis_client.llen(DEAD) == 0
+    assert ingest.dead() == []

@@ -7,12 +7,12 @@ from core.clock import FixedClock
 from connector.policy.window import ServiceWindow
 from connector.webhook.identity import Identity
 from connector.webhook.inbound import parse_webhook
-from connector.inbox.queue import ACTIVE, READY, Ingest, inbox_key, lease_key, seen_key
+from connector.inbox.queue import Ingest, active_key, inbox_key, lease_key, seen_key, shard_of
 from connector.webhook.intake import Intake
 from connector.inbox.pool import WorkerPool
 
 from tests.connector.conftest import text_webhook
-from tests.connector.inbox.support import put, run_pool_until
+from tests.connector.inbox.support import put, run_pool_until, scheduled, waiting, wipe
 
 
 def test_enqueue_dedupes_and_schedules_once(redis_client):
@@ -20,9 +20,9 @@ def test_enqueue_dedupes_and_schedules_once(redis_client):
     assert put(ingest, "34600", "wamid.1")
     assert not put(ingest, "34600", "wamid.1")
     assert put(ingest, "34600", "wamid.2")
-    assert redis_client.lrange(READY, 0, -1) == ["34600"]
+    assert waiting(redis_client) == ["34600"]
     assert redis_client.llen(inbox_key("34600")) == 2
-    ttl = redis_client.ttl(seen_key("wamid.1"))
+    ttl = redis_client.ttl(seen_key("34600", "wamid.1"))
     assert 7 * 86400 < ttl <= 8 * 86400
 
 
@@ -33,7 +33,7 @@ def test_claim_complete_release(redis_client):
     assert ingest.claim("w1") == "a" and ingest.claim("w2") is None
     assert redis_client.get(lease_key("a")) == "w1"
     put(ingest, "a", "wamid.a3")  # held: must not be scheduled twice
-    assert redis_client.llen(READY) == 0
+    assert waiting(redis_client) == []
     item = ingest.head("a")
     assert item.wamid == "wamid.a1"
     assert ingest.complete("a", "w1", item) == 1  # more to do: back in line
@@ -42,7 +42,7 @@ def test_claim_complete_release(redis_client):
     assert ingest.complete("a", "w2", ingest.head("a")) == 1 and ingest.claim("w1") == "a"
     item = ingest.head("a")
     assert ingest.complete("a", "w1", item) == 0
-    assert not redis_client.sismember(ACTIVE, "a") and ingest.state("wamid.a3") == "d"
+    assert "a" not in scheduled(redis_client) and ingest.state("wamid.a3") == "d"
     put(ingest, "a", "wamid.a4")
     assert ingest.claim("w1") == "a"
 
@@ -60,11 +60,11 @@ def test_only_the_lease_owner_can_let_go(redis_client):
 
 def test_releasing_an_empty_conversation(redis_client):
     ingest = Ingest(redis_client)
-    redis_client.sadd(ACTIVE, "ghost")  # held, but its inbox is already empty
+    redis_client.sadd(active_key(shard_of("ghost")), "ghost")  # held, but its inbox is already empty
     redis_client.set(lease_key("ghost"), "w1")
     assert ingest.head("ghost") is None
     assert ingest.give_back("ghost", "w1") == 0
-    assert not redis_client.sismember(ACTIVE, "ghost") and not redis_client.exists(lease_key("ghost"))
+    assert "ghost" not in scheduled(redis_client) and not redis_client.exists(lease_key("ghost"))
 
 
 def test_concurrent_identical_deliveries_queue_one_item(redis_url, redis_client):
@@ -78,7 +78,7 @@ def test_concurrent_identical_deliveries_queue_one_item(redis_url, redis_client)
     with ThreadPoolExecutor(20) as pool:
         results = list(pool.map(deliver, range(20)))
     assert results.count(True) == 1
-    assert redis_client.llen(inbox_key("34600")) == 1 and redis_client.llen(READY) == 1
+    assert redis_client.llen(inbox_key("34600")) == 1 and waiting(redis_client) == ["34600"]
 
 
 def test_restart_requeues_pending_and_does_not_repeat_done(redis_client):
@@ -88,7 +88,7 @@ def test_restart_requeues_pending_and_does_not_repeat_done(redis_client):
     assert first.claim("old:0") == "a"
     first.complete("a", "old:0", first.head("a"))  # handled before the crash
     assert first.claim("old:0") == "b"              # taken, then the process died
-    redis_client.delete(READY)                      # and even the ready list is gone
+    wipe(redis_client)                              # and even the ready lists are gone
     # "Restart": a new instance on the same Redis. The dead worker's lease still runs.
     second = Ingest(redis_client)
     assert not put(second, "a", "wamid.a1")  # Meta's retry of a handled one
@@ -125,7 +125,7 @@ def test_statuses_are_recorded_and_131047_closes_the_window(redis_client):
         ]}}]}]}
     assert intake.accept(parse_webhook(payload)) == 0
     assert [s.status for s in log.seen] == ["delivered", "failed"]
-    assert redis_client.llen(READY) == 0  # statuses are not bot turns
+    assert waiting(redis_client) == []  # statuses are not bot turns
     status = window.status(conv)
     assert not status.open and status.reason == "131047"
 
@@ -163,14 +163,14 @@ async def test_order_per_customer_with_several_workers(redis_client):
     assert not overlap
     for c in customers:
         assert [n for conv, n in handled if conv == c] == list(range(6))
-    assert redis_client.scard(ACTIVE) == 0
+    assert scheduled(redis_client) == set()
 
 
 async def test_interrupted_turn_is_checked_against_the_tracker(redis_client):
     ingest = Ingest(redis_client)
     put(ingest, "a", "wamid.a1")
     put(ingest, "a", "wamid.a2")
-    ingest.mark_started("wamid.a1")  # the previous process died in the middle of this turn
+    ingest.mark_started("a", "wamid.a1")  # the previous process died in the middle of this turn
     handled = []
 
     async def handle(item):

@@ -6,7 +6,7 @@ import httpx
 from connector.cloudapi import errors
 from connector.cloudapi.delivery import DeliveryLog
 from connector.policy.tier import MessagingTier
-from connector.outreach.store import DEFERRED, FAILED, REFUSED, SCHEDULED, SENT, UNKNOWN, SendStore
+from connector.outreach.store import DUE_KEY, DEFERRED, FAILED, REFUSED, SCHEDULED, SENT, UNKNOWN, SendStore
 from connector.outreach.worker import LEASE, PAUSE_RECHECK, RETRY_DELAYS
 from tests.connector.fake_graph import FakeGraph, graph_error
 
@@ -190,7 +190,7 @@ async def test_sends_go_out_concurrently_but_bounded(outreach, consent, make_wor
     worker = make_worker(graph, concurrency=2)
     assert worker.start_due() == 2 and worker.start_due() == 0  # two in flight, the rest wait
     await worker.drain()
-    assert len(graph.accepted) == 5 and redis_client.zcard("out:due") == 0
+    assert len(graph.accepted) == 5 and redis_client.zcard(DUE_KEY) == 0
 
 
 async def test_a_send_that_outlived_its_lease_is_still_recorded_as_sent_with_its_wamid(order, make_worker, outreach, redis_client, clock):

@@ -4,7 +4,7 @@ import threading
 
 import pytest
 
-from connector.policy.tier import DEFAULT_TIER, TIER_LIMITS, WINDOW, MessagingTier
+from connector.policy.tier import CONTACTS_KEY, DEFAULT_TIER, TIER_LIMITS, WINDOW, MessagingTier
 from core.clock import FixedClock
 from tests.connector.fake_graph import NOON
 
@@ -88,7 +88,7 @@ def test_many_threads_reserving_never_exceed_the_limit(redis_url, redis_client, 
     for thread in threads:
         thread.join()
     assert allowed.count(True) == 50 and len(allowed) == 160
-    assert redis_client.zcard("tier:contacts") == 50
+    assert redis_client.zcard(CONTACTS_KEY) == 50
 
 
 def test_unlimited_allows_everyone_and_still_counts(tier):

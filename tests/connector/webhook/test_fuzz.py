@@ -38,7 +38,7 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from connector.inbox.queue import seen_key
+from connector.inbox.queue import INBOX_PATTERN, seen_key
 from connector.webhook import signature
 from connector.webhook.inbound import parse_envelope
 
@@ -144,6 +144,7 @@ class Body(NamedTuple):
     body: bytes
     must_accept: bool   # still JSON with a list of entries: the canary must get through
     canary: str         # wamid of the untouched text message
+    canary_conv: str    # its sender's conversation
     canary_status: str  # wamid of the untouched status
 
 
@@ -178,7 +179,7 @@ def build(examples: dict, how: tuple, n: int) -> Body:
     elif breakage == "bad byte":
         at = position % (len(body) + 1)
         body = body[:at] + b"\xff" + body[at:]
-    return Body(body, must_accept, f"wamid.canary.{n}", f"wamid.out.{n}")
+    return Body(body, must_accept, f"wamid.canary.{n}", f"3499{n}", f"wamid.out.{n}")
 
 
 _canaries = itertools.count()
@@ -198,7 +199,7 @@ def _check_answer(status: int, reason: str, body_ok: bool) -> None:
 # the in-process run, a clean database so the next body's wamids are new again.
 _AFTER = """
 local items = {}
-for _, key in ipairs(redis.call('KEYS', 'wa:inbox:*')) do
+for _, key in ipairs(redis.call('KEYS', ARGV[2])) do
   for _, item in ipairs(redis.call('LRANGE', key, 0, -1)) do
     local ok, decoded = pcall(cjson.decode, item)
     if not ok or type(decoded) ~= 'table' then
@@ -217,10 +218,10 @@ def _strict(constant: str):
     raise AssertionError(f"{constant} in a queued item")
 
 
-def _after(redis_client, canary: str, canary_status: str, flush: bool) -> tuple[str, str]:
+def _after(redis_client, canary: str, canary_conv: str, canary_status: str, flush: bool) -> tuple[str, str]:
     """(canary state, canary status read_at), having checked that every queued item reads back."""
     state, read_at, items = redis_client.eval(  # decode_responses: invalid UTF-8 raises here
-        _AFTER, 2, seen_key(canary), f"wa:out:{canary_status}", "flush" if flush else "")
+        _AFTER, 2, seen_key(canary_conv, canary), f"wa:out:{canary_status}", "flush" if flush else "", INBOX_PATTERN)
     for item in items:
         parse_envelope(json.loads(item, parse_constant=_strict)["envelope"])
     return state, read_at
@@ -244,7 +245,7 @@ def test_fuzzed_signed_bodies_in_process(examples, config, redis_client, recorde
             answer = channel.handle_webhook(case.body, signature.sign(case.body, SECRET))
             answers.append(answer.status)
             _check_answer(answer.status, answer.reason, case.must_accept)
-            state, read_at = _after(redis_client, case.canary, case.canary_status, flush=True)
+            state, read_at = _after(redis_client, case.canary, case.canary_conv, case.canary_status, flush=True)
             if answer.status == 200 and case.must_accept:
                 assert (state, read_at) == ("q", "1750000001")
 
@@ -282,7 +283,7 @@ def test_fuzzed_signed_bodies_over_http(examples, config, redis_client, recorder
                     case = build(examples, recipe(seed, names, batch[1]), next(_canaries))
                     r = http.post("/webhook", content=case.body, headers=signed(case.body)[1])
                     _check_answer(r.status_code, r.text, case.must_accept)
-                    state, read_at = _after(redis_client, case.canary, case.canary_status, flush=False)
+                    state, read_at = _after(redis_client, case.canary, case.canary_conv, case.canary_status, flush=False)
                     if r.status_code == 200 and case.must_accept:
                         # Queued, and maybe already taken by a worker: in any case not lost.
                         assert state in ("q", "s", "d") and read_at == "1750000001"

@@ -2,7 +2,7 @@
 import pytest
 
 from connector.cloudapi.delivery import DeliveryLog
-from connector.outreach.store import SendStore
+from connector.outreach.store import DUE_KEY, SendStore
 from connector.policy.consent import ConsentRegister
 from connector.policy.templates import TemplateRegister
 from console import create_app
@@ -96,7 +96,7 @@ def test_bad_requests_get_a_clear_status_and_reason_never_a_500(api, redis_clien
             response = api("POST", "/messages", body)
         assert (response.status_code, response.is_json) == (status, True), body
         assert words in response.json["error"] + " ".join(response.json.get("problems", [])), body
-    assert redis_client.zcard("out:due") == 0
+    assert redis_client.zcard(DUE_KEY) == 0
 
 
 def test_no_key_a_wrong_key_and_a_revoked_key_are_401(api):

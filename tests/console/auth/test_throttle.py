@@ -1,7 +1,7 @@
 """The login throttle: failed sign-ins per user name and per address, counted before the password check."""
 from __future__ import annotations
 
-from console.auth.throttle import LoginThrottle
+from console.auth.throttle import PREFIX, LoginThrottle
 
 from ..conftest import csrf_token, login
 
@@ -73,7 +73,7 @@ def test_throttle_window_is_not_extended_by_more_failures(redis_client):
     assert throttle.retry_after("ana", "1.1.1.1") is None
     throttle.record_failure("ana", "1.1.1.1")
     assert 0 < throttle.retry_after("ana", "1.1.1.1") <= 60
-    assert redis_client.ttl("console:throttle:user:ana") <= 60
+    assert redis_client.ttl(f"{PREFIX}:user:ana") <= 60
     throttle.record_success("ana")
     assert throttle.retry_after("ana", "2.2.2.2") is None
     assert throttle.retry_after("bob", "1.1.1.1") is not None  # the IP stays limited

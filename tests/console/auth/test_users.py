@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import pytest
 
-from console.auth.users import DEMO_USERS, UserStore, ensure_demo_users
+from console.auth.users import DEMO_USERS, USER_PREFIX, UserStore, ensure_demo_users
 
 from ..conftest import PASSWORDS, login
 
 
 def test_passwords_are_stored_hashed(redis_client, users):
-    stored = redis_client.hgetall("console:user:ana")
+    stored = redis_client.hgetall(USER_PREFIX + "ana")
     assert PASSWORDS["ana"] not in stored.values()
     assert stored["password_hash"].startswith(("scrypt:", "pbkdf2:"))
     assert users.authenticate("ana", PASSWORDS["ana"]).role == "agent"
