@@ -1,0 +1,190 @@
+"""Throughput of this product against stock Rasa 3.6, same machine, same run, same load generator.
+
+    python -m bench.throughput_bench [--quick]          (make bench [ARGS=--quick])
+
+What runs: this product's real processes (embedded Redis, action server, Rasa with our channel
+and trained model, and `python -m connector.ingress` when the tree has it, else webhooks go to
+the channel's own route) with bench/graph_standin.py as the Graph API; then stock Rasa 3.6 (`rasa
+init --no-prompt` assistant, default config, REST channel, trained once into var/bench/).
+
+What is measured (bench/figures.py defines ack, end to end, lost, duplicate, out of order):
+  burst       N signed webhooks, one new customer each (Spanish FAQ questions from data/faq/),
+              over 8 connections as fast as they are acked; messages/s = answered / (last reply −
+              first post): the rate the workers sustain. Stock: N REST calls, 20 in flight.
+  half load   open-loop at half the burst's rate: ack and end-to-end p50/p99 at that load.
+  both with the stand-in answering at 0 ms and at 250 ms (a real Graph call takes a few hundred).
+  ingest      webhooks over 16 connections as fast as they are acked (their answers are not
+              awaited): the ceiling of acks/s, and its p99 ack.
+  memory      peak RSS summed over all processes of a side (the stand-in is Meta's, not counted).
+  profile     py-spy on Rasa (and the ingress) during the 0 ms burst and half load (bench/cpu_profile.py).
+Prints one Markdown table with the goals of issue 11 beside the figures; JSON to
+results/throughput.json. Figures are for the machine they ran on: a shared machine's are noisy.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from bench import figures
+from bench.cpu_profile import Recording, fold, print_profile
+from bench.graph_standin import Arrival, arrivals_from_json
+from bench.load import RestTarget, WebhookTarget, closed_loop, customers, faq_texts, open_loop
+from bench.processes import HAS_INGRESS, MemorySampler, Ours, Stock, stock_model
+from bench.table import goals_table
+
+ROOT = Path(__file__).resolve().parents[1]
+BURST_CONNECTIONS, STOCK_IN_FLIGHT, INGEST_CONNECTIONS = 8, 20, 16
+# A reply still missing after this long with nothing arriving at the stand-in is lost.
+QUIET_SECONDS = 30
+
+
+async def _replies(standin_url: str, sent: list[figures.Sent], seen: list[Arrival]) -> figures.Matched:
+    """Polls the stand-in until every accepted message has its reply or nothing arrives for a while."""
+    expected = sum(s.accepted for s in sent)
+    last_new = time.monotonic()
+    async with httpx.AsyncClient(timeout=30) as http:
+        while True:
+            answer = await http.get(f"{standin_url}/_standin/arrivals", params={"since": len(seen)})
+            new = arrivals_from_json(answer.json())
+            seen += new
+            matched = figures.match_replies(sent, seen)
+            if len(matched.answered) >= expected:
+                return matched
+            last_new = time.monotonic() if new else last_new
+            if time.monotonic() - last_new > QUIET_SECONDS:
+                return matched
+            await asyncio.sleep(0.25)
+
+
+def _phase(sent: list[figures.Sent], matched: figures.Matched) -> dict:
+    return {"messages": len(sent), "refused": sum(not s.accepted for s in sent),
+            "messages_per_s": figures.rate(sent, matched), "ack": figures.summary_ms(figures.acks(sent)),
+            "end_to_end": figures.summary_ms(figures.end_to_end(sent, matched)),
+            "lost": len(matched.lost), "duplicates": matched.duplicates, "out_of_order": matched.out_of_order}
+
+
+async def _ours(ours: Ours, burst: int, seconds: float, latencies: list[float], ingest: int, profile_dir: Path) -> dict:
+    target = WebhookTarget(ours.webhook_url, ours.settings)
+    source = customers(faq_texts())
+    arrivals: list[Arrival] = []
+    result: dict = {"webhooks_to": "ingress" if HAS_INGRESS else "Rasa channel route", "latencies": {}}
+    async with httpx.AsyncClient(timeout=10) as http:
+        async def settings(**values) -> None:
+            await http.post(f"{ours.standin_url}/_standin/settings", json=values)
+
+        await settings(latency_ms=0)
+        warm = await closed_loop(target, source, 5, 1)  # first-turn costs (model graph, connections)
+        await _replies(ours.standin_url, warm, arrivals)
+        for latency in latencies:
+            await settings(latency_ms=latency)
+            profiled = latency == latencies[0]
+            pids = {n: p for n, p in ours.pids().items() if n in ("rasa", "ingress")}
+            recording = Recording(profile_dir, pids).start() if profiled else None
+            sent = await closed_loop(target, source, burst, BURST_CONNECTIONS)
+            phases = {"burst": _phase(sent, await _replies(ours.standin_url, sent, arrivals))}
+            half_rate = (phases["burst"]["messages_per_s"] or 1) / 2
+            sent = await open_loop(target, source, half_rate, seconds)
+            phases["half_load"] = {"rate": round(half_rate, 2), **_phase(sent, await _replies(ours.standin_url, sent, arrivals))}
+            if recording is not None:
+                stacks = recording.stop()
+                result["profile"] = {name: fold(lines) for name, lines in stacks.items()}
+                result["profile_error"] = recording.error
+            result["latencies"][str(int(latency))] = phases
+        await settings(latency_ms=0)
+        sent = await closed_loop(target, source, ingest, INGEST_CONNECTIONS)
+        result["ingest"] = {"webhooks": len(sent), "refused": sum(not s.accepted for s in sent),
+                            "acks_per_s": figures.ack_rate(sent), "ack": figures.summary_ms(figures.acks(sent))}
+        status = (await http.get(f"{ours.standin_url}/_standin/arrivals", params={"since": len(arrivals)})).json()
+        result["status_webhooks"] = status["status_webhooks"]
+    return result
+
+
+async def _stock(stock: Stock, burst: int, seconds: float) -> dict:
+    target = RestTarget(stock.rest_url)
+    source = customers(faq_texts(), seed=1)
+    await closed_loop(target, source, 5, 1)
+    sent = await closed_loop(target, source, burst, STOCK_IN_FLIGHT)
+    phases = {"burst": _phase(sent, figures.synchronous_replies(sent))}
+    half_rate = (phases["burst"]["messages_per_s"] or 1) / 2
+    sent = await open_loop(target, source, half_rate, seconds)
+    phases["half_load"] = {"rate": round(half_rate, 2), **_phase(sent, figures.synchronous_replies(sent))}
+    return phases
+
+
+def _machine() -> dict:
+    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                  if line.startswith("model name")), platform.processor())
+    return {"cpus": os.cpu_count(), "cpu_model": model, "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+            "python": platform.python_version()}
+
+
+def _commit() -> str | None:
+    done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    return done.stdout.strip() or None
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small counts, for a look in about 3 minutes")
+    parser.add_argument("--burst", type=int, help="messages per burst (default 300, quick 60)")
+    parser.add_argument("--seconds", type=float, help="seconds of half load (default 30, quick 10)")
+    parser.add_argument("--ingest", type=int, help="webhooks for the ingest ceiling (default 3000, quick 600)")
+    parser.add_argument("--latencies", default="0,250", help="Graph stand-in latencies in ms; the first is profiled")
+    parser.add_argument("--no-stock", action="store_true", help="skip stock Rasa (no ratios)")
+    parser.add_argument("--json", type=Path, default=ROOT / "results" / "throughput.json")
+    args = parser.parse_args(argv)
+    burst = args.burst or (60 if args.quick else 300)
+    seconds = args.seconds or (10 if args.quick else 30)
+    ingest = args.ingest or (600 if args.quick else 3000)
+    latencies = [float(x) for x in args.latencies.split(",")]
+
+    from bot.content import training
+
+    training._quiet_rasa()
+    machine = _machine()
+    model = training.train().model_path
+    stock_path = None if args.no_stock else stock_model()
+    report: dict = {"date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "machine": machine,
+                    "commit": _commit(), "settings": {"burst": burst, "half_load_seconds": seconds, "ingest": ingest,
+                                                      "latencies_ms": latencies}}
+    with tempfile.TemporaryDirectory(prefix="throughput-bench-") as tmp:
+        ours = Ours(Path(tmp) / "ours", model).start()
+        try:
+            with MemorySampler(ours.pids()) as memory:
+                report["ours"] = asyncio.run(_ours(ours, burst, seconds, latencies, ingest, Path(tmp) / "profile"))
+            report["ours"]["memory_mb"] = {"total": memory.total_mb, **{k: round(v, 1) for k, v in memory.peak.items()}}
+        finally:
+            ours.stop()
+        if stock_path is not None:
+            stock = Stock(Path(tmp) / "stock", stock_path).start()
+            try:
+                with MemorySampler(stock.pids()) as memory:
+                    report["stock"] = asyncio.run(_stock(stock, burst, seconds))
+                report["stock"]["memory_mb"] = {"total": memory.total_mb, **{k: round(v, 1) for k, v in memory.peak.items()}}
+            finally:
+                stock.stop()
+    print()
+    print(goals_table(report))
+    for name, folded in (report["ours"].get("profile") or {}).items():
+        print_profile(name, folded)
+    if report["ours"].get("profile_error"):
+        print(f"\nprofile: {report['ours']['profile_error']}")
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(report, indent=2, ensure_ascii=False))
+    print(f"\nJSON: {args.json.relative_to(ROOT) if args.json.is_relative_to(ROOT) else args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
