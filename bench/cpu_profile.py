@@ -4,7 +4,8 @@
 A sample is put in the first bucket of BUCKETS that any frame of its stack matches, so a Redis
 call made by Rasa's tracker store counts as tracker store, and one made by our connector as Redis
 client; frames are py-spy's "function (module/path.py:line)". Idle threads are not sampled (py-spy's
-default), so the percentages are of the CPU the process used.
+default) and, by default, only the thread holding the GIL (see Recording.mode), so the
+percentages are of the Python CPU the process used.
 """
 from __future__ import annotations
 
@@ -47,6 +48,11 @@ class Recording:
     out_dir: Path
     pids: dict[str, int]
     rate: int = 100
+    # "gil": only the thread holding the GIL is sampled, i.e. where the process's Python CPU goes
+    # (py-spy's own idle detection misses threads parked in a thread pool's queue). "wall": every
+    # thread py-spy deems active, which also shows waits that hold up a thread (SQLite commits,
+    # Redis round trips) but counts parked pool threads as busy.
+    mode: str = "gil"
     procs: dict[str, subprocess.Popen] = field(default_factory=dict)
     error: str | None = None
 
@@ -58,7 +64,7 @@ class Recording:
         self.out_dir.mkdir(parents=True, exist_ok=True)
         for name, pid in self.pids.items():
             self.procs[name] = subprocess.Popen(
-                [exe, "record", "--pid", str(pid), "--format", "raw", "--rate", str(self.rate),
+                [exe, "record", "--pid", str(pid), "--format", "raw", "--rate", str(self.rate), *(["--gil"] if self.mode == "gil" else []),
                  "--output", str(self.out_dir / f"{name}.txt")],
                 stdout=subprocess.DEVNULL, stderr=open(self.out_dir / f"{name}.err", "wb"))
         return self
@@ -119,8 +125,9 @@ def fold(lines: list[str]) -> dict:
     return {"samples": total, "buckets": share(buckets), "functions": share(functions, 10)}
 
 
-def print_profile(name: str, folded: dict, out=sys.stdout) -> None:
-    print(f"\nCPU profile of {name} ({folded['samples']} samples, py-spy):", file=out)
+def print_profile(name: str, folded: dict, mode: str = "gil", out=sys.stdout) -> None:
+    what = "GIL holder" if mode == "gil" else "active threads, wall clock"
+    print(f"\nProfile of {name} ({folded['samples']} samples of the {what}, py-spy):", file=out)
     for label, pct in folded["buckets"]:
         print(f"  {pct:5.1f} %  {label}", file=out)
     print("  top functions (self time):", file=out)

@@ -6,10 +6,10 @@ Definitions (the README's table uses them):
   end to end   from posting a customer's message to the first reply for it at the Graph stand-in
                (for a synchronous channel, stock Rasa's REST: to the HTTP answer carrying the replies)
   lost         a message posted and acknowledged with 200 that never got a reply
-  duplicate    the same content sent twice to one customer (each reply of a turn differs, and each
-               benchmark customer asks its questions in different words)
+  duplicate    the same content sent twice to one customer in answer to one message (each reply of
+               a turn differs from the others)
   out of order a customer whose read receipts (sent when a message is taken up) came in another
-               order than the messages were posted
+               order than the messages were posted, for messages posted after the previous one's ack
 """
 from __future__ import annotations
 
@@ -79,34 +79,39 @@ def match_replies(sent: Sequence[Sent], arrivals: Sequence[Arrival]) -> Matched:
             events[customer].append(a)
     result = Matched()
     for customer, messages in by_customer.items():
-        posted = [m.wamid for m in sorted(messages, key=lambda m: m.posted)]
-        current = posted[0]
-        read_order: list[str] = []
-        contents: Counter[str] = Counter()
+        messages = sorted(messages, key=lambda m: m.posted)
+        current = messages[0].wamid
+        read_at: dict[str, int] = {}
+        contents: Counter[tuple[str, str]] = Counter()
         for a in events[customer]:
             if a.kind == "read":
                 current = a.message_id
-                if current not in read_order:
-                    read_order.append(current)
+                read_at.setdefault(current, len(read_at))
                 continue
-            contents[a.content or ""] += 1
+            contents[(current, a.content or "")] += 1
             result.answered.setdefault(current, a.at)
         result.duplicates += sum(n - 1 for n in contents.values())
-        if read_order != [w for w in posted if w in read_order]:
-            result.out_of_order += 1
+        result.out_of_order += _out_of_order(messages, read_at)
     result.lost = [s.wamid for s in ours if s.wamid not in result.answered]
     return result
 
 
+def _out_of_order(messages: list[Sent], read_at: dict[str, int]) -> int:
+    """1 when a message was taken up before one acknowledged before it was even posted (two
+    posted at once have no order to keep: Meta gives none either)."""
+    for i, first in enumerate(messages):
+        for later in messages[i + 1:]:
+            ordered = first.acked is not None and later.posted >= first.acked
+            if ordered and first.wamid in read_at and later.wamid in read_at and read_at[later.wamid] < read_at[first.wamid]:
+                return 1
+    return 0
+
+
 def synchronous_replies(sent: Sequence[Sent]) -> Matched:
-    """For a channel that answers in the HTTP response (Rasa's REST): the answer is the reply."""
-    result = Matched()
-    for s in sent:
-        if s.accepted and s.replies and s.acked is not None:
-            result.answered[s.wamid] = s.acked
-        elif s.accepted:
-            result.lost.append(s.wamid)
-    return result
+    """For a channel that answers in the HTTP response (Rasa's REST): a 200 is the turn done, its
+    replies in it (none when the bot chose to say nothing, as the `rasa init` bot does to
+    much it does not understand); nothing can be lost after the answer."""
+    return Matched(answered={s.wamid: s.acked for s in sent if s.accepted and s.acked is not None})
 
 
 def end_to_end(sent: Sequence[Sent], matched: Matched) -> list[float]:

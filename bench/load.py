@@ -34,14 +34,14 @@ def faq_texts(language: str = "es") -> list[str]:
     return texts
 
 
-def customers(texts: Sequence[str], seed: int = 0) -> Iterator[tuple[str, str]]:
-    """(wa_id, text) for ever: a new customer each time, with a run-unique number range so two
-    runs on one Redis never share a customer."""
+def customers(texts: Sequence[str], seed: int = 0, per_customer: int = 1) -> Iterator[tuple[str, str]]:
+    """(wa_id, text) for ever: a new customer every `per_customer` messages, with a run-unique
+    number range so two runs on one Redis never share a customer."""
     shuffled = list(texts)
     random.Random(seed).shuffle(shuffled)
     prefix = f"52155{secrets.randbelow(900) + 100}"
     for n, text in zip(itertools.count(), itertools.cycle(shuffled)):
-        yield f"{prefix}{n:05d}", text
+        yield f"{prefix}{n // per_customer:05d}", text
 
 
 class Target(Protocol):
@@ -110,6 +110,20 @@ async def closed_loop(target: Target, source: Iterator[tuple[str, str]], count: 
     async with _session(connections) as session:
         async def worker() -> None:
             for sent in queue:
+                await target.post(session, sent)
+        await asyncio.gather(*(worker() for _ in range(connections)))
+    return batch
+
+
+async def flood(target: Target, source: Iterator[tuple[str, str]], seconds: float, connections: int) -> list[Sent]:
+    """For `seconds`, every connection posts its next message as soon as the last is answered."""
+    batch: list[Sent] = []
+    deadline = time.monotonic() + seconds
+    async with _session(connections) as session:
+        async def worker() -> None:
+            while time.monotonic() < deadline:
+                sent = _next(source)
+                batch.append(sent)
                 await target.post(session, sent)
         await asyncio.gather(*(worker() for _ in range(connections)))
     return batch

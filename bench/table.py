@@ -58,9 +58,10 @@ def rows(report: dict) -> list[list[str]]:
     lost = sum(p.get("lost", 0) for ph in lat.values() for p in ph.values())
     dups = sum(p.get("duplicates", 0) for ph in lat.values() for p in ph.values())
     disorder = sum(p.get("out_of_order", 0) for ph in lat.values() for p in ph.values())
-    stock_lost = sum(p.get("lost", 0) for p in (stock_burst, stock_half))
-    out.append(["lost / duplicates / out of order", f"{lost} / {dups} / {disorder}",
-                f"{stock_lost} lost" if stock else "—", "0 / 0 / 0",
+    refused = sum(p.get("refused", 0) for ph in lat.values() for p in ph.values())
+    stock_failed = sum(p.get("refused", 0) for p in (stock_burst, stock_half))
+    out.append(["lost / duplicates / out of order (webhooks refused)", f"{lost} / {dups} / {disorder} ({refused})",
+                f"{stock_failed} requests failed" if stock else "—", "0 / 0 / 0",
                 _verdict(lost == dups == disorder == 0, "" if lost == dups == disorder == 0 else "must be 0")])
     ingest = ours.get("ingest", {})
     acks, p99 = ingest.get("acks_per_s"), (ingest.get("ack") or {}).get("p99_ms")

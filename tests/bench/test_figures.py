@@ -71,11 +71,11 @@ def test_percentiles_rates_and_acks():
     assert figures.rate(sent, matched) == 0.5  # two answers from 0.0 to 4.0
 
 
-def test_a_synchronous_channels_answer_with_replies_is_the_reply():
-    sent = [_sent("1", "a", 0.0, acked=0.3), _sent("2", "b", 0.0, acked=0.4)]
+def test_a_synchronous_channels_answer_is_the_turn_done_even_without_replies():
+    sent = [_sent("1", "a", 0.0, acked=0.3), _sent("2", "b", 0.0, acked=0.4), _sent("3", "c", 0.0, status=500)]
     sent[0].replies = 2
     matched = figures.synchronous_replies(sent)
-    assert (matched.answered, matched.lost) == ({"a": 0.3}, ["b"])
+    assert (matched.answered, matched.lost) == ({"a": 0.3, "b": 0.4}, [])
 
 
 def test_a_sample_goes_to_the_first_bucket_any_of_its_frames_matches():
@@ -118,6 +118,18 @@ def test_the_goals_table_says_met_or_the_distance():
     assert rows["messages/s, Graph at 0 ms"].endswith("met (4.11× stock) |")
     assert "**not met**: 33% of 0 ms" in rows["messages/s, Graph at 250 ms"]
     assert "**not met**: p99 2.0× the limit" in rows["end to end p50 / p99 at half load (50.0/s), Graph 250 ms"]
-    assert rows["lost / duplicates / out of order"].endswith("met |")
+    assert rows["lost / duplicates / out of order (webhooks refused)"].endswith("met |")
     assert "met (0.40× stock)" in rows["memory, RSS of all processes (peak)"]
     assert rows["ingest ceiling: acks/s (p99 ack)"].endswith("met |")
+
+
+def test_messages_posted_at_once_have_no_order_to_keep():
+    sent = [_sent("1", "in-a", 0.0, acked=0.2), _sent("1", "in-b", 0.1, acked=0.2)]
+    arrivals = [_read(1.0, "in-b"), _msg(1.1, "1", "b"), _read(2.0, "in-a"), _msg(2.1, "1", "a")]
+    assert figures.match_replies(sent, arrivals).out_of_order == 0
+
+
+def test_one_answer_to_two_messages_of_a_customer_is_no_duplicate():
+    sent = [_sent("1", "in-a", 0.0), _sent("1", "in-b", 0.5)]
+    arrivals = [_read(1.0, "in-a"), _msg(1.2, "1", "same answer"), _read(2.0, "in-b"), _msg(2.4, "1", "same answer")]
+    assert figures.match_replies(sent, arrivals).duplicates == 0
