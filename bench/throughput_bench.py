@@ -82,7 +82,7 @@ def _phase(name: str, sent: list[figures.Sent], matched: figures.Matched) -> dic
 
 
 async def _ours(ours: Ours, burst: int, seconds: float, latencies: list[float], ingest: float, profile_dir: Path,
-                per_customer: int, profile_mode: str) -> dict:
+                per_customer: int, profile_mode: str, fault_rate: float) -> dict:
     target = WebhookTarget(ours.webhook_url, ours.settings)
     source = customers(faq_texts(), per_customer=per_customer)
     arrivals: list[Arrival] = []
@@ -91,11 +91,11 @@ async def _ours(ours: Ours, burst: int, seconds: float, latencies: list[float], 
         async def settings(**values) -> None:
             await http.post(f"{ours.standin_url}/_standin/settings", json=values)
 
-        await settings(latency_ms=0)
+        await settings(latency_ms=0, fault_rate=0)
         warm = await closed_loop(target, source, 5, 1)  # first-turn costs (model graph, connections)
         await _replies(ours.standin_url, warm, arrivals)
         for latency in latencies:
-            await settings(latency_ms=latency)
+            await settings(latency_ms=latency, fault_rate=fault_rate)
             profiled = latency == latencies[0]
             pids = {n: p for n, p in ours.pids().items() if n in ("rasa", "ingress")}
             recording = Recording(profile_dir, pids, mode=profile_mode).start() if profiled else None
@@ -111,7 +111,7 @@ async def _ours(ours: Ours, burst: int, seconds: float, latencies: list[float], 
                 result["profile"] = {name: fold(lines) for name, lines in stacks.items()}
                 result["profile_error"] = recording.error
             result["latencies"][str(int(latency))] = phases
-        await settings(latency_ms=0)
+        await settings(latency_ms=0, fault_rate=0)
         sent = await flood(target, source, ingest, INGEST_CONNECTIONS)
         result["ingest"] = {"webhooks": len(sent), "refused": sum(not s.accepted for s in sent),
                             "acks_per_s": figures.ack_rate(sent), "ack": figures.summary_ms(figures.acks(sent))}
@@ -158,6 +158,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="messages per customer (1: one new customer each; more checks per-customer order)")
     parser.add_argument("--profile", choices=("gil", "wall"), default="gil",
                         help="py-spy samples the GIL holder (CPU) or every active thread (wall clock, waits included)")
+    parser.add_argument("--fault-rate", type=float, default=0.0,
+                        help="fraction of sends the stand-in refuses (500, 429, 130429) in the burst and half load")
     parser.add_argument("--no-stock", action="store_true", help="skip stock Rasa (no ratios)")
     parser.add_argument("--json", type=Path, default=ROOT / "results" / "throughput.json")
     args = parser.parse_args(argv)
@@ -176,7 +178,8 @@ def main(argv: list[str] | None = None) -> int:
     report: dict = {"date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "machine": machine,
                     "commit": _commit(), "settings": {"burst": burst, "half_load_seconds": seconds, "ingest_seconds": ingest,
                                                       "latencies_ms": latencies,
-                                                      "per_customer": args.per_customer, "profile": args.profile}}
+                                                      "per_customer": args.per_customer, "profile": args.profile,
+                                                      "fault_rate": args.fault_rate}}
     # Kept after the run (git-ignored) so a process that failed can be read about; the next run clears it.
     work = ROOT / "var" / "bench" / "run"
     shutil.rmtree(work, ignore_errors=True)
@@ -192,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
                 stock.ready()
             with MemorySampler(ours.pids()) as memory:
                 report["ours"] = asyncio.run(_ours(ours, burst, seconds, latencies, ingest, work / "profile",
-                                                   args.per_customer, args.profile))
+                                                   args.per_customer, args.profile, args.fault_rate))
             report["ours"]["memory_mb"] = {"total": memory.total_mb, **{k: round(v, 1) for k, v in memory.peak.items()}}
         finally:
             ours.stop()
@@ -203,8 +206,9 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if stock is not None:
             stock.stop()
+    report["table"] = goals_table(report)  # as printed, for README
     print()
-    print(goals_table(report))
+    print(report["table"])
     for name, folded in (report["ours"].get("profile") or {}).items():
         print_profile(name, folded, args.profile)
     if report["ours"].get("profile_error"):
