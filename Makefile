@@ -8,7 +8,7 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 3
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: run test test-load install train validate bench-nlu bench-catalogue bench-train bench-broker bench-publish bench-durability chat browser compose clean
+.PHONY: run test test-load install train validate bench bench-nlu bench-catalogue bench-train bench-broker bench-publish bench-durability chat browser compose clean
 
 # The environment is rebuilt only when the pinned requirements' content changes.
 install:
@@ -26,6 +26,11 @@ train: install
 
 validate: install
 	$(PY) -m bot.content.validate
+
+# Throughput, acks, end to end, ingest ceiling, memory and a CPU profile, stock Rasa 3.6 beside it in
+# the same run (bench/throughput_bench.py); ARGS=--quick for a short look. JSON: results/throughput.json.
+bench: install
+	$(PY) -m bench.throughput_bench $(ARGS)
 
 # Our pipeline, side by side with stock Rasa (CountVectors + LogisticRegressionClassifier).
 bench-nlu: install

@@ -27,8 +27,9 @@ ALLOWED: dict[str, set[str]] = {
     "console": {"core", "bot", "connector.policy", "connector.cloudapi", "connector.outreach"},
     # Plays Meta: shares nothing with the connector it tests, so it cannot agree with it by accident.
     "emulator": {"core"},
-    # bench/durability_bench.py drives the real webhook handler in-process.
-    "bench": {"core", "bot", "connector.cloudapi", "connector.webhook", "connector.channel"},
+    # bench/durability_bench.py drives the real webhook handler in-process; the Graph stand-in
+    # signs and shapes its webhooks with the emulator's builders (Meta's side).
+    "bench": {"core", "bot", "emulator", "connector.cloudapi", "connector.webhook", "connector.channel"},
     "ops": {"core", "bot", "connector.policy", "connector.cloudapi", "connector.inbox",
             "connector.webhook", "connector.channel", "connector.outreach", "actions", "console",
             "emulator"},
