@@ -38,14 +38,14 @@ from connector.webhook.inbound import MESSAGES_FIELD, InvalidJSON, PayloadError,
 from connector.webhook.types import Ignored, WebhookBatch
 from connector.inbox.queue import Ingest
 from connector.webhook.intake import Intake
-from connector.webhook.metrics import count_webhook, sanic_route
-from connector.inbox.metrics import BacklogCollector
-from bot.handoff.metrics import HandoffCollector
 from connector.channel.output import WhatsAppOutput
 from connector.cloudapi.sender import build_sender
 from connector.channel.tracker import RasaTrackers
 from connector.channel.turns import TurnHandler
 from connector.inbox.pool import WorkerPool
+from connector.webhook.metrics import count_webhooks, sanic_route
+from connector.inbox.metrics import BacklogCollector
+from bot.handoff.metrics import HandoffCollector
 
 logger = logging.getLogger(__name__)
 
@@ -117,15 +117,15 @@ class WhatsAppInput(InputChannel):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         bp = Blueprint(f"whatsapp_webhook_{id(self)}", __name__)
+        count_webhooks(bp)
+        bp.add_route(sanic_route([BacklogCollector(self.ingest, self.clock), HandoffCollector(self.handoff)]),
+                     "/metrics", methods=["GET"])
 
         @bp.route("/", methods=["GET"])
         @bp.route("/health", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:
             running = self.pool.running if self.pool else 0
             return response.json({"status": "ok", "workers": running})
-
-        bp.add_route(sanic_route([BacklogCollector(self.ingest, self.clock), HandoffCollector(self.handoff)]),
-                     "/metrics", methods=["GET"])
 
         @bp.route("/webhook", methods=["GET"])
         async def verify(request: Request) -> HTTPResponse:
@@ -167,12 +167,10 @@ class WhatsAppInput(InputChannel):
     async def _receive(self, request: Request) -> HTTPResponse:
         body = await _read_body(request)
         if body is None:
-            count_webhook(413)
             return response.text("payload too large", status=413)
         # Off the event loop: the HMAC, decoding and parsing of up to 3 MB would otherwise hold
         # up other customers' acks and /health.
         answer = await asyncio.to_thread(self.handle_webhook, body, request.headers.get(signature.HEADER))
-        count_webhook(answer.status)
         if answer.queued and self.pool is not None:
             self.pool.wake()
         return response.text(answer.reason, status=answer.status)

@@ -18,15 +18,14 @@ import asyncio
 import logging
 import os
 import socket
-import time
 import uuid
 from typing import Awaitable, Callable, Optional
 
 import redis
 from prometheus_client import Counter, Histogram
 
-from core.metrics import SECONDS_BUCKETS
 from connector.inbox.queue import DONE, STARTED, Ingest, QueuedItem, Undecodable, raw_text
+from core.metrics import SECONDS_BUCKETS
 
 logger = logging.getLogger(__name__)
 
@@ -217,13 +216,13 @@ class WorkerPool:
         if item.raw not in started:  # after an outage, the retry continues the same attempt
             started[item.raw] = await asyncio.to_thread(self.ingest.mark_started, item.wamid)
         attempt = started[item.raw]
-        began = time.monotonic()
+        began = asyncio.get_running_loop().time()
         try:
             await self.handle(item)
         except (asyncio.CancelledError, *TRANSIENT):
             raise
         except Exception as exc:
-            TURN_SECONDS.labels("failed").observe(time.monotonic() - began)
+            TURN_SECONDS.labels("failed").observe(asyncio.get_running_loop().time() - began)
             if attempt >= self.max_attempts:
                 logger.exception("conversation %s: handling %s failed, attempt %d", conv, item.wamid, attempt)
                 await self._dead_letter(conv, owner, item.raw, item.wamid, f"handler failed: {exc!r}", attempt)
@@ -233,7 +232,7 @@ class WorkerPool:
                                  conv, item.wamid, attempt, self.max_attempts)
                 self._after(conv, await asyncio.to_thread(self.ingest.give_back, conv, owner))
             return
-        TURN_SECONDS.labels("answered").observe(time.monotonic() - began)
+        TURN_SECONDS.labels("answered").observe(asyncio.get_running_loop().time() - began)
         self._after(conv, await asyncio.to_thread(self.ingest.complete, conv, owner, item))
 
     async def _in_tracker(self, item: QueuedItem) -> bool:

@@ -1,5 +1,7 @@
 """What webhooks brought, counted in the process that received them; and /metrics for the Sanic
-servers that receive them (the Rasa channel, connector/channel/input.py, and the ingress).
+servers that receive them (the Rasa channel, connector/channel/input.py, and the ingress). A
+server mounts both with two lines: `count_webhooks(bp)` on the blueprint of its /webhook routes,
+`app.add_route(sanic_route(collectors), "/metrics", methods=["GET"])`.
 
 core/metrics.py explains the several-process mode and the access token.
 """
@@ -9,7 +11,7 @@ import asyncio
 from typing import Any, Awaitable, Callable, Iterable
 
 from prometheus_client import Counter
-from sanic import response
+from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
@@ -24,8 +26,14 @@ STATUSES = Counter("whatsapp_statuses_total", "Status webhooks of our messages (
                    "other for one this code does not know)", ["status"])
 
 
-def count_webhook(status: int) -> None:
-    WEBHOOKS.labels(str(status)).inc()
+def count_webhooks(bp: Blueprint) -> None:
+    """Count every answer to POST …/webhook on `bp` by its status, refusals made before the
+    handler ran (413) included: on the responses, so the routes need no line of their own."""
+
+    @bp.on_response
+    async def count_webhook(request: Request, answer: HTTPResponse) -> None:
+        if request.method == "POST" and request.path.rstrip("/").endswith("/webhook"):
+            WEBHOOKS.labels(str(answer.status)).inc()
 
 
 def count_status(status: str) -> None:

@@ -13,6 +13,7 @@ from connector.cloudapi.sender import CloudSender, RetryPolicy
 from connector.inbox.metrics import BacklogCollector
 from connector.inbox.queue import Ingest
 from connector.policy.window import ServiceWindow
+from tests.connector.channel.test_input import _http_exchange as http_exchange
 from tests.connector.conftest import serve, signed, text_webhook, wait_for
 from tests.connector.fake_graph import CONFIG, NOON, FakeGraph, Sleeper, graph_error
 from tests.prometheus import samples, value
@@ -33,6 +34,11 @@ async def test_a_webhook_accepted_or_refused_moves_its_counter(channel, recorder
         assert (await client.post("/webhook", content=body, headers=headers)).status_code == 200  # Meta's retry
         assert (await client.post("/webhook", content=body, headers={**headers, "X-Hub-Signature-256": "sha256=00"})
                 ).status_code == 403
+        assert (await client.post("/webhook", content=body)).status_code == 401
+        # Refused from its Content-Length, before the handler ran.
+        head = (b"POST /webhooks/whatsapp/webhook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                b"Content-Length: %d\r\n\r\n" % (60 * 1024 * 1024))
+        assert (await http_exchange(client, head)).startswith(b"HTTP/1.1 413")
         # The turn is observed once the handler is done with the message.
         await wait_for(lambda: value(this_process(), "whatsapp_turn_seconds_count", outcome="answered")
                        > value(before, "whatsapp_turn_seconds_count", outcome="answered"))
@@ -46,6 +52,8 @@ async def test_a_webhook_accepted_or_refused_moves_its_counter(channel, recorder
 
     assert moved("whatsapp_webhooks_total", code="200") == 2
     assert moved("whatsapp_webhooks_total", code="403") == 1
+    assert moved("whatsapp_webhooks_total", code="401") == 1
+    assert moved("whatsapp_webhooks_total", code="413") == 1
     assert moved("whatsapp_inbound_messages_total", outcome="queued") == 1
     assert moved("whatsapp_inbound_messages_total", outcome="duplicate") == 1
     assert moved("whatsapp_turn_seconds_count", outcome="answered") == 1
