@@ -1,11 +1,9 @@
 """/metrics of the connector: the channel's endpoint in a real Sanic server, the counters of the
-webhook, the sender and the workers, and the backlog and handoff gauges read from Redis."""
+webhook, the sender and the workers, and the backlog gauges read from Redis."""
 from __future__ import annotations
 
 import pytest
 
-from bot.handoff import Handoff
-from bot.handoff.metrics import HandoffCollector
 from core.clock import FixedClock
 from core.metrics import TOKEN_ENV, scrape
 from connector.cloudapi import errors, messages
@@ -115,25 +113,6 @@ def test_the_backlog_gauges_reflect_a_queued_message(redis_client):
     assert value(text, "whatsapp_inbox_conversations_ready") == 1
     assert value(text, "whatsapp_inbox_messages") == 2
     assert value(text, "whatsapp_inbox_oldest_age_seconds") == 45
-
-
-def test_the_handoff_gauges_reflect_who_waits_for_a_person(redis_client):
-    clock = FixedClock(NOON)
-    handoff = Handoff(redis_client, clock)
-    collector = HandoffCollector(handoff)
-    handoff.request(CUSTOMER, reason="asked for a person", last_message="quiero hablar con alguien")
-    clock.advance(seconds=30)
-    handoff.request("34600000002")
-    clock.advance(seconds=60)
-    text = scrape(None, [collector], env={}).body.decode()
-    assert value(text, "handoff_waiting") == 2
-    assert value(text, "handoff_oldest_wait_seconds") == 90
-    assert handoff.claim(CUSTOMER, "ana")
-    text = scrape(None, [collector], env={}).body.decode()
-    assert value(text, "handoff_waiting") == 1 and value(text, "handoff_assigned") == 1
-    assert value(text, "handoff_oldest_wait_seconds") == 60
-    assert value(text, "handoff_agents_online") == 1
-    assert "quiero" not in text and CUSTOMER not in text
 
 
 def test_redis_down_leaves_out_its_gauges_not_the_scrape():
