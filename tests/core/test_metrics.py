@@ -26,10 +26,11 @@ def test_one_scrape_sums_the_counters_of_every_process(tmp_path):
     """Two processes (as two Rasa workers) count into one PROMETHEUS_MULTIPROC_DIR; a scrape in
     a third gives the total, the counts of a process that has exited included."""
     env = {**os.environ, MULTIPROC_ENV: str(tmp_path), "PYTHONPATH": ROOT}
-    code = ("import sys; from connector.webhook.metrics import count_webhook\n"
-            "for _ in range(int(sys.argv[1])): count_webhook(200)\ncount_webhook(403)")
+    code = ("import sys; from connector.inbox.pool import DEAD_LETTERS, TURN_SECONDS\n"
+            "DEAD_LETTERS.inc(int(sys.argv[1])); TURN_SECONDS.labels('answered').observe(0.2)")
     workers = [subprocess.Popen([sys.executable, "-c", code, str(n)], env=env) for n in (2, 3)]
     assert [w.wait(timeout=60) for w in workers] == [0, 0]
     text = scrape(None, env={MULTIPROC_ENV: str(tmp_path)}).body.decode()
-    assert value(text, "whatsapp_webhooks_total", code="200") == 5
-    assert value(text, "whatsapp_webhooks_total", code="403") == 2
+    assert value(text, "whatsapp_dead_letters_total") == 5
+    assert value(text, "whatsapp_turn_seconds_count", outcome="answered") == 2
+    assert value(text, "whatsapp_turn_seconds_bucket", outcome="answered", le="0.25") == 2
