@@ -122,7 +122,7 @@ def build_environment(env: dict[str, str]) -> tuple[dict[str, str], EmbeddedRedi
 
 def _fresh_metrics_dir() -> Path:
     """Every process's counters, summed by any /metrics (core/metrics.py). Emptied at each start:
-    a pid of the last run would otherwise add its old counts to a new process of the same pid."""
+    the last run's files would otherwise be summed into this run's totals."""
     path = VAR / "metrics"
     shutil.rmtree(path, ignore_errors=True)
     path.mkdir(mode=0o700)
