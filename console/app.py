@@ -23,6 +23,7 @@ from .desk.label_views import bp as labels_bp
 from .desk.media_views import bp as media_bp
 from .desk.queue_views import bp as queue_bp
 from .desk.supervisor_views import bp as supervisor_bp
+from .metrics_view import bp as metrics_bp
 from .workspace.account_views import bp as account_bp
 from .workspace.consent_views import bp as consent_bp
 from .workspace.campaign_views import bp as campaigns_bp
@@ -37,7 +38,7 @@ csrf = CSRFProtect()
 
 BLUEPRINTS = (auth_bp, queue_bp, conversation_bp, canned_bp, events_bp, faqs_bp, hours_bp, insights_bp,
               publish_bp, try_bp, account_bp, consent_bp, api_bp, campaigns_bp, history_bp, labels_bp,
-              supervisor_bp, team_bp, media_bp, desk_bp)
+              supervisor_bp, team_bp, media_bp, desk_bp, metrics_bp)
 
 
 def create_app(config: dict | None = None) -> Flask:

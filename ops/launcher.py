@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 import stat
 import sys
 import threading
@@ -18,6 +19,7 @@ import httpx
 
 from core.quiet import library_deprecations_off
 from bot.insights.store import ENV as EVENTS_DB_ENV, prepare as prepare_events, url_from_env as events_url
+from core.metrics import MULTIPROC_ENV
 from core.redis_conn import EmbeddedRedis, RedisAddress, redacted
 from emulator.settings import DEFAULT_WABA_ID
 
@@ -126,8 +128,18 @@ def build_environment(env: dict[str, str]) -> tuple[dict[str, str], EmbeddedRedi
     # Rasa's dependencies print pages of DeprecationWarnings at start-up that no user can act on.
     env.setdefault("PYTHONWARNINGS", "ignore::DeprecationWarning,ignore::PendingDeprecationWarning")
     env.setdefault("BIND_HOST", "127.0.0.1")
+    env[MULTIPROC_ENV] = str(_fresh_metrics_dir())
     env["PYTHONPATH"] = str(ROOT)
     return env, embedded, emulator_mode
+
+
+def _fresh_metrics_dir() -> Path:
+    """Every process's counters, summed by any /metrics (core/metrics.py). Emptied at each start:
+    the last run's files would otherwise be summed into this run's totals."""
+    path = VAR / "metrics"
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(mode=0o700)
+    return path
 
 
 def processes(env: dict[str, str], emulator_mode: bool) -> dict[str, str]:

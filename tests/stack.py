@@ -21,6 +21,7 @@ from pathlib import Path
 import httpx
 
 from bot.insights.store import ENV as EVENTS_DB_ENV, default_url as events_url, prepare as prepare_events
+from core.metrics import MULTIPROC_ENV
 from core.redis_conn import RedisAddress, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -73,6 +74,8 @@ class Stack:
             "EMULATOR_PORT": str(self.emulator_port),
             # As ops/launcher.py: Rasa's event broker writes where the insights read.
             EVENTS_DB_ENV: events_url(self.log_dir),
+            # As ops/launcher.py: every process counts into one directory, any /metrics sums it.
+            MULTIPROC_ENV: str(self.log_dir / "metrics"),
             **self.extra_env,
         }
 
@@ -157,6 +160,7 @@ class Stack:
 
     def start(self, only: tuple[str, ...] = ("emulator", "actions", "rasa")) -> "Stack":
         self.log_dir.mkdir(parents=True, exist_ok=True)
+        Path(self.env[MULTIPROC_ENV]).mkdir(exist_ok=True)
         prepare_events(self.env[EVENTS_DB_ENV]).dispose()  # as ops/launcher.py does
         names = [n for n in only if n != "emulator" or self.with_emulator]
         if "rasa" in names:  # all of them, loading side by side

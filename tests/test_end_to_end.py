@@ -12,6 +12,7 @@ from bot.content.catalog import load_catalog
 from connector.inbox.queue import DONE, Ingest
 from connector.webhook.signature import sign
 from core.redis_conn import get_redis
+from tests.prometheus import value
 
 pytestmark = pytest.mark.model
 
@@ -154,6 +155,14 @@ def test_a_webhook_signed_by_hand_reaches_the_bot(stack, catalog):
     answer, _ = customer.wait_for_replies(2)
     assert text_of(answer) == catalog.get("store_locations").answer("en")
     customer.assert_no_reply("wamid.manual-1")
+    # What Rasa's process counted, as Prometheus scrapes it (the stack's processes share one
+    # metrics directory, as under the launcher).
+    metrics = httpx.get(f"{stack.rasa_url}/webhooks/whatsapp/metrics", timeout=10)
+    assert metrics.status_code == 200
+    assert value(metrics.text, "whatsapp_webhooks_total", code="401") >= 1
+    assert value(metrics.text, "whatsapp_inbound_messages_total", outcome="duplicate") >= 1
+    assert value(metrics.text, "whatsapp_sends_total", outcome="sent") >= 2
+    assert value(metrics.text, "whatsapp_turn_seconds_count", outcome="answered") >= 1
 
 
 def test_language_is_remembered_across_ambiguous_messages(stack):

@@ -49,6 +49,7 @@ from typing import Any
 
 from redis.exceptions import ResponseError
 
+from bot.handoff import metrics
 from bot.handoff.keys import KEYS, HandoffKeys
 from core.clock import SYSTEM_CLOCK, Clock
 
@@ -296,12 +297,18 @@ class Handoff:
 
     def claim(self, conv: str, agent: str) -> bool:
         """Take a queued chat. Exactly one of several simultaneous callers gets True."""
-        return bool(self._run("claim", _id(conv), _id(agent, "agent"), convs=(conv,), agents=(agent,)))
+        claimed = bool(self._run("claim", _id(conv), _id(agent, "agent"), convs=(conv,), agents=(agent,)))
+        if claimed:
+            metrics.served(self, conv)
+        return claimed
 
     def claim_next(self, agent: str) -> str | None:
         """Take the head of the queue; None when it is empty."""
-        return self._run("claim_next", _id(agent, "agent"), agents=(agent,),
+        conv = self._run("claim_next", _id(agent, "agent"), agents=(agent,),
                          convs=lambda: self.redis.zrange(self.keys.queue, 0, CLAIM_NEXT_DECLARES - 1)) or None
+        if conv:
+            metrics.served(self, conv)
+        return conv
 
     def assign(self, conv: str, agent: str, by_lead: str) -> None:
         """A lead gives a waiting chat to an online agent (the caller checks that by_lead is a lead).
@@ -312,6 +319,7 @@ class Handoff:
             raise InvalidTransition(conv, detail, "assign", "only waiting chats can be assigned")
         if status == "offline":
             raise AgentOffline(conv, detail)
+        metrics.served(self, conv)
 
     def transfer(self, conv: str, by_agent: str, to_agent: str | None = None, is_lead: bool = False) -> Ticket:
         """Hand an assigned chat to another online agent, or back to the queue (to_agent=None).

@@ -43,6 +43,9 @@ from connector.cloudapi.sender import build_sender
 from connector.channel.tracker import RasaTrackers
 from connector.channel.turns import TurnHandler
 from connector.inbox.pool import WorkerPool
+from connector.webhook.metrics import count_webhooks, sanic_route
+from connector.inbox.metrics import BacklogCollector
+from bot.handoff.metrics import HandoffCollector
 
 logger = logging.getLogger(__name__)
 
@@ -114,6 +117,9 @@ class WhatsAppInput(InputChannel):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         bp = Blueprint(f"whatsapp_webhook_{id(self)}", __name__)
+        count_webhooks(bp)
+        bp.add_route(sanic_route([BacklogCollector(self.ingest, self.clock), HandoffCollector(self.handoff)]),
+                     "/metrics", methods=["GET"])
 
         @bp.route("/", methods=["GET"])
         @bp.route("/health", methods=["GET"])

@@ -37,13 +37,16 @@ import asyncio
 import datetime as dt
 import logging
 import random
+import time
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Mapping
 
 import httpx
 import redis
+from prometheus_client import Counter, Histogram
 
 from core.clock import SYSTEM_CLOCK, Clock
+from core.metrics import SECONDS_BUCKETS
 from connector.policy import outbound
 from connector.policy.window import ServiceWindow
 from connector.cloudapi import errors
@@ -61,6 +64,15 @@ _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.
 # These happen after (part of) the request went out: Meta may have accepted it.
 _MAYBE_SENT = (httpx.ReadTimeout, httpx.WriteTimeout, httpx.ReadError, httpx.WriteError,
                httpx.CloseError, httpx.RemoteProtocolError)
+
+
+# Outcomes: sent, deferred, and the failure kinds of DeliveryLog (refused, permanent,
+# retries_exhausted, unknown_outcome). Read receipts are not messages: only their retries count.
+SENDS = Counter("whatsapp_sends_total", "Messages sent to the Cloud API, by outcome", ["outcome"])
+RETRIES = Counter("whatsapp_send_retries_total", "Cloud API requests retried, by the error class",
+                  ["error"])
+GRAPH_SECONDS = Histogram("whatsapp_graph_request_seconds", "One request to the Cloud API, answered or not",
+                          buckets=SECONDS_BUCKETS)
 
 
 @dataclass(frozen=True)
@@ -148,6 +160,7 @@ class CloudSender:
             # Only the caller knows whether it keeps the message for later (the outreach
             # worker) or must report it as not sent (a Rasa turn, an agent): it records it.
             logger.info("send to %s deferred [%s] %s", conversation_id, exc.code, exc.title)
+            SENDS.labels("deferred").inc()
             raise
         except errors.RefusedError as exc:
             # A closed window is the expected end of a conversation, not a fault.
@@ -171,6 +184,7 @@ class CloudSender:
         await self._record_durably(
             f"delivery record of {wamid} (sent to {conversation_id})",
             lambda: self.delivery.record_sent(wamid, conversation_id, body, agent=agent))
+        SENDS.labels("sent").inc()
         return wamid
 
     async def mark_read(self, message: str | Mapping[str, Any], typing: bool = True) -> bool:
@@ -205,6 +219,7 @@ class CloudSender:
     async def _fail(self, conversation_id, body, code, title, detail="", *, kind="permanent", agent=None,
                     level=logging.ERROR, durable=False):
         logger.log(level, "WhatsApp send to %s failed [%s] %s %s", conversation_id, code, title, detail)
+        SENDS.labels(kind).inc()
 
         def record() -> None:
             self.delivery.record_failure(conversation_id, body, code, title, detail, kind=kind, agent=agent)
@@ -252,6 +267,7 @@ class CloudSender:
                     if retry:
                         exc.detail = (exc.detail + "; " if exc.detail else "") + f"gave up after {attempts} attempts"
                     raise
+                RETRIES.labels(type(exc).__name__).inc()
                 floor = self.pacer.policy.interval if exc.code == 131056 else 0.0
                 delay = self.retry.delay(attempt, exc, self._rng, floor)
                 logger.warning("WhatsApp send attempt %d/%d failed (%s); retrying in %.1f s",
@@ -273,6 +289,7 @@ class CloudSender:
         if self._http is None:
             self._http = httpx.AsyncClient(timeout=self._timeout)
         headers = {"Authorization": f"Bearer {self.target.access_token}"}
+        began = time.monotonic()
         try:
             response = await self._http.post(self.target.messages_url, json=body, headers=headers)
         except _NOT_SENT as exc:
@@ -286,6 +303,8 @@ class CloudSender:
         except httpx.HTTPError as exc:
             raise errors.PermanentError(f"request could not be made: {type(exc).__name__}",
                                         code="request", detail=str(exc)) from exc
+        finally:
+            GRAPH_SECONDS.observe(time.monotonic() - began)
         try:
             payload = response.json()
         except ValueError:

@@ -28,9 +28,11 @@ import uuid
 from typing import Awaitable, Callable, Optional
 
 import redis
+from prometheus_client import Counter, Histogram
 
 from core.channels import INBOX_READY
 from connector.inbox.queue import DONE, STARTED, Ingest, QueuedItem, Undecodable, raw_text
+from core.metrics import SECONDS_BUCKETS
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +43,11 @@ RESUBSCRIBE_SECONDS = 1.0
 # Redis going away (failover, restart, network) in the middle of a turn: says nothing about the
 # message, so it is retried with backoff and does not count as an attempt.
 TRANSIENT = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+
+TURN_SECONDS = Histogram("whatsapp_turn_seconds", "One customer message's handling (NLU, actions, sends), "
+                         "by outcome: answered, or failed (retried later or dead-lettered)",
+                         ["outcome"], buckets=SECONDS_BUCKETS)
+DEAD_LETTERS = Counter("whatsapp_dead_letters_total", "Customer messages taken out of an inbox unanswered")
 
 AlreadyHandled = Callable[[str, str], Awaitable[bool]]    # (conv, wamid)
 # (conv, wamid, raw item as text, reason); called in a worker thread, after the item is in the dead list.
@@ -229,11 +236,13 @@ class WorkerPool:
         if item.raw not in started:  # after an outage, the retry continues the same attempt
             started[item.raw] = await asyncio.to_thread(self.ingest.mark_started, item.conv, item.wamid)
         attempt = started[item.raw]
+        began = asyncio.get_running_loop().time()
         try:
             await self.handle(item)
         except (asyncio.CancelledError, *TRANSIENT):
             raise
         except Exception as exc:
+            TURN_SECONDS.labels("failed").observe(asyncio.get_running_loop().time() - began)
             if attempt >= self.max_attempts:
                 logger.exception("conversation %s: handling %s failed, attempt %d", conv, item.wamid, attempt)
                 await self._dead_letter(conv, owner, item.raw, item.wamid, f"handler failed: {exc!r}", attempt)
@@ -243,6 +252,7 @@ class WorkerPool:
                                  conv, item.wamid, attempt, self.max_attempts)
                 self._after(conv, await asyncio.to_thread(self.ingest.give_back, conv, owner))
             return
+        TURN_SECONDS.labels("answered").observe(asyncio.get_running_loop().time() - began)
         self._after(conv, await asyncio.to_thread(self.ingest.complete, conv, owner, item))
 
     async def _in_tracker(self, item: QueuedItem) -> bool:
@@ -259,6 +269,7 @@ class WorkerPool:
         self._after(conv, verdict)
         if verdict == -1:
             return
+        DEAD_LETTERS.inc()
         logger.error("conversation %s: message %s dead-lettered: %s", conv, wamid or "(unreadable)", reason)
         if self.on_dead_letter is not None:
             try:

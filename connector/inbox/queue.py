@@ -222,6 +222,13 @@ class QueuedItem:
     raw: bytes  # exactly as stored: what complete/dead_letter compare the head against
 
 
+@dataclass(frozen=True)
+class Backlog:
+    ready: int                # conversations waiting for a worker
+    messages: int             # messages not yet handled, those being handled included
+    oldest_at: float | None   # epoch seconds the oldest of them was queued
+
+
 def raw_text(raw: bytes) -> str:
     """An item as text for people (the dead lists, the console), whatever bytes it holds."""
     return raw.decode("utf-8", "backslashreplace")
@@ -263,7 +270,9 @@ class Ingest:
         """True when the message is new and now queued; False for a duplicate delivery."""
         # ASCII-only JSON: a lone surrogate escape in Meta's payload (a text cut inside an
         # emoji) survives as an escape instead of making the item unencodable.
-        item = json.dumps({"conv": conv, "wamid": wamid, "envelope": envelope}, separators=(",", ":"))
+        # `at`: when it was queued, for the backlog's age (metrics); nothing else reads it.
+        item = json.dumps({"conv": conv, "wamid": wamid, "envelope": envelope, "at": self.clock.now().timestamp()},
+                          separators=(",", ":"))
         added = self._enqueue(
             keys=[seen_key(conv, wamid), inbox_key(conv), ready_key(shard_of(conv)), active_key(shard_of(conv))],
             args=[conv, item, self.seen_ttl],
@@ -367,6 +376,29 @@ class Ingest:
 
     def pending(self, conv: str) -> int:
         return self.redis.llen(inbox_key(conv))
+
+    def backlog(self) -> Backlog:
+        """What waits, for metrics: two pipelined reads, the shards' sets and ready lists, then
+        every scheduled conversation's inbox (no script: single-key commands, Cluster-safe)."""
+        with self.redis.pipeline(transaction=False) as pipe:
+            for shard in range(SHARDS):
+                pipe.smembers(active_key(shard))
+                pipe.llen(ready_key(shard))
+            found = pipe.execute()
+        convs = sorted(conv for members in found[0::2] for conv in members)
+        ready = sum(int(n) for n in found[1::2])
+        with self.redis.pipeline(transaction=False) as pipe:
+            for conv in convs:
+                pipe.llen(inbox_key(conv))
+                pipe.execute_command("LINDEX", inbox_key(conv), 0, **{NEVER_DECODE: True})
+            inboxes = pipe.execute() if convs else []
+        queued_at = []
+        for head in inboxes[1::2]:
+            try:
+                queued_at.append(float(json.loads(head)["at"]))
+            except (TypeError, ValueError, KeyError):
+                continue  # empty by now, unreadable (the worker dead-letters it), or queued before `at`
+        return Backlog(ready, sum(int(n) for n in inboxes[0::2]), min(queued_at, default=None))
 
     def recover(self) -> int:
         """Schedule conversations whose holder died (lease expired) or that nobody schedules.

@@ -11,6 +11,7 @@ from connector.policy.templates import QUALITIES, TemplateRegister, meta_status
 from connector.policy.window import closes_window
 from connector.webhook.account import AccountUpdate, QualityUpdate
 from connector.webhook.identity import Identity
+from connector.webhook.metrics import MESSAGES, count_status
 from connector.webhook.types import (
     PreferenceUpdate, StatusUpdate, TemplateQualityUpdate, TemplateStatusUpdate, WebhookBatch,
 )
@@ -44,6 +45,7 @@ class Intake:
                 # A redelivery (Meta retries what got no 200, in any order): its sender ids may
                 # be stale by now, e.g. the number before a change, so it must not touch identity.
                 logger.info("duplicate delivery of %s ignored", message.wamid)
+                MESSAGES.labels("duplicate").inc()
                 continue
             if message.kind == "system" and (message.new_wa_id or message.new_user_id):
                 # Applied now, not by the worker, so messages from the new number that follow
@@ -53,8 +55,10 @@ class Intake:
                 conv = self.identity.resolve(message.sender)
             if self.ingest.enqueue(conv, message.wamid, message.envelope):
                 queued += 1
+                MESSAGES.labels("queued").inc()
             else:
                 logger.info("duplicate delivery of %s ignored", message.wamid)
+                MESSAGES.labels("duplicate").inc()
         self.record_statuses(batch.statuses)
         self.record_preferences(batch.preferences)
         self.record_account(batch.account)
@@ -122,3 +126,4 @@ class Intake:
                 if conv:
                     # Dated when Meta failed the message, not when the webhook reached us.
                     self.window.close(conv, at=status.timestamp)
+            count_status(status.status)  # recorded; a redelivery (after a 503) counts again

@@ -82,6 +82,18 @@ def test_the_launchers_emulator_keeps_its_state_under_var(var):
     assert emulator_mode and env["EMULATOR_STATE_DIR"] == str(var / "emulator")
 
 
+def test_every_process_counts_into_one_metrics_dir_emptied_at_each_start(var):
+    from core.metrics import MULTIPROC_ENV
+
+    stale = var / "metrics" / "counter_4242.db"  # the last run's counts of some pid
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(b"last run")
+    env, embedded, _ = launcher.build_environment({})
+    embedded.stop()
+    assert env[MULTIPROC_ENV] == str(var / "metrics")
+    assert list((var / "metrics").iterdir()) == []
+
+
 def _rasa_event_broker(env: dict[str, str]):
     """What Rasa builds from endpoints.yml's `event_broker` in this environment."""
     import asyncio
