@@ -23,14 +23,16 @@ ALLOWED: dict[str, set[str]] = {
                           "connector.webhook", "bot"},
     # Business-initiated sends; recipients come from the webhook's identity map.
     "connector.outreach": {"core", "connector.policy", "connector.cloudapi", "connector.webhook"},
+    # The webhook's own process: no Rasa, so nothing of the channel or the assistant.
+    "connector.ingress": {"core", "connector.policy", "connector.cloudapi", "connector.webhook"},
     "actions": {"core", "bot"},
     "console": {"core", "bot", "connector.policy", "connector.cloudapi", "connector.outreach"},
     # Plays Meta: shares nothing with the connector it tests, so it cannot agree with it by accident.
     "emulator": {"core"},
     "bench": {"core", "bot"},
     "ops": {"core", "bot", "connector.policy", "connector.cloudapi", "connector.inbox",
-            "connector.webhook", "connector.channel", "connector.outreach", "actions", "console",
-            "emulator"},
+            "connector.webhook", "connector.channel", "connector.outreach", "connector.ingress",
+            "actions", "console", "emulator"},
 }
 OURS = {name.split(".")[0] for name in ALLOWED} | {"tests"}
 

@@ -9,7 +9,8 @@ import redis
 
 from core.redis_conn import free_port
 from connector.inbox.queue import READY, inbox_key
-from connector.channel.input import MAX_BODY_BYTES, WhatsAppInput
+from connector.channel.input import WhatsAppInput
+from connector.webhook.endpoint import MAX_BODY_BYTES
 from core.channels import CUSTOMER_MESSAGES
 
 from tests.connector.conftest import VERIFY, make_channel, serve, signed, text_webhook, wait_for, with_message
