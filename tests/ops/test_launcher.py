@@ -111,6 +111,7 @@ def test_the_launcher_gives_rasa_an_sqlite_event_store_under_var_by_default(var)
     # Prepared before Rasa opens it: WAL, so the console's reads never block Rasa's writes.
     assert sqlite3.connect(var / "events.db").execute("PRAGMA journal_mode").fetchone() == ("wal",)
     broker = _rasa_event_broker(env)
+    assert type(broker).__name__ == "EventStoreBroker"  # bot/insights/broker.py, not Rasa's own
     broker.publish({"sender_id": "x", "event": "user", "text": "hola"})
     assert sqlite3.connect(var / "events.db").execute("SELECT count(*) FROM events").fetchone() == (1,)
 
