@@ -6,7 +6,7 @@ Two embedded Redis servers (core/redis_conn.py, appendonly yes), one per setting
 var/ (the disk `make run` uses). Against each, in alternating rounds so drift on a shared machine
 hits both alike:
   * ingest: signed webhooks, one new customer each, through the real handler of Meta's webhook
-    (WhatsAppInput.handle_webhook: signature, parsing, connector/webhook/intake.py into
+    (WebhookEndpoint.handle: signature, parsing, connector/webhook/intake.py into
     connector/inbox/queue.py), from as many threads as Sanic's route hands it to (asyncio's
     default executor); an ack is the handler's 200. No worker drains the queue: this is intake.
   * raw: SET of 200 bytes from the same number of threads, the floor Redis itself sets.
@@ -30,7 +30,7 @@ import numpy as np
 
 from core.quiet import library_deprecations_off
 from core.redis_conn import APPENDFSYNC_MODES, EmbeddedRedis, free_port, get_redis
-from connector.channel.input import WhatsAppInput
+from connector.webhook.endpoint import WebhookEndpoint
 from connector.cloudapi.config import WhatsAppConfig
 from connector.webhook import signature
 
@@ -55,7 +55,7 @@ def _webhook(wa_id: str, wamid: str) -> bytes:
 def _handler(redis_url: str, app_secret: str):
     config = WhatsAppConfig(verify_token="bench", app_secret=app_secret, access_token="BENCH",
                             phone_number_id=PHONE_NUMBER_ID, graph_url="http://127.0.0.1:9")
-    return WhatsAppInput(config, get_redis(redis_url, socket_timeout=10)).handle_webhook
+    return WebhookEndpoint(config, get_redis(redis_url, socket_timeout=10)).handle
 
 
 def _timed(calls, threads: int) -> tuple[float, list[float]]:

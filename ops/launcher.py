@@ -28,6 +28,7 @@ VAR = ROOT / "var"
 PY = sys.executable
 
 RASA_PORT = int(os.environ.get("RASA_PORT", 5005))
+WEBHOOK_PORT = int(os.environ.get("WEBHOOK_PORT", 5004))  # the ingress: Meta's webhooks
 ACTIONS_PORT = int(os.environ.get("ACTIONS_PORT", 5055))
 EMULATOR_PORT = int(os.environ.get("EMULATOR_PORT", 5080))
 CONSOLE_PORT = int(os.environ.get("CONSOLE_PORT", 5090))
@@ -120,7 +121,7 @@ def build_environment(env: dict[str, str]) -> tuple[dict[str, str], EmbeddedRedi
     # outreach, `make chat`) is the first of them.
     env.setdefault("RASA_URLS", ",".join(f"http://127.0.0.1:{port}" for port in rasa_ports(env)))
     env.setdefault("ACTION_ENDPOINT_URL", f"http://127.0.0.1:{ACTIONS_PORT}/webhook")
-    env.setdefault("CONNECTOR_WEBHOOK_URL", f"http://127.0.0.1:{RASA_PORT}/webhooks/whatsapp/webhook")
+    env.setdefault("CONNECTOR_WEBHOOK_URL", f"http://127.0.0.1:{WEBHOOK_PORT}/webhooks/whatsapp/webhook")
     env.setdefault("EMULATOR_PORT", str(EMULATOR_PORT))
     env.setdefault("CONSOLE_PORT", str(CONSOLE_PORT))
     env.setdefault("RASA_TELEMETRY_ENABLED", "false")
@@ -156,6 +157,8 @@ def processes(env: dict[str, str], emulator_mode: bool) -> dict[str, str]:
             f"--cors '' --log-file var/{name}.log"
         )
     procs |= {
+        # Stores Meta's webhooks and answers them, whatever the Rasa processes are doing.
+        "ingress": f"{PY} -m connector.ingress --interface {env['BIND_HOST']} --port {WEBHOOK_PORT}",
         "actions": f"{PY} -m actions.server --interface {env['BIND_HOST']} --port {ACTIONS_PORT}",
         "console": f"{PY} -m console",
         # Trains and hot-swaps what the console's leads publish; never inside a web request.
@@ -256,7 +259,8 @@ def _announce_when_ready(env: dict[str, str], emulator_mode: bool, created: list
     if emulator_mode:
         print(f"Customer chat (WhatsApp emulator): http://127.0.0.1:{EMULATOR_PORT}/")
     else:
-        print(f"WhatsApp webhook for Meta: https://<your-public-host>/webhooks/whatsapp/webhook")
+        print(f"WhatsApp webhook for Meta: https://<your-public-host>/webhooks/whatsapp/webhook "
+              f"(proxied to the ingress, port {WEBHOOK_PORT})")
     print(f"Agent console:                     http://127.0.0.1:{CONSOLE_PORT}/")
     print(f"Rasa HTTP API:                     {env['RASA_URL']}  (token in var/local-secrets.json)")
     if len(rasa_ports(env)) > 1:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import inspect
 import logging
 from collections import OrderedDict
-from typing import Any, Callable, Dict, List, Mapping, Optional, Text
+from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional, Text
 
 import redis
 from rasa.core.channels.channel import OutputChannel
@@ -286,6 +286,11 @@ class TurnOutput(WhatsAppOutput):
         self._next = 0
         self._before: dict[str, str] | None = None  # what an earlier run of this turn sent
         self._held = False
+        self._first_send_after: Awaitable[Any] | None = None
+
+    def first_send_after(self, pending: Awaitable[Any]) -> None:
+        """The turn's first send waits for `pending` (the read receipt, connector/channel/turns.py)."""
+        self._first_send_after = pending
 
     async def _deliver(self, conversation_id: str, body: Mapping[str, Any], agent: Optional[str],
                        language: Optional[str]) -> Optional[str]:
@@ -302,6 +307,9 @@ class TurnOutput(WhatsAppOutput):
         if earlier:
             logger.info("turn %s: send %d already went out as %s", self.turn_id, number, earlier)
             return earlier
+        if self._first_send_after is not None:
+            pending, self._first_send_after = self._first_send_after, None
+            await pending
         try:
             wamid = await super()._deliver(conversation_id, body, agent, language)
         except UnknownOutcomeError:

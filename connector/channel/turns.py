@@ -9,6 +9,7 @@ in a thread to keep Sanic's event loop free for webhooks.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -24,7 +25,7 @@ from bot import orders
 from bot.customer_events import CustomerEvents
 from bot.handoff import Handoff
 from connector.channel import recorded
-from connector.channel.output import WhatsAppOutput
+from connector.channel.output import TurnOutput, WhatsAppOutput
 from connector.channel.tracker import RasaTrackers
 from connector.cloudapi import reply_ids
 from connector.inbox.pool import TRANSIENT  # the pool retries exactly these
@@ -213,29 +214,29 @@ class TurnHandler:
             # The handoff state as it is under Rasa's lock (an agent may have resolved since
             # the read above); the tracker is paused or resumed to match it.
             handed_off = await self.trackers.follow_handoff(conv, output, metadata)
-        await self._acknowledge(message, typing=text is not None and not handed_off)
-        if message.kind != "reaction":
-            # Reactions are not counted as opening the 24 h window: if Meta disagrees we only
-            # lose window time, whereas the opposite error costs a refused send (131047).
-            await asyncio.to_thread(self.window.record_inbound, conv, message.timestamp)
-        if handed_off:
-            await self._to_person(conv, facts, orders.preview(facts.get("order")) or text)
-        if text is None:
-            return
-        # While handed off the tracker is paused: Rasa logs the message and the bot stays quiet.
-        try:
-            await self.on_new_message(UserMessage(
-                text=text,
-                output_channel=output,
-                sender_id=conv,
-                input_channel=CHANNEL_NAME,
-                message_id=message.wamid,
-                metadata=metadata,
-            ))
-        except TRANSIENT:
-            raise  # says nothing about the message: the pool runs the turn again
-        except Exception as exc:
-            await self._turn_failed(conv, facts, output, exc, apologise=not handed_off)
+        async with self._acknowledging(message, output, typing=text is not None and not handed_off):
+            if message.kind != "reaction":
+                # Reactions are not counted as opening the 24 h window: if Meta disagrees we only
+                # lose window time, whereas the opposite error costs a refused send (131047).
+                await asyncio.to_thread(self.window.record_inbound, conv, message.timestamp)
+            if handed_off:
+                await self._to_person(conv, facts, orders.preview(facts.get("order")) or text)
+            if text is None:
+                return
+            # While handed off the tracker is paused: Rasa logs the message and the bot stays quiet.
+            try:
+                await self.on_new_message(UserMessage(
+                    text=text,
+                    output_channel=output,
+                    sender_id=conv,
+                    input_channel=CHANNEL_NAME,
+                    message_id=message.wamid,
+                    metadata=metadata,
+                ))
+            except TRANSIENT:
+                raise  # says nothing about the message: the pool runs the turn again
+            except Exception as exc:
+                await self._turn_failed(conv, facts, output, exc, apologise=not handed_off)
 
     async def _consent(self, message: InboundMessage, conv: str, command: consent_words.Command,
                        facts: dict[str, Any], metadata: dict[str, Any]) -> None:
@@ -269,16 +270,16 @@ class TurnHandler:
         typed = message.text or message.payload or ""
         output = self.output.for_turn(message.wamid, name=message.sender.name or "", last_message=typed)
         handed_off = await self.trackers.follow_handoff(conv, output, metadata)  # keeps the pause right
-        await self._acknowledge(message, typing=True)
-        await asyncio.to_thread(self.window.record_inbound, conv, message.timestamp)
-        reply, language = await record(await self.trackers.language(conv))
-        if handed_off:
-            await self._to_person(conv, facts, typed)
-        # Sent before it is logged: a turn re-run after a crash in between skips the logged
-        # message (pool's already_handled), and the turn's numbering skips a reply sent.
-        await output.send_text_message(conv, reply, language=language)
-        await self.trackers.log_answered(conv, output, metadata, text=typed, wamid=message.wamid,
-                                         intent=intent, reply=reply)
+        async with self._acknowledging(message, output, typing=True):
+            await asyncio.to_thread(self.window.record_inbound, conv, message.timestamp)
+            reply, language = await record(await self.trackers.language(conv))
+            if handed_off:
+                await self._to_person(conv, facts, typed)
+            # Sent before it is logged: a turn re-run after a crash in between skips the logged
+            # message (pool's already_handled), and the turn's numbering skips a reply sent.
+            await output.send_text_message(conv, reply, language=language)
+            await self.trackers.log_answered(conv, output, metadata, text=typed, wamid=message.wamid,
+                                             intent=intent, reply=reply)
 
     async def _to_person(self, conv: str, facts: dict[str, Any], text: str | None) -> None:
         """The message reaches whoever has the chat: the console's live view and its queue."""
@@ -318,6 +319,21 @@ class TurnHandler:
             logger.info("conversation %s: stays with the agent (%s)", conv, exc)
             return False
         return bool(cancelled)
+
+    @contextlib.asynccontextmanager
+    async def _acknowledging(self, message: InboundMessage, output: TurnOutput, typing: bool):
+        """The read receipt goes out while the turn runs (a Graph call costs a few hundred ms,
+        about as much as the turn's own work) and the turn's first send waits for it, so blue
+        ticks and "typing…" still reach the customer before the answer. The turn ends with it."""
+        receipt = asyncio.create_task(self._acknowledge(message, typing))
+        output.first_send_after(receipt)
+        try:
+            yield
+        except BaseException:
+            receipt.cancel()  # the turn failed or stopped: it runs again, with its receipt
+            raise
+        finally:
+            await asyncio.gather(receipt, return_exceptions=True)
 
     async def _acknowledge(self, message: InboundMessage, typing: bool) -> None:
         try:

@@ -77,14 +77,16 @@ class WorkerPool:
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._tasks: list[asyncio.Task] = []
         self._workers: list[asyncio.Task] = []
-        self._wake: asyncio.Event | None = None
+        # Wake-up tokens: each one sends one idle worker to the queue (a worker going idle
+        # with one waiting takes it at once), so a wake-up costs one claim, not one per worker.
+        self._wake: asyncio.Queue | None = None
         self._stopping = False
         self._wakeups: Wakeups | None = None
 
     async def start(self) -> None:
         if self._tasks:
             return
-        self._wake = asyncio.Event()
+        self._wake = asyncio.Queue(maxsize=self.size)
         self._stopping = False
         self._wakeups = Wakeups(self.ingest.redis, asyncio.get_running_loop(), self.wake)
         # Booting in a task lets the server come up even while Redis is briefly unreachable.
@@ -122,8 +124,8 @@ class WorkerPool:
     def wake(self) -> None:
         """New work was queued (by this process, or by another one: Wakeups): no need to wait
         for the next poll."""
-        if self._wake is not None:
-            self._wake.set()
+        if self._wake is not None and not self._wake.full():
+            self._wake.put_nowait(None)
 
     @property
     def listening(self) -> bool:
@@ -157,15 +159,15 @@ class WorkerPool:
             if conv is None:
                 await self._idle()
                 continue
+            self.wake()  # more may be waiting: the next idle worker looks, and passes it on
             await self._hold(conv, owner)
 
     async def _idle(self) -> None:
         assert self._wake is not None
         try:
-            await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+            await asyncio.wait_for(self._wake.get(), self.poll_seconds)
         except asyncio.TimeoutError:
             pass
-        self._wake.clear()
 
     async def _hold(self, conv: str, owner: str) -> None:
         """Serve one message of a leased conversation while renewing the lease. A lease found

@@ -8,7 +8,7 @@ read from `max_daily_conversations_per_business`, the portfolio's limit that rep
 deprecated `current_limit` (still read when it is the only one). Meta's quality value has no
 rating today; a `quality_rating` (GREEN/YELLOW/RED), as some relays add, is read when present.
 
-They are not filtered to our number (channel/input.py's _for_number): the messaging limit is
+They are not filtered to our number (webhook/endpoint.py's _for_number): the messaging limit is
 the business portfolio's, account updates concern the whole account, and a quality update names
 its number only by display number, which our configuration does not hold.
 """

@@ -23,16 +23,18 @@ ALLOWED: dict[str, set[str]] = {
                           "connector.webhook", "bot"},
     # Business-initiated sends; recipients come from the webhook's identity map.
     "connector.outreach": {"core", "connector.policy", "connector.cloudapi", "connector.webhook"},
+    # The webhook's own process: no Rasa, so nothing of the channel or the assistant.
+    "connector.ingress": {"core", "connector.policy", "connector.cloudapi", "connector.webhook", "connector.inbox"},
     "actions": {"core", "bot"},
     "console": {"core", "bot", "connector.policy", "connector.cloudapi", "connector.outreach"},
     # Plays Meta: shares nothing with the connector it tests, so it cannot agree with it by accident.
     "emulator": {"core"},
     # bench/durability_bench.py drives the real webhook handler in-process; the Graph stand-in
     # signs and shapes its webhooks with the emulator's builders (Meta's side).
-    "bench": {"core", "bot", "emulator", "connector.cloudapi", "connector.webhook", "connector.channel"},
+    "bench": {"core", "bot", "emulator", "connector.cloudapi", "connector.webhook"},
     "ops": {"core", "bot", "connector.policy", "connector.cloudapi", "connector.inbox",
-            "connector.webhook", "connector.channel", "connector.outreach", "actions", "console",
-            "emulator"},
+            "connector.webhook", "connector.channel", "connector.outreach", "connector.ingress",
+            "actions", "console", "emulator"},
 }
 OURS = {name.split(".")[0] for name in ALLOWED} | {"tests"}
 

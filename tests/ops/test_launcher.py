@@ -40,6 +40,14 @@ def test_no_token_is_on_a_command_line_of_the_launcher_or_the_test_stack(tmp_pat
             assert secret not in command, command
 
 
+def test_make_run_sends_the_emulators_webhooks_to_the_ingress(var):
+    env, embedded, emulator_mode = launcher.build_environment({})
+    embedded.stop()
+    ingress = processes(env, emulator_mode)["ingress"]
+    assert f"-m connector.ingress --interface 127.0.0.1 --port {launcher.WEBHOOK_PORT}" in ingress
+    assert env["CONNECTOR_WEBHOOK_URL"] == f"http://127.0.0.1:{launcher.WEBHOOK_PORT}/webhooks/whatsapp/webhook"
+
+
 @pytest.fixture
 def var(tmp_path, monkeypatch):
     monkeypatch.setattr(launcher, "VAR", tmp_path / "var")
@@ -115,6 +123,7 @@ def test_the_launcher_gives_rasa_an_sqlite_event_store_under_var_by_default(var)
     # Prepared before Rasa opens it: WAL, so the console's reads never block Rasa's writes.
     assert sqlite3.connect(var / "events.db").execute("PRAGMA journal_mode").fetchone() == ("wal",)
     broker = _rasa_event_broker(env)
+    assert type(broker).__name__ == "EventStoreBroker"  # bot/insights/broker.py, not Rasa's own
     broker.publish({"sender_id": "x", "event": "user", "text": "hola"})
     assert sqlite3.connect(var / "events.db").execute("SELECT count(*) FROM events").fetchone() == (1,)
 

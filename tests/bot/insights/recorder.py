@@ -1,4 +1,4 @@
-"""Known conversations written through Rasa's own SQLEventBroker, with chosen timestamps.
+"""Known conversations written through the event broker endpoints.yml names, with chosen timestamps.
 
 The events are Rasa's event classes, published the way Rasa's tracker store streams them
 (`{"sender_id": ..., **event.as_dict()}`); their shape is checked against what the real agent
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rasa.core.brokers.sql import SQLEventBroker
+from bot.insights.broker import EventStoreBroker
 from rasa.shared.core.events import ActionExecuted, BotUttered, ConversationPaused, UserUttered
 
 
@@ -18,7 +18,7 @@ def sqlite_url(directory: Path) -> str:
 
 class Recorder:
     def __init__(self, url: str):
-        self.broker = SQLEventBroker(host=url)
+        self.broker = EventStoreBroker(host=url)
 
     def _publish(self, sender: str, event) -> None:
         self.broker.publish({"sender_id": sender, **event.as_dict()})

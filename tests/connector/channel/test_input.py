@@ -1,6 +1,7 @@
 """The real blueprint in a real Sanic server, as Rasa mounts it, against the test Redis."""
 import asyncio
 import json
+import time
 import types
 
 import httpx
@@ -9,12 +10,14 @@ import redis
 
 from core.redis_conn import free_port
 from connector.inbox.queue import INBOX_PATTERN, Ingest, inbox_key
-from connector.channel.input import MAX_BODY_BYTES, WhatsAppInput
+from connector.channel.input import WhatsAppInput
+from connector.webhook.endpoint import MAX_BODY_BYTES
 from core.channels import CUSTOMER_MESSAGES
 
 from tests.connector.inbox.support import waiting, wipe
 from tests.connector.conftest import VERIFY, make_channel, serve, signed, text_webhook, wait_for, with_message
 from tests.connector.webhook.test_inbound import EXPECTED, GROUP_EVENTS
+from tests.connector.fake_graph import FakeGraph
 
 
 async def test_health(channel, recorder):
@@ -425,3 +428,41 @@ async def test_a_content_length_that_is_not_a_byte_count_gets_400_not_500(channe
         status = await _http_exchange(client, head)
         assert status.startswith(b"HTTP/1.1 400")
         assert (await client.get("/health")).status_code == 200
+
+
+class _ReceiptHeldUntilTheTurnStarts(FakeGraph):
+    """Meta answering read receipts slowly: the receipt is answered only once the bot's turn
+    has begun, so a turn that waited for its receipt first would never begin."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.turn_started = asyncio.Event()
+        self.order: list[str] = []
+
+    async def _handle(self, request):
+        read = json.loads(request.content).get("status") == "read"
+        if read:
+            await asyncio.wait_for(self.turn_started.wait(), 5)
+        self.order.append("read" if read else "message")
+        return super()._handle(request)
+
+
+async def test_the_turn_runs_while_its_read_receipt_is_in_flight_and_answers_after_it(config, redis_client):
+    graph = _ReceiptHeldUntilTheTurnStarts()
+
+    class Bot:
+        messages: list = []
+
+        async def on_new_message(self, message) -> None:
+            graph.turn_started.set()
+            await message.output_channel.send_text_message(message.sender_id, "¡Hola!")
+            self.messages.append(message)
+
+    bot = Bot()
+    channel = WhatsAppInput(config, redis_client, poll_seconds=0.05, http=graph.client())
+    body, headers = signed(text_webhook("34600", "wamid.slowread", "hola", ts=int(time.time())))
+    async with serve(channel, bot) as client:
+        assert (await client.post("/webhook", content=body, headers=headers)).status_code == 200
+        await wait_for(lambda: len(graph.order) == 2, timeout=10)
+    # Blue ticks and "typing…" reach the customer before the answer they announce.
+    assert graph.order == ["read", "message"]

@@ -74,7 +74,7 @@ def test_recorded_once_in_their_true_order(redis_client):
 def test_the_webhook_is_answered_200_and_recorded(channel, redis_client):
     for payload in (quality("FLAGGED"), webhook("account_update", RESTRICTION)):
         body, headers = signed(payload)
-        assert channel.handle_webhook(body, headers["X-Hub-Signature-256"]).status == 200
+        assert channel.endpoint.handle(body, headers["X-Hub-Signature-256"]).status == 200
     state = QualityRegister(redis_client).current()
     assert state.pause is not None and state.account.event == "ACCOUNT_RESTRICTION"
 

@@ -15,7 +15,7 @@ Properties, for every body:
     strict JSON (no NaN/Infinity), valid UTF-8, and Redis's cjson decodes it (the queue's Lua
     scripts do).
 
-The default run drives `WhatsAppInput.handle_webhook` (everything after the HTTP body is read)
+The default run drives `WebhookEndpoint.handle` (everything after the HTTP body is read)
 in-process against the real test Redis for FUZZ_EXAMPLES bodies (4,000), and FUZZ_EXAMPLES/50
 (at least 200) through the real Sanic server over HTTP, workers included. For a longer run:
 
@@ -242,7 +242,7 @@ def test_fuzzed_signed_bodies_in_process(examples, config, redis_client, recorde
     def run(batch):
         for seed in seeds(batch):
             case = build(examples, recipe(seed, names, batch[1]), next(_canaries))
-            answer = channel.handle_webhook(case.body, signature.sign(case.body, SECRET))
+            answer = channel.endpoint.handle(case.body, signature.sign(case.body, SECRET))
             answers.append(answer.status)
             _check_answer(answer.status, answer.reason, case.must_accept)
             state, read_at = _after(redis_client, case.canary, case.canary_conv, case.canary_status, flush=True)

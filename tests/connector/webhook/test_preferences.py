@@ -73,11 +73,11 @@ def test_recorded_under_the_conversation_the_number_belongs_to(redis_client):
 def test_the_webhook_is_answered_200_and_another_numbers_is_not_recorded(channel, redis_client):
     register = ConsentRegister(redis_client)
     body, headers = signed(preferences(choice("resume")))
-    assert channel.handle_webhook(body, headers["X-Hub-Signature-256"]).status == 200
+    assert channel.endpoint.handle(body, headers["X-Hub-Signature-256"]).status == 200
     assert register.status("16505551234")[MARKETING].state == OPTED_IN
     other = preferences(choice("stop", AT + 5), phone_number_id="999")
     body, headers = signed(other)
-    assert channel.handle_webhook(body, headers["X-Hub-Signature-256"]).status == 200
+    assert channel.endpoint.handle(body, headers["X-Hub-Signature-256"]).status == 200
     assert register.status("16505551234")[MARKETING].state == OPTED_IN
 
 
