@@ -73,10 +73,13 @@ class Side:
 class Ours(Side):
     """`make run`'s processes on free ports, with the stand-in as the Graph API."""
 
-    def __init__(self, log_dir: Path, model: Path, latency_ms: float = 0.0) -> None:
+    def __init__(self, log_dir: Path, model: Path, latency_ms: float = 0.0, workers: int | None = None,
+                 rasa_processes: int = 1) -> None:
         super().__init__(log_dir)
         self.model = model
         self.latency_ms = latency_ms
+        self.workers = workers  # the channel's conversation workers (WA_WORKERS); None: its default
+        self.rasa_processes = rasa_processes  # as `make run WORKERS=N`: all take from the same Redis
         self.redis = EmbeddedRedis(log_dir / "redis", port=free_port())
         self.rasa_port, self.actions_port, self.standin_port, self.ingress_port = (
             free_port(), free_port(), free_port(), free_port())
@@ -110,19 +113,26 @@ class Ours(Side):
             "CONNECTOR_WEBHOOK_URL": self.webhook_url, "WEBHOOK_PORT": str(self.ingress_port),
             EVENTS_DB_ENV: events_url(self.log_dir),
         }
+        if self.workers:
+            self.env["WA_WORKERS"] = str(self.workers)
         prepare_events(self.env[EVENTS_DB_ENV]).dispose()  # as ops/launcher.py does
         self.spawn("standin", [PY, "-m", "bench.graph_standin", "--port", str(self.standin_port),
                                "--webhook-url", self.webhook_url, "--latency-ms", str(self.latency_ms)])
         self.spawn("actions", [PY, "-m", "actions.server", "--interface", "127.0.0.1", "--port", str(self.actions_port)])
-        self.spawn("rasa", [PY, "-m", "ops.rasa_server", "run", "--enable-api", "--port", str(self.rasa_port),
-                            "--credentials", "credentials.local.yml", "--endpoints", "endpoints.yml",
-                            "--model", str(self.model)])
+        extra_ports = [free_port() for _ in range(self.rasa_processes - 1)]
+        for name, port in [("rasa", self.rasa_port), *((f"rasa{n}", p) for n, p in enumerate(extra_ports, start=2))]:
+            self.spawn(name, [PY, "-m", "ops.rasa_server", "run", "--enable-api", "--port", str(port),
+                              "--credentials", "credentials.local.yml", "--endpoints", "endpoints.yml",
+                              "--model", str(self.model)])
+        self._extra_rasa = {f"rasa{n}": p for n, p in enumerate(extra_ports, start=2)}
         if HAS_INGRESS:
             self.spawn("ingress", [PY, "-m", "connector.ingress", "--port", str(self.ingress_port)])
         try:
             self.wait("standin", f"{self.standin_url}/_standin/health", 30)
             self.wait("actions", f"http://127.0.0.1:{self.actions_port}/health", 120)
             self.wait("rasa", f"{self.env['RASA_URL']}/webhooks/whatsapp/health")
+            for name, port in self._extra_rasa.items():
+                self.wait(name, f"http://127.0.0.1:{port}/webhooks/whatsapp/health")
             if HAS_INGRESS:
                 self.wait("ingress", f"http://127.0.0.1:{self.ingress_port}/health", 60)
         except BaseException:

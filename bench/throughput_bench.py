@@ -160,6 +160,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="py-spy samples the GIL holder (CPU) or every active thread (wall clock, waits included)")
     parser.add_argument("--fault-rate", type=float, default=0.0,
                         help="fraction of sends the stand-in refuses (500, 429, 130429) in the burst and half load")
+    parser.add_argument("--workers", type=int, help="conversation workers of our Rasa process (WA_WORKERS)")
+    parser.add_argument("--rasa-processes", type=int, default=1,
+                        help="our Rasa processes, as make run WORKERS=N (stock Rasa stays one)")
     parser.add_argument("--no-stock", action="store_true", help="skip stock Rasa (no ratios)")
     parser.add_argument("--json", type=Path, default=ROOT / "results" / "throughput.json")
     args = parser.parse_args(argv)
@@ -179,7 +182,8 @@ def main(argv: list[str] | None = None) -> int:
                     "commit": _commit(), "settings": {"burst": burst, "half_load_seconds": seconds, "ingest_seconds": ingest,
                                                       "latencies_ms": latencies,
                                                       "per_customer": args.per_customer, "profile": args.profile,
-                                                      "fault_rate": args.fault_rate}}
+                                                      "fault_rate": args.fault_rate, "workers": args.workers,
+                                                      "rasa_processes": args.rasa_processes}}
     # Kept after the run (git-ignored) so a process that failed can be read about; the next run clears it.
     work = ROOT / "var" / "bench" / "run"
     shutil.rmtree(work, ignore_errors=True)
@@ -189,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         print(f"Starting this product ({'ingress' if HAS_INGRESS else 'webhooks to the Rasa channel'})"
               f"{' and stock Rasa 3.6' if stock else ''}…", flush=True)
-        ours = Ours(work / "ours", model).start()
+        ours = Ours(work / "ours", model, workers=args.workers, rasa_processes=args.rasa_processes).start()
         try:
             if stock is not None:
                 try:

@@ -32,7 +32,7 @@ for _threads in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
 # workers on two cores: much of a module's time is spent waiting on a real process (Rasa, a
 # training, Chromium), and a third worker fills it (345 s against 374 s with two, measured in
 # consecutive runs of the whole suite on a quiet machine).
-LONG_FIXTURES = ({"publisher"}, {"browser"}, {"stack", "trained_model"})
+LONG_FIXTURES = ({"publisher", "workers"}, {"browser"}, {"stack", "trained_model"})
 
 
 def pytest_collection_modifyitems(items):
