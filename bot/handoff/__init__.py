@@ -38,12 +38,10 @@ Decisions:
 """
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import json
 import math
 import os
-from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +49,8 @@ from redis.exceptions import ResponseError
 
 from bot.handoff import metrics
 from bot.handoff.keys import KEYS, HandoffKeys
+from bot.handoff.records import (ASSIGNED, BOT, QUEUED, RESOLVED, STATES, AgentOffline, Conversation,  # noqa: F401
+                                 HandoffError, InvalidTransition, NotYourChat, Presence, Ticket, _time)
 from core.clock import SYSTEM_CLOCK, Clock
 
 HISTORY_MAX = 200
@@ -64,120 +64,9 @@ DECLARE_TRIES = 10
 # the same moment move the head between the read and the script.
 CLAIM_NEXT_DECLARES = 16
 
-BOT, QUEUED, ASSIGNED, RESOLVED = "bot", "queued", "assigned", "resolved"
-STATES = (BOT, QUEUED, ASSIGNED, RESOLVED)
-
 _LUA_DIR = Path(__file__).with_name("lua")
 _SCRIPTS = ("request", "claim", "claim_next", "assign", "transfer", "resolve", "cancel", "update_message",
             "set_online", "requeue_abandoned", "read_many", "reopen", "presence")
-
-
-class HandoffError(Exception):
-    """Base for every refused handoff operation."""
-
-
-class InvalidTransition(HandoffError):
-    def __init__(self, conv: str, state: str, action: str, detail: str = "") -> None:
-        self.conv, self.state, self.action = conv, state, action
-        super().__init__(
-            f"cannot {action} conversation {conv!r}: it is {state!r}" + (f" ({detail})" if detail else "")
-        )
-
-
-class NotYourChat(HandoffError):
-    def __init__(self, conv: str, agent: str, owner: str, action: str) -> None:
-        self.conv, self.agent, self.owner = conv, agent, owner
-        super().__init__(
-            f"{agent!r} cannot {action} conversation {conv!r}: it is assigned to {owner!r} "
-            "(only that agent or a lead can)"
-        )
-
-
-class AgentOffline(HandoffError):
-    def __init__(self, conv: str, agent: str) -> None:
-        self.conv, self.agent = conv, agent
-        super().__init__(f"cannot give {conv!r} to {agent!r}: that agent is not online")
-
-
-@dataclass(frozen=True)
-class Ticket:
-    position: int  # 1-based place in the queue; 0 once assigned
-    eta_seconds: int | None  # None when no agent is online
-    state: str
-    created: bool = False  # False when the request found the chat already queued/assigned
-
-
-@dataclass(frozen=True)
-class Conversation:
-    conv: str
-    state: str = BOT
-    agent: str | None = None
-    reason: str = ""
-    language: str = "es"
-    name: str = ""
-    last_message: str = ""
-    queued_at: dt.datetime | None = None  # first request; kept across requeues
-    assigned_at: dt.datetime | None = None
-    priority: int = 0
-    position: int | None = None  # only filled by waiting()
-    enqueued_at: dt.datetime | None = None  # last time it entered the queue
-    previous_agent: str | None = None
-    resolved_at: dt.datetime | None = None
-    resolved_by: str | None = None
-    reopened_at: dt.datetime | None = None  # set by reopen; a new request starts a new record
-    transfers: int = 0
-    # Customer messages since this handoff began (the one that asked for a person included):
-    # the console's unread count is this minus what the agent had seen (console/desk/unread.py).
-    customer_messages: int = 0
-    last_message_at: dt.datetime | None = None
-
-    @property
-    def conversation_id(self) -> str:
-        return self.conv
-
-    @property
-    def with_person(self) -> bool:
-        """True while the connector must route messages to the console, not the bot."""
-        return self.state in (QUEUED, ASSIGNED)
-
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        for key, value in data.items():
-            if isinstance(value, dt.datetime):
-                data[key] = value.isoformat()
-        return data
-
-    @classmethod
-    def from_hash(cls, conv: str, h: dict[str, str], position: int | None = None) -> "Conversation":
-        return cls(
-            conv=conv,
-            state=h.get("state") or BOT,
-            agent=h.get("agent") or None,
-            reason=h.get("reason", ""),
-            language=h.get("language") or "es",
-            name=h.get("name", ""),
-            last_message=h.get("last_message", ""),
-            queued_at=_time(h.get("queued_at")),
-            assigned_at=_time(h.get("assigned_at")),
-            priority=int(h.get("priority") or 0),
-            position=position,
-            enqueued_at=_time(h.get("enqueued_at")),
-            previous_agent=h.get("previous_agent") or None,
-            resolved_at=_time(h.get("resolved_at")),
-            resolved_by=h.get("resolved_by") or None,
-            reopened_at=_time(h.get("reopened_at")),
-            transfers=int(h.get("transfers") or 0),
-            customer_messages=int(h.get("customer_messages") or 0),
-            last_message_at=_time(h.get("last_message_at")),
-        )
-
-
-@dataclass(frozen=True)
-class Presence:
-    agent: str
-    said_online: bool  # their own switch
-    last_seen: dt.datetime | None  # last heartbeat or action
-    online: bool  # said online and seen within the agent timeout: who gets transfers, who the ETA counts
 
 
 @functools.lru_cache(maxsize=4)
@@ -459,9 +348,3 @@ def _id(value: str, what: str = "conversation") -> str:
 def _clip(text: str | None) -> str:
     text = text or ""
     return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
-
-
-def _time(value: str | float | None) -> dt.datetime | None:
-    if not value:
-        return None
-    return dt.datetime.fromtimestamp(float(value), tz=dt.timezone.utc)
