@@ -110,7 +110,8 @@ class WhatsAppInput(InputChannel):
             running = self.pool.running if self.pool else 0
             return response.json({"status": "ok", "workers": running})
 
-        self.endpoint.add_routes(bp, self._queued)
+        # No wake-up of our own: queuing a message announces it to every pool, this one included.
+        self.endpoint.add_routes(bp)
 
         @bp.listener("after_server_start")
         async def start_workers(app: Any, loop: Any) -> None:
@@ -125,11 +126,6 @@ class WhatsAppInput(InputChannel):
                 await self._output.sender.aclose()
 
         return bp
-
-    def _queued(self, count: int) -> None:
-        # This process's own workers need no poll to learn of what its route stored.
-        if self.pool is not None:
-            self.pool.wake()
 
     async def start_workers(self, on_new_message: Callable[[UserMessage], Awaitable[Any]], app: Any) -> None:
         if self.pool is not None:

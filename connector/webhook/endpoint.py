@@ -15,7 +15,7 @@ import asyncio
 import dataclasses
 import logging
 import os
-from typing import Any, Callable, NamedTuple, Optional
+from typing import Any, NamedTuple, Optional
 
 import redis
 from sanic import Blueprint, response
@@ -41,9 +41,6 @@ from connector.webhook.types import Ignored, WebhookBatch
 logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 3 * 1024 * 1024
-# Called on the event loop with the number of messages a webhook stored (> 0): where the
-# workers that answer them learn of new work.
-OnQueued = Callable[[int], None]
 
 
 def redis_from_env() -> redis.Redis:
@@ -99,8 +96,10 @@ class WebhookEndpoint:
             return Answer(503, "temporarily unavailable")
         return Answer(200, "ok", queued)
 
-    def add_routes(self, bp: Blueprint, on_queued: Optional[OnQueued] = None) -> None:
-        """GET and POST /webhook on `bp`, and the Content-Length check for its server."""
+    def add_routes(self, bp: Blueprint) -> None:
+        """GET and POST /webhook on `bp`, and the Content-Length check for its server. The workers
+        need no word from here: queuing a message announces it to every process's pool
+        (connector/inbox/queue.py, Ingest.enqueue)."""
 
         @bp.route("/webhook", methods=["GET"])
         async def verify(request: Request) -> HTTPResponse:
@@ -121,8 +120,6 @@ class WebhookEndpoint:
             # Off the event loop: the HMAC, decoding and parsing of up to 3 MB would otherwise
             # hold up other customers' acks and /health.
             answer = await asyncio.to_thread(self.handle, body, request.headers.get(signature.HEADER))
-            if answer.queued and on_queued is not None:
-                on_queued(answer.queued)
             return response.text(answer.reason, status=answer.status)
 
         # Sanic reads Content-Length with int() before any route runs: "abc" would be a 500 and
