@@ -116,6 +116,7 @@ end
 redis.call('RPUSH', KEYS[2], ARGV[2])
 if redis.call('SADD', KEYS[4], ARGV[1]) == 1 then
   redis.call('RPUSH', KEYS[3], ARGV[1])
+  return 2
 end
 return 1
 """
@@ -277,7 +278,9 @@ class Ingest:
             keys=[seen_key(conv, wamid), inbox_key(conv), ready_key(shard_of(conv)), active_key(shard_of(conv))],
             args=[conv, item, self.seen_ttl],
         )
-        if added:
+        # 2: the conversation was scheduled now, so a worker must be woken for it. 1: it was
+        # already ready (a worker was woken then) or held (its holder re-queues it on letting go).
+        if added == 2:
             self.announce(conv)
         return bool(added)
 

@@ -52,6 +52,20 @@ async def _idle_pool(client) -> tuple[WorkerPool, Recorder]:
     return pool, turns
 
 
+def test_a_message_for_a_conversation_already_waiting_is_queued_without_a_second_announcement(redis_client):
+    spy = redis_client.pubsub(ignore_subscribe_messages=True)
+    spy.subscribe(INBOX_READY)
+    assert spy.get_message(timeout=2) is None  # (the confirmation, ignored)
+    ingest = Ingest(redis_client)
+    assert put(ingest, "a", "wamid.1") and put(ingest, "a", "wamid.2") and put(ingest, "b", "wamid.3")
+    messages = []
+    while (message := spy.get_message(timeout=0.5)) is not None:
+        messages.append(message["data"])
+    spy.close()
+    # The worker woken for "a" serves its inbox in order; a second wake-up would find nothing.
+    assert messages == ["a", "b"] and ingest.pending("a") == 2
+
+
 async def test_work_queued_by_another_process_wakes_an_idle_pool(redis_client, redis_url):
     pool, turns = await _idle_pool(redis_client)
     try:
