@@ -53,30 +53,13 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from bot.nlu import embedding, fit
 from bot.nlu.features import NgramBlock, l2_normalise
+from bot.nlu.scoring import Prepared, certainty
 from bot.nlu.text import normalize
 
 logger = logging.getLogger(__name__)
 
 RESPONSE_SELECTOR = "response_selector"
 ALL_RETRIEVAL_INTENTS = "all_retrieval_intents"
-
-
-def _certainty(probabilities: np.ndarray) -> np.ndarray:
-    """Per label: how sure the classifier is of the winner, scaled for runner-ups by their
-    probability relative to the winner's (so the ranking stays sorted).
-
-    Certainty is 1 - entropy / log(number of labels): 0 for a uniform guess, 1 for a sure one,
-    whatever the catalogue size, so one fixed threshold means the same for 10 FAQs or 40 (a raw
-    softmax maximum would not). Unlike comparing the winner with its runner-up only, it also
-    notices doubt spread over several labels, typical of out-of-scope text; its ROC AUC for
-    out-of-scope text was 0.891 vs 0.860 SOFMattress, 0.958 vs 0.941 our FAQs."""
-    labels = probabilities.shape[1]
-    if labels < 2:
-        return np.ones_like(probabilities)
-    entropy = -(probabilities * np.log(np.maximum(probabilities, 1e-12))).sum(axis=1)
-    certainty = np.clip(1.0 - entropy / np.log(labels), 0.0, 1.0)
-    winner = probabilities.max(axis=1, keepdims=True)
-    return certainty[:, None] * probabilities / np.maximum(winner, 1e-12)
 
 
 def base_intent(label: str) -> str:
@@ -141,6 +124,7 @@ class NgramIntentClassifier(IntentClassifier, GraphComponent):
         self._example_labels = example_labels
         self._responses = responses or {}
         self._example_embeddings = example_embeddings
+        self._prepared: Optional[Prepared] = None
 
     @classmethod
     def create(
@@ -175,16 +159,6 @@ class NgramIntentClassifier(IntentClassifier, GraphComponent):
         # SOFMattress with raw text, the same on our FAQs).
         vectors = embedding.embed(normalized) if with_embeddings else None
         return ngrams, blocks[-1], vectors
-
-    def _featurize(
-        self, texts: List[str], with_embeddings: bool
-    ) -> Tuple[sp.csr_matrix, sp.csr_matrix, Optional[np.ndarray]]:
-        """(all features for the classifier, character features, sentence embeddings or None)."""
-        ngrams, characters, vectors = self._parts(texts, with_embeddings)
-        if vectors is None:
-            return ngrams, characters, None
-        dense = sp.csr_matrix(vectors * self._config["embedding_weight"])
-        return sp.hstack([ngrams, dense]).tocsr(), characters, vectors
 
     def train(self, training_data: TrainingData) -> Resource:
         examples = [
@@ -226,15 +200,29 @@ class NgramIntentClassifier(IntentClassifier, GraphComponent):
             for key, value in training_data.responses.items()
             if RESPONSE_IDENTIFIER_DELIMITER in key
         }
+        self._prepared = None
         self.persist()
         return self._resource
 
     # -- inference --------------------------------------------------------------------------
 
-    def _probabilities(self, features: sp.csr_matrix) -> np.ndarray:
+    def _prepare(self) -> "Prepared":
+        if self._prepared is None:
+            self._prepared = Prepared.of(
+                self._examples, self._example_labels, len(self._labels), self._coef,
+                ngram_width=sum(len(b.vocabulary or ()) for b in self._blocks),
+                weight=self._config["embedding_weight"])
+        return self._prepared
+
+    def _probabilities(self, ngrams: sp.csr_matrix, vectors: Optional[np.ndarray]) -> np.ndarray:
         if len(self._labels) == 1:
-            return np.ones((features.shape[0], 1))
-        logits = features @ self._coef.T + self._intercept
+            return np.ones((ngrams.shape[0], 1))
+        prepared = self._prepare()
+        # The features are [n-grams | weighted embeddings]; their product with the weights is
+        # taken block by block, so the dense embeddings never become a sparse matrix.
+        logits = np.asarray(ngrams @ prepared.ngram_coef_t) + self._intercept
+        if vectors is not None:
+            logits = logits + vectors @ prepared.embedding_coef_t
         if logits.shape[1] == 1:  # sklearn stores one column for two classes
             positive = 1.0 / (1.0 + np.exp(-logits[:, 0]))
             return np.column_stack([1.0 - positive, positive])
@@ -246,10 +234,10 @@ class NgramIntentClassifier(IntentClassifier, GraphComponent):
         """(probabilities, confidences), each of shape (len(texts), len(labels))."""
         # As the model was trained, whatever the config says now: a model trained without
         # embeddings has no weights for them.
-        features, characters, vectors = self._featurize(
+        ngrams, characters, vectors = self._parts(
             texts, with_embeddings=self._example_embeddings is not None
         )
-        probabilities = self._probabilities(features)
+        probabilities = self._probabilities(ngrams, vectors)
         # Character n-grams: indifferent to typos and to which words happen to be shared
         # (they separated out-of-scope text better than words + characters). Embeddings: close
         # for paraphrases in other words or the other language. Their geometric mean asks for
@@ -262,17 +250,12 @@ class NgramIntentClassifier(IntentClassifier, GraphComponent):
         # asking one example to be close both ways undersold such texts. ROC AUC 0.896 -> 0.899
         # / 0.954 -> 0.956; MCC at the configured threshold 0.683 -> 0.692 / 0.866 -> 0.872.
         # Keyboard mashing is still close to nothing in characters, so it stays low.
-        characters_nearest = np.clip((characters @ self._examples.T).toarray(), 0.0, 1.0)
-        semantic = (
-            np.clip(vectors @ self._example_embeddings.T, 0.0, 1.0) if vectors is not None else None
-        )
-        nearest = np.zeros_like(probabilities)
-        for i in range(len(self._labels)):
-            of_label = self._example_labels == i
-            nearest[:, i] = characters_nearest[:, of_label].max(axis=1)
-            if semantic is not None:
-                nearest[:, i] = np.sqrt(nearest[:, i] * semantic[:, of_label].max(axis=1))
-        return probabilities, np.sqrt(_certainty(probabilities) * np.clip(nearest, 0.0, 1.0))
+        prepared = self._prepare()
+        nearest = prepared.nearest_per_label(np.clip((characters @ prepared.examples_t).toarray(), 0.0, 1.0))
+        if vectors is not None:
+            semantic = np.clip(vectors @ self._example_embeddings.T, 0.0, 1.0)
+            nearest = np.sqrt(nearest * prepared.nearest_per_label(semantic))
+        return probabilities, np.sqrt(certainty(probabilities) * np.clip(nearest, 0.0, 1.0))
 
     def process(self, messages: List[Message]) -> List[Message]:
         with_text = [m for m in messages if (m.get(TEXT) or "").strip()]

@@ -95,7 +95,7 @@ def test_sentence_embeddings_are_shipped_multilingual_and_cached():
 def test_certainty_does_not_depend_on_the_number_of_labels():
     import numpy as np
 
-    from bot.nlu.classifier import _certainty
+    from bot.nlu.scoring import certainty as _certainty
 
     for labels in (5, 40):
         uniform = np.full((1, labels), 1.0 / labels)
@@ -264,3 +264,50 @@ def test_answers_in_the_customers_language_and_keeps_it_for_ok(tiny_agent):
     assert [m["text"] for m in english] == ["We open at 10"]
     assert language_after_ok == "en"
     assert [m["text"] for m in spanish] == ["El envío cuesta $99"]
+
+
+def test_scores_are_the_plain_formula_over_the_whole_feature_matrix():
+    """The classifier's inference takes shortcuts (weights split by block, examples grouped by
+    label once); its numbers must be those of the whole features times the whole weights and
+    each label's nearest example, computed the plain way."""
+    import numpy as np
+    import scipy.sparse as sp
+
+    from bot.nlu import embedding
+    from bot.nlu.classifier import NgramIntentClassifier
+    from bot.nlu.scoring import certainty as _certainty
+    from bot.nlu.features import NgramBlock, l2_normalise
+    from bot.nlu.text import normalize
+
+    examples = ["cuanto cuesta el envio", "costo de envio", "a que hora abren", "horario", "hola", "buenas"]
+    labels = np.array([0, 0, 1, 1, 2, 2])
+    blocks = [NgramBlock("word", (1, 2)).fit(examples), NgramBlock("char_wb", (2, 5)).fit(examples)]
+    width = sum(len(b.vocabulary) for b in blocks)
+    rng = np.random.default_rng(0)
+    coef = rng.normal(size=(3, width + embedding.DIMENSIONS))
+    intercept = rng.normal(size=3)
+    example_vectors = embedding.embed(examples)
+    classifier = NgramIntentClassifier(
+        {"embedding_weight": 0.7}, None, None, blocks=blocks, labels=["a", "b", "c"], coef=coef,
+        intercept=intercept, examples=blocks[1].transform(examples), example_labels=labels,
+        example_embeddings=example_vectors)
+
+    texts = ["cuanto cuesta mandar", "abren el domingo", "hfhfhf", "hola buenas"]
+    normalized = [normalize(t) for t in texts]
+    parts = [b.transform(normalized) for b in blocks]
+    vectors = embedding.embed(normalized)
+    features = sp.hstack([l2_normalise(sp.hstack(parts)), sp.csr_matrix(vectors * 0.7)]).toarray()
+    logits = features @ coef.T + intercept
+    expected_p = np.exp(logits - logits.max(axis=1, keepdims=True))
+    expected_p /= expected_p.sum(axis=1, keepdims=True)
+    characters = np.clip(parts[1].toarray() @ blocks[1].transform(examples).toarray().T, 0, 1)
+    semantic = np.clip(vectors @ example_vectors.T, 0, 1)
+    nearest = np.column_stack([
+        np.sqrt(characters[:, labels == i].max(axis=1) * semantic[:, labels == i].max(axis=1))
+        for i in range(3)])
+    expected_c = np.sqrt(_certainty(expected_p) * nearest)
+
+    for batch in (texts, texts[:1]):
+        probabilities, confidences = classifier.scores(batch)
+        assert np.allclose(probabilities, expected_p[: len(batch)], atol=1e-9)
+        assert np.allclose(confidences, expected_c[: len(batch)], atol=1e-6)
