@@ -27,10 +27,15 @@ BUCKETS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("event broker (SQL)", ("(rasa/core/brokers/", "(sqlalchemy/")),
     ("tracker store (Redis + (de)serialisation)", ("(rasa/core/tracker_store.py", "(rasa/core/lock_store.py",
                                                   "(connector/channel/tracker.py")),
-    ("action server round trip", ("_action_call_format", "_validate_action_result", "(rasa/utils/endpoints.py",
-                                  "(aiohttp/")),
-    ("sends (httpx)", ("(connector/cloudapi/", "(httpx/", "(httpcore/")),
+    ("action server round trip", ("_action_call_format", "_validate_action_result", "(rasa/utils/endpoints.py")),
+    ("sends: HTTP to the Graph API", ("(connector/cloudapi/transport.py", "(httpx/", "(httpcore/", "(anyio/",
+                                      "(h11/")),
     ("Redis client", ("(redis/",)),
+    # What the sender does around the request (window, pacing, delivery records), Redis aside.
+    ("sends: window, pacing, records", ("(connector/cloudapi/",)),
+    # aiohttp's protocol callbacks run on the loop without the coroutine that awaits them, so
+    # an answer read for the action server and one for a send look the same.
+    ("aiohttp callbacks (action server and sends)", ("(aiohttp/",)),
     ("Rasa processor/policies", ("(rasa/",)),  # the rest of Rasa: processor, agent, engine, events
     ("our connector (webhook, queue, turns, output)", ("(connector/", "(bot/", "(core/")),
     ("web server (Sanic)", ("(sanic/", "httptools")),

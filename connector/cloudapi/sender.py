@@ -54,6 +54,7 @@ from connector.cloudapi.config import GraphTarget
 from connector.cloudapi.delivery import DeliveryLog
 from connector.cloudapi.messages import is_free_form, read_receipt_body
 from connector.cloudapi.pacing import Pacer, PacingPolicy, Throughput, ThroughputPolicy
+from connector.cloudapi.transport import AiohttpTransport
 
 logger = logging.getLogger(__name__)
 
@@ -287,7 +288,7 @@ class CloudSender:
     async def _post(self, body: Mapping[str, Any]) -> str:
         """One attempt; the wamid ("" for a read receipt) or the classified error."""
         if self._http is None:
-            self._http = httpx.AsyncClient(timeout=self._timeout)
+            self._http = httpx.AsyncClient(timeout=self._timeout, transport=AiohttpTransport())
         headers = {"Authorization": f"Bearer {self.target.access_token}"}
         began = time.monotonic()
         try:

@@ -136,3 +136,15 @@ def test_one_answer_to_two_messages_of_a_customer_is_no_duplicate():
     sent = [_sent("1", "in-a", 0.0), _sent("1", "in-b", 0.5)]
     arrivals = [_read(1.0, "in-a"), _msg(1.2, "1", "same answer"), _read(2.0, "in-b"), _msg(2.4, "1", "same answer")]
     assert figures.match_replies(sent, arrivals).duplicates == 0
+
+
+def test_a_send_is_split_into_its_http_and_its_bookkeeping():
+    http = ["send (connector/cloudapi/sender.py:1)", "_post (connector/cloudapi/sender.py:2)",
+            "post (httpx/_client.py:3)", "handle_async_request (connector/cloudapi/transport.py:4)"]
+    assert bucket(http) == "sends: HTTP to the Graph API"
+    window = ["send (connector/cloudapi/sender.py:1)", "status (connector/policy/window.py:2)",
+              "execute (redis/client.py:9)"]
+    assert bucket(window) == "Redis client"
+    pacing = ["send (connector/cloudapi/sender.py:1)", "reserve (connector/cloudapi/pacing.py:2)"]
+    assert bucket(pacing) == "sends: window, pacing, records"
+    assert bucket(["data_received (aiohttp/client_proto.py:1)"]).startswith("aiohttp callbacks")

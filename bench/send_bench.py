@@ -1,0 +1,98 @@
+"""CPU per Cloud API send: httpx's own transport against ours (connector/cloudapi/transport.py)
+and aiohttp alone, in one run, against one local server in another process.
+
+    python -m bench.send_bench [--requests N]
+
+Prints CPU microseconds per POST of this process (time.process_time), and wall time; the
+server's CPU is not counted. Figures from a busy machine are noisy: compare within one run.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import subprocess
+import sys
+import time
+from typing import Awaitable, Callable
+
+import aiohttp
+import httpx
+
+from core.redis_conn import free_port
+from connector.cloudapi.transport import AiohttpTransport
+
+BODY = {"messaging_product": "whatsapp", "to": "5215512345678", "type": "text",
+        "text": {"body": "Nuestros envíos llegan en 3 a 5 días hábiles."}}
+HEADERS = {"Authorization": "Bearer token"}
+SERVER = """
+import sys
+from aiohttp import web
+async def messages(request):
+    await request.read()
+    return web.json_response({"messaging_product": "whatsapp", "messages": [{"id": "wamid.X"}]})
+app = web.Application()
+app.router.add_post("/v23.0/1/messages", messages)
+web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), print=None)
+"""
+
+
+async def _httpx(url: str, count: int, transport: httpx.AsyncBaseTransport | None) -> None:
+    async with httpx.AsyncClient(transport=transport) as client:
+        for _ in range(count):
+            (await client.post(url, json=BODY, headers=HEADERS)).json()
+
+
+async def _aiohttp(url: str, count: int) -> None:
+    async with aiohttp.ClientSession() as session:
+        for _ in range(count):
+            async with session.post(url, data=json.dumps(BODY), headers={**HEADERS, "Content-Type": "application/json"}) as answer:
+                await answer.json()
+
+
+def _measure(run: Callable[[int], Awaitable[None]], count: int) -> tuple[float, float]:
+    asyncio.run(run(50))  # connections, imports, caches
+    cpu, wall = time.process_time(), time.perf_counter()
+    asyncio.run(run(count))
+    return (time.process_time() - cpu) / count * 1e6, (time.perf_counter() - wall) / count * 1e6
+
+
+def _wait_for(port: int, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/")
+            return
+        except httpx.TransportError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=1500)
+    args = parser.parse_args(argv)
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-c", SERVER, str(port)])
+    try:
+        _wait_for(port)
+        url = f"http://127.0.0.1:{port}/v23.0/1/messages"
+        sides = {
+            "httpx, its own transport (before)": lambda n: _httpx(url, n, None),
+            "httpx over aiohttp (ours)": lambda n: _httpx(url, n, AiohttpTransport()),
+            "aiohttp alone (floor)": lambda n: _aiohttp(url, n),
+        }
+        print(f"{args.requests} sequential POSTs per side to a local server\n")
+        print("| client | CPU µs per send | wall µs per send |\n|---|---|---|")
+        for name, run in sides.items():
+            cpu, wall = _measure(run, args.requests)
+            print(f"| {name} | {cpu:,.0f} | {wall:,.0f} |")
+    finally:
+        server.terminate()
+        server.wait()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
