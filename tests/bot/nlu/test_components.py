@@ -311,3 +311,23 @@ def test_scores_are_the_plain_formula_over_the_whole_feature_matrix():
         probabilities, confidences = classifier.scores(batch)
         assert np.allclose(probabilities, expected_p[: len(batch)], atol=1e-9)
         assert np.allclose(confidences, expected_c[: len(batch)], atol=1e-6)
+
+
+def test_the_language_models_are_read_when_the_component_loads_not_on_a_customers_message():
+    """lingua reads its n-gram models (about 100 MB) lazily unless told to preload them; read on
+    a customer's message, they held that message up for most of a second. Memory shows where
+    they were read: nothing more may be loaded by the first text that reaches lingua."""
+    import subprocess
+    import sys
+
+    script = """
+import psutil
+from bot.nlu.language import LanguageDetector, detect_language
+LanguageDetector.create({}, None, None, None)
+before = psutil.Process().memory_info().rss
+assert detect_language("precio envio monterrey zapatos")[0] == "es"
+print((psutil.Process().memory_info().rss - before) // 2**20)
+"""
+    grown = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                           cwd=Path(__file__).resolve().parents[3])
+    assert int(grown.stdout.split()[-1]) < 20, grown.stdout
