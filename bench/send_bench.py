@@ -1,5 +1,6 @@
-"""CPU per Cloud API send: httpx's own transport against ours (connector/cloudapi/transport.py)
-and aiohttp alone, in one run, against one local server in another process.
+"""CPU per Cloud API send: httpx's own transport against ours (connector/cloudapi/transport.py),
+through httpx's client and directly as the sender uses it, and aiohttp alone, in one run,
+against one local server in another process.
 
     python -m bench.send_bench [--requests N]
 
@@ -43,6 +44,15 @@ async def _httpx(url: str, count: int, transport: httpx.AsyncBaseTransport | Non
             (await client.post(url, json=BODY, headers=HEADERS)).json()
 
 
+async def _direct(url: str, count: int) -> None:
+    wire = AiohttpTransport()
+    try:
+        for _ in range(count):
+            (await wire.post_json(url, BODY, HEADERS, httpx.Timeout(15.0))).json()
+    finally:
+        await wire.aclose()
+
+
 async def _aiohttp(url: str, count: int) -> None:
     async with aiohttp.ClientSession() as session:
         for _ in range(count):
@@ -80,7 +90,8 @@ def main(argv: list[str] | None = None) -> int:
         url = f"http://127.0.0.1:{port}/v23.0/1/messages"
         sides = {
             "httpx, its own transport (before)": lambda n: _httpx(url, n, None),
-            "httpx over aiohttp (ours)": lambda n: _httpx(url, n, AiohttpTransport()),
+            "httpx's client over our transport": lambda n: _httpx(url, n, AiohttpTransport()),
+            "our transport's post_json (what the sender uses)": lambda n: _direct(url, n),
             "aiohttp alone (floor)": lambda n: _aiohttp(url, n),
         }
         print(f"{args.requests} sequential POSTs per side to a local server\n")

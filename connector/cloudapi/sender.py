@@ -121,15 +121,16 @@ class CloudSender:
         self.pacer = Pacer(redis, pacing or PacingPolicy.from_env(), clock)
         self.throughput = Throughput(redis, target.phone_number_id, throughput or ThroughputPolicy.from_env(), clock)
         self._http = http
-        self._owns_http = http is None
+        # Without a client given, sends go straight to aiohttp (connector/cloudapi/transport.py).
+        self._wire: AiohttpTransport | None = None
         self._timeout = timeout
         self._sleep = sleep
         self._rng = rng
 
     async def aclose(self) -> None:
-        if self._owns_http and self._http is not None:
-            await self._http.aclose()
-            self._http = None
+        if self._wire is not None:
+            await self._wire.aclose()
+            self._wire = None
 
     async def send(self, conversation_id: str, body: Mapping[str, Any], *,
                    agent: str | None = None) -> str:
@@ -287,12 +288,15 @@ class CloudSender:
 
     async def _post(self, body: Mapping[str, Any]) -> str:
         """One attempt; the wamid ("" for a read receipt) or the classified error."""
-        if self._http is None:
-            self._http = httpx.AsyncClient(timeout=self._timeout, transport=AiohttpTransport())
         headers = {"Authorization": f"Bearer {self.target.access_token}"}
         began = time.monotonic()
         try:
-            response = await self._http.post(self.target.messages_url, json=body, headers=headers)
+            if self._http is not None:  # given: the tests' Meta, or a caller's client
+                response = await self._http.post(self.target.messages_url, json=body, headers=headers)
+            else:
+                if self._wire is None:
+                    self._wire = AiohttpTransport()
+                response = await self._wire.post_json(self.target.messages_url, body, headers, self._timeout)
         except _NOT_SENT as exc:
             raise errors.NetworkError(f"could not reach the Graph API: {type(exc).__name__}",
                                       code="network", detail=str(exc)) from exc

@@ -82,6 +82,21 @@ async def test_a_post_arrives_with_its_body_and_headers_and_the_answer_comes_bac
     assert seen[0]["headers"]["Content-Type"] == "application/json"
 
 
+async def test_post_json_sends_what_httpx_would_and_answers_alike(meta):
+    url, seen = meta
+    wire = AiohttpTransport()
+    try:
+        answer = await wire.post_json(f"{url}/v23.0/1/messages", {"to": "521", "text": {"body": "¡hola!"}},
+                                      {"Authorization": "Bearer secret"}, httpx.Timeout(5.0))
+    finally:
+        await wire.aclose()
+    assert answer.is_success and answer.json() == {"messages": [{"id": "wamid.A"}]}
+    assert answer.headers["x-trace"] == "t1"
+    assert seen[0]["body"] == {"to": "521", "text": {"body": "¡hola!"}}
+    assert seen[0]["headers"]["Authorization"] == "Bearer secret"
+    assert seen[0]["headers"]["Content-Type"] == "application/json"
+
+
 async def test_a_refused_connection_is_a_request_that_never_left():
     async with _client() as client:
         with pytest.raises(httpx.ConnectError):
