@@ -8,7 +8,7 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 3
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: run test test-load install train validate bench bench-nlu bench-catalogue bench-train bench-broker bench-publish bench-durability bench-send chat browser compose clean
+.PHONY: run test test-load install train validate bench bench-nlu bench-catalogue bench-train bench-broker bench-publish bench-durability bench-send bench-ingest chat browser compose clean
 
 # The environment is rebuilt only when the pinned requirements' content changes.
 install:
@@ -56,6 +56,10 @@ bench-durability: install
 # CPU per Cloud API send: httpx's own transport, ours over aiohttp, aiohttp alone; same run.
 bench-send: install
 	$(PY) -m bench.send_bench $(ARGS)
+
+# The ingress alone (Redis and the load generator, no Rasa): webhooks/s beside its /health.
+bench-ingest: install
+	$(PY) -m bench.ingest_bench $(ARGS)
 
 # Chat with the assistant from the terminal (needs `make run` in another terminal).
 chat: install
