@@ -103,19 +103,15 @@ async def test_a_refused_connection_is_a_request_that_never_left():
             await client.post(f"http://127.0.0.1:{_free_port()}/x", json={})
 
 
-async def test_a_connection_dropped_after_the_request_may_have_been_accepted(swallower):
+@pytest.mark.parametrize("mode, error, timeouts", [
+    ("hang_up", httpx.RemoteProtocolError, {}),  # dropped after reading: may have been accepted
+    ("silent", httpx.ReadTimeout, {"read": 0.3}),  # no answer after the request
+], ids=["dropped-after-the-request", "no-answer"])
+async def test_a_failure_after_the_request_left_says_it_may_have_been_accepted(swallower, mode, error, timeouts):
     url, state = swallower
-    async with _client() as client:
-        with pytest.raises(httpx.RemoteProtocolError):
-            await client.post(f"{url}/x", json={"to": "521"})
-    assert state["requests"] == 1
-
-
-async def test_no_answer_after_the_request_is_a_read_timeout(swallower):
-    url, state = swallower
-    state["mode"] = "silent"
-    async with _client(read=0.3) as client:
-        with pytest.raises(httpx.ReadTimeout):
+    state["mode"] = mode
+    async with _client(**timeouts) as client:
+        with pytest.raises(error):
             await client.post(f"{url}/x", json={"to": "521"})
     assert state["requests"] == 1
 
