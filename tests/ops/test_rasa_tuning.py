@@ -34,3 +34,57 @@ def test_the_checked_once_validator_accepts_and_refuses_what_rasa_does(tuned, an
         assert raised.value.message == error.message and "Action server response" in error.message
     else:
         assert expected is True and action._validate_action_result(answer) is True
+
+
+async def _requests_over(connections_seen, count):
+    from rasa.utils.endpoints import EndpointConfig
+
+    endpoint = EndpointConfig(connections_seen["url"], token="secret")
+    return [await endpoint.request(json={"n": n}) for n in range(count)]
+
+
+@pytest.fixture
+async def action_server():
+    """An aiohttp server that answers with what it got and counts the connections it accepted."""
+    import socket
+
+    from aiohttp import web
+
+    seen = {"connections": set(), "tokens": []}
+
+    async def webhook(request):
+        seen["connections"].add(id(request.transport))
+        seen["tokens"].append(request.query.get("token"))
+        return web.json_response({"got": (await request.json())["n"]})
+
+    app = web.Application()
+    app.router.add_post("/webhook", webhook)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    seen["url"] = f"http://127.0.0.1:{port}/webhook"
+    yield seen
+    await runner.cleanup()
+
+
+async def test_rasa_opens_a_connection_per_action_call_and_a_shared_session_reuses_one(action_server, monkeypatch):
+    from rasa.utils.endpoints import EndpointConfig
+
+    from ops.rasa_tuning import share_endpoint_sessions
+
+    assert await _requests_over(action_server, 3) == [{"got": 0}, {"got": 1}, {"got": 2}]
+    assert len(action_server["connections"]) == 3  # Rasa as it ships
+
+    monkeypatch.setattr(EndpointConfig, "session", EndpointConfig.session)
+    share_endpoint_sessions()
+    share_endpoint_sessions()  # twice is once
+    action_server["connections"].clear()
+    assert await _requests_over(action_server, 3) == [{"got": 0}, {"got": 1}, {"got": 2}]
+    assert len(action_server["connections"]) == 1
+    assert action_server["tokens"] == ["secret"] * 6  # the token still goes with every call
+    async with EndpointConfig(action_server["url"]).session() as session:
+        await session.close()  # a caller that closes it gets a new one next time
+    assert await _requests_over(action_server, 1) == [{"got": 0}]
