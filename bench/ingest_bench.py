@@ -1,6 +1,7 @@
-"""The ingress alone: how many webhooks it acknowledges per second with nothing else on the
-machine but Redis and the load generator, beside what the same Sanic process answers on its
-`/health` route (no signature, no parsing, no Redis) under the same load, in one run.
+"""The ingress alone: how many webhooks (customers' messages, then Meta's status webhooks) it
+acknowledges per second with nothing else on the machine but Redis and the load generator,
+beside what the same Sanic process answers on its `/health` route (no signature, no parsing, no
+Redis) under the same load, in one run.
 
     python -m bench.ingest_bench [--seconds S] [--connections N]
 
@@ -29,7 +30,19 @@ from bench import figures
 from bench.load import WebhookTarget, customers, faq_texts, flood
 from bench.processes import ROOT
 from core.redis_conn import EmbeddedRedis, free_port
+from emulator.dispatch import encode
+from emulator.payloads import status_payload
 from emulator.settings import Settings
+
+
+class StatusTarget(WebhookTarget):
+    """Meta's "delivered" status webhook for a message we sent: three of these come back for
+    every message the product sends, most of what an ingress receives."""
+
+    def body(self, sent: figures.Sent) -> bytes:
+        message = {"id": f"wamid.OUT{sent.wamid}", "wa_id": sent.wa_id, "user_id": None,
+                   "category": "service", "timestamp": int(time.time())}
+        return encode(status_payload(self.settings, message, "delivered", time.time(), None))
 
 
 class HealthTarget:
@@ -104,6 +117,8 @@ def main(argv: list[str] | None = None) -> int:
             _side("webhooks (signed, parsed, stored)",
                   WebhookTarget(f"{base}/webhooks/whatsapp/webhook", settings), args.seconds, args.connections,
                   process, redis_process),
+            _side("status webhooks (delivered)", StatusTarget(f"{base}/webhooks/whatsapp/webhook", settings),
+                  args.seconds, args.connections, process, redis_process),
             _side("baseline: GET /health, same process", HealthTarget(f"{base}/health"), args.seconds,
                   args.connections, process, redis_process),
         ]

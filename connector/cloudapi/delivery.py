@@ -33,6 +33,7 @@ FAILURES_MAXLEN = 10_000
 STATUS_RANK = {"accepted": 0, "sent": 1, "delivered": 2, "read": 3, "played": 4, "failed": 5}
 
 # Returns {changed, became_failed}. Unknown statuses are timestamped but never become `status`.
+# A change of a message we sent is published (ARGV[7]) here, in the same round trip.
 _RECORD_STATUS = """
 local key = KEYS[1]
 local new = ARGV[1]
@@ -55,6 +56,10 @@ if new_rank >= 0 and new_rank > old_rank then
   end
 end
 redis.call('EXPIRE', key, ARGV[6])
+local conv = redis.call('HGET', key, 'conv')
+if changed == 1 and conv then
+  redis.call('PUBLISH', ARGV[7], cjson.encode({conv = conv}))
+end
 return {changed, became_failed}
 """
 
@@ -138,11 +143,12 @@ class DeliveryLog:
         pipe.expire(key, OUT_TTL_SECONDS)
         pipe.execute()
 
-    def record_status(self, update: Any) -> dict[str, Any]:
+    def record_status(self, update: Any) -> bool:
         """Apply one status webhook (fields: wamid|id, status, timestamp, recipient, errors).
 
-        Returns the stored record. A first `failed` goes to the failure stream (what a failure
-        means for the 24 h window is connector.webhook.intake's business).
+        Returns whether the message's status changed. A first `failed` goes to the failure
+        stream (what a failure means for the 24 h window is connector.webhook.intake's business).
+        One round trip unless it failed: status webhooks are most of what the ingress receives.
         """
         wamid = _field(update, "wamid", "id", "message_id")
         status = str(_field(update, "status") or "")
@@ -153,17 +159,15 @@ class DeliveryLog:
             keys=[_out_key(wamid)],
             args=[status, STATUS_RANK.get(status, -1), _epoch(_field(update, "timestamp")),
                   str(_field(update, "recipient", "recipient_id") or ""),
-                  json.dumps(error, ensure_ascii=False), OUT_TTL_SECONDS],
+                  json.dumps(error, ensure_ascii=False), OUT_TTL_SECONDS, DELIVERY_STATUSES],
         )
-        record = self.get(wamid) or {}
-        if changed and record.get("conv"):
-            self.redis.publish(DELIVERY_STATUSES, json.dumps({"conv": record["conv"]}))
         if became_failed:
+            record = self.get(wamid) or {}
             conv = record.get("conv") or record.get("recipient") or ""
             self.record_failure(conv, record.get("body") or {}, error.get("code"),
                                 error.get("title", ""), error.get("detail", ""),
                                 kind="failed_status", agent=record.get("agent"), wamid=wamid)
-        return record
+        return bool(changed)
 
     def get(self, wamid: str) -> dict[str, Any] | None:
         data = self.redis.hgetall(_out_key(wamid))

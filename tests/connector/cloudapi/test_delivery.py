@@ -1,4 +1,5 @@
 import datetime as dt
+import json
 from types import SimpleNamespace
 
 import pytest
@@ -64,7 +65,8 @@ def test_status_objects_like_the_inbound_parser_makes(redis_client):
         timestamp=dt.datetime(2026, 1, 5, 12, 1, tzinfo=dt.timezone.utc),
         errors=(SimpleNamespace(code=131026, title="Message undeliverable", message=None, details="not on WhatsApp"),),
     )
-    record = log.record_status(update)
+    assert log.record_status(update) is True
+    record = log.get("wamid.5")
     assert record["status"] == "failed" and record["error"]["code"] == 131026
     assert log.failures("c1")[0]["detail"] == "not on WhatsApp"
 
@@ -74,7 +76,8 @@ def test_inbound_status_update_class_is_accepted(redis_client):
     log = DeliveryLog(redis_client, FixedClock(NOON))
     update = inbound.StatusUpdate(wamid="wamid.6", status="read",
                                   timestamp=dt.datetime(2026, 1, 5, tzinfo=dt.timezone.utc), recipient_id="346")
-    assert log.record_status(update)["status"] == "read"
+    assert log.record_status(update) is True
+    assert log.get("wamid.6")["status"] == "read"
 
 
 def test_failures_newest_first_filtered_and_counted(redis_client):
@@ -96,3 +99,21 @@ def test_filtered_failures_page_through_a_long_stream(redis_client):
         log.record_failure("busy", {}, 100, "Invalid parameter")
     (found,) = log.failures("old")
     assert found["conv"] == "old"
+
+
+def test_a_status_change_of_our_message_is_published_once_and_a_stale_one_not_at_all(redis_client):
+    """Open console pages refresh on DELIVERY_STATUSES; the publish rides in the status's own
+    script call."""
+    from core.channels import DELIVERY_STATUSES
+
+    log = DeliveryLog(redis_client, FixedClock(NOON))
+    log.record_sent("wamid.7", "c7", BODY)
+    pubsub = redis_client.pubsub()
+    pubsub.subscribe(DELIVERY_STATUSES)
+    assert pubsub.get_message(timeout=1)["type"] == "subscribe"
+    assert log.record_status(status("wamid.7", "read")) is True
+    assert log.record_status(status("wamid.7", "delivered")) is False  # late: read stays
+    assert log.record_status(status("wamid.unknown", "read")) is True  # not ours: nothing to refresh
+    published = [pubsub.get_message(timeout=0.5) for _ in range(3)]
+    pubsub.close()
+    assert [json.loads(m["data"]) for m in published if m] == [{"conv": "c7"}]
