@@ -26,10 +26,9 @@ def main() -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     from rasa.__main__ import main as rasa_main
 
-    from ops.rasa_tuning import share_endpoint_sessions, validate_action_results_once_checked
+    from ops.rasa_tuning import validate_action_results_once_checked
 
     validate_action_results_once_checked()
-    share_endpoint_sessions()
     rasa_main()
 
 
