@@ -53,7 +53,7 @@ bench-publish: install
 bench-durability: install
 	$(PY) -m bench.durability_bench $(ARGS)
 
-# CPU per Cloud API send: httpx's own transport, ours over aiohttp, aiohttp alone; same run.
+# CPU per Cloud API send: httpx's client and transport (before), ours over aiohttp, aiohttp alone; same run.
 bench-send: install
 	$(PY) -m bench.send_bench $(ARGS)
 

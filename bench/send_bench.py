@@ -1,6 +1,6 @@
-"""CPU per Cloud API send: httpx's own transport against ours (connector/cloudapi/transport.py),
-through httpx's client and directly as the sender uses it, and aiohttp alone, in one run,
-against one local server in another process.
+"""CPU per Cloud API send: httpx's client and transport (what the sender used before) against
+ours (connector/cloudapi/transport.py, what it uses now) and aiohttp alone, in one run, against
+one local server in another process.
 
     python -m bench.send_bench [--requests N]
 
@@ -12,14 +12,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 from typing import Awaitable, Callable
 
 import aiohttp
 import httpx
 
+from bench.processes import Side
 from core.redis_conn import free_port
 from connector.cloudapi.transport import AiohttpTransport
 
@@ -34,12 +36,13 @@ async def messages(request):
     return web.json_response({"messaging_product": "whatsapp", "messages": [{"id": "wamid.X"}]})
 app = web.Application()
 app.router.add_post("/v23.0/1/messages", messages)
+app.router.add_get("/health", lambda request: web.json_response({"status": "ok"}))
 web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), print=None)
 """
 
 
-async def _httpx(url: str, count: int, transport: httpx.AsyncBaseTransport | None) -> None:
-    async with httpx.AsyncClient(transport=transport) as client:
+async def _httpx(url: str, count: int) -> None:
+    async with httpx.AsyncClient() as client:
         for _ in range(count):
             (await client.post(url, json=BODY, headers=HEADERS)).json()
 
@@ -67,30 +70,18 @@ def _measure(run: Callable[[int], Awaitable[None]], count: int) -> tuple[float, 
     return (time.process_time() - cpu) / count * 1e6, (time.perf_counter() - wall) / count * 1e6
 
 
-def _wait_for(port: int, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/")
-            return
-        except httpx.TransportError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.1)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=1500)
     args = parser.parse_args(argv)
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-c", SERVER, str(port)])
+    server = Side(Path(tempfile.mkdtemp(prefix="send-bench-")))
+    server.spawn("server", [sys.executable, "-c", SERVER, str(port)])
     try:
-        _wait_for(port)
+        server.wait("server", f"http://127.0.0.1:{port}/health", timeout=30)
         url = f"http://127.0.0.1:{port}/v23.0/1/messages"
         sides = {
-            "httpx, its own transport (before)": lambda n: _httpx(url, n, None),
-            "httpx's client over our transport": lambda n: _httpx(url, n, AiohttpTransport()),
+            "httpx, its client and transport (before)": lambda n: _httpx(url, n),
             "our transport's post_json (what the sender uses)": lambda n: _direct(url, n),
             "aiohttp alone (floor)": lambda n: _aiohttp(url, n),
         }
@@ -100,8 +91,7 @@ def main(argv: list[str] | None = None) -> int:
             cpu, wall = _measure(run, args.requests)
             print(f"| {name} | {cpu:,.0f} | {wall:,.0f} |")
     finally:
-        server.terminate()
-        server.wait()
+        server.stop()
     return 0
 
 

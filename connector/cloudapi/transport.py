@@ -1,12 +1,11 @@
-"""The HTTP transport of the Cloud API sends: httpx's interface, aiohttp's wire.
+"""The HTTP transport of the Cloud API sends: aiohttp's wire, httpx's answers and errors.
 
 Why: under load the sends were the biggest share of a Rasa process's CPU, and httpx's own
 transport (httpcore, anyio, h11) was most of it. CPU per POST to a local server on this
-machine, in one run of `make bench-send`: 4.0 ms through httpx's client and transport, 1.9 ms
-through httpx's client over this transport, 1.2 ms through `post_json` (what the sender uses
-when it is given no client), 0.7 ms through aiohttp alone. aiohttp already ships with Rasa.
-Answers and errors keep httpx's classes either way: the sender's tests give it Meta as an
-httpx.MockTransport, and its no-duplicate rule is written in httpx's error classes.
+machine, in one run of `make bench-send`: 4.0 ms through httpx's client and transport, 1.2 ms
+through `post_json`, 0.7 ms through aiohttp alone. aiohttp already ships with Rasa. Answers and
+errors keep httpx's classes: the sender's no-duplicate rule is written in them, and its tests
+give it Meta as an httpx.MockTransport (a client given to the sender is used instead of this).
 
 Why not the httpx-aiohttp package: it needs aiohttp ≥ 3.10 (Rasa pins 3.9), and it maps every
 aiohttp connection error to httpx.ConnectTimeout, which the sender retries as "never sent"; a
@@ -24,17 +23,14 @@ from typing import Any, Mapping, Optional
 import aiohttp
 import httpx
 
-# Computed by aiohttp from the body it sends, or meaningless once a request is re-sent.
-_NOT_FORWARDED = frozenset({b"host", b"content-length", b"transfer-encoding", b"connection"})
-
 
 async def _headers_sent(session: aiohttp.ClientSession, context: SimpleNamespace, params) -> None:
     context.trace_request_ctx.left = True
 
 
-class AiohttpTransport(httpx.AsyncBaseTransport):
-    """An httpx transport sending through one aiohttp session, opened on first use (on the
-    running event loop, which the session then belongs to)."""
+class AiohttpTransport:
+    """POSTs through one aiohttp session, opened on first use (on the running event loop, which
+    the session then belongs to)."""
 
     def __init__(self, connections: int = 100) -> None:
         self._connections = connections
@@ -49,33 +45,24 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             trace_configs=[trace], auto_decompress=False, cookie_jar=aiohttp.DummyCookieJar())
         return self._session
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        timeouts = request.extensions.get("timeout") or {}
-        headers = [(name.decode("latin-1"), value.decode("latin-1"))
-                   for name, value in request.headers.raw if name.lower() not in _NOT_FORWARDED]
-        return await self._exchange(request.method, str(request.url), headers, await request.aread(),
-                                    timeouts, request)
-
     async def post_json(self, url: str, body: Any, headers: Mapping[str, str],
                         timeout: httpx.Timeout) -> httpx.Response:
-        """POST `body` as JSON, without httpx's client in between (its share of a send's CPU was
-        about half): the same answer and the same errors as `httpx.AsyncClient.post(json=…)`."""
+        """POST `body` as JSON: the same answer and the same errors as
+        `httpx.AsyncClient.post(json=…)`, without httpx's client in between."""
         content = json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
-        return await self._exchange("POST", url, [*headers.items(), ("Content-Type", "application/json")],
-                                    content, timeout.as_dict(), None)
-
-    async def _exchange(self, method: str, url: str, headers: list[tuple[str, str]], content: bytes,
-                        timeouts: Mapping[str, Optional[float]], request: Optional[httpx.Request]) -> httpx.Response:
+        request = httpx.Request("POST", url)  # what httpx's answers and errors refer to
+        timeouts = timeout.as_dict()
         session = self._session or self._open()
         state = SimpleNamespace(left=False)
         try:
-            async with session.request(
-                method, url, headers=headers, data=content, allow_redirects=False, trace_request_ctx=state,
+            async with session.post(
+                url, headers={**headers, "Content-Type": "application/json"}, data=content,
+                allow_redirects=False, trace_request_ctx=state,
                 timeout=aiohttp.ClientTimeout(
                     total=None, connect=_sum(timeouts.get("pool"), timeouts.get("connect")),
                     sock_connect=timeouts.get("connect"), sock_read=timeouts.get("read")),
             ) as answer:
-                content = await answer.read()
+                received = await answer.read()
         except asyncio.TimeoutError as exc:  # aiohttp's ServerTimeoutError is one
             raise (httpx.ReadTimeout if state.left else httpx.ConnectTimeout)(str(exc) or "timed out",
                                                                             request=request) from exc
@@ -87,8 +74,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             if isinstance(exc, aiohttp.ClientPayloadError):
                 raise httpx.ReadError(str(exc), request=request) from exc
             raise httpx.RemoteProtocolError(str(exc) or type(exc).__name__, request=request) from exc
-        return httpx.Response(answer.status, headers=list(answer.raw_headers), content=content,
-                              request=request or httpx.Request(method, url))
+        return httpx.Response(answer.status, headers=list(answer.raw_headers), content=received, request=request)
 
     async def aclose(self) -> None:
         if self._session is not None:

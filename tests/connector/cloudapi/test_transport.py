@@ -64,68 +64,61 @@ async def swallower():
     server.close()
 
 
-def _client(**timeouts) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=AiohttpTransport(), timeout=httpx.Timeout(5.0, **timeouts))
+@pytest.fixture
+async def wire():
+    transport = AiohttpTransport()
+    yield transport
+    await transport.aclose()
 
 
-async def test_a_post_arrives_with_its_body_and_headers_and_the_answer_comes_back(meta):
+def _timeout(**given) -> httpx.Timeout:
+    return httpx.Timeout(5.0, **given)
+
+
+async def test_a_post_arrives_with_its_body_and_headers_and_the_answer_comes_back(meta, wire):
     url, seen = meta
-    async with _client() as client:
-        answer = await client.post(f"{url}/v23.0/1/messages", json={"to": "521", "text": {"body": "¡hola!"}},
-                                   headers={"Authorization": "Bearer secret"})
-        zipped = await client.post(f"{url}/v23.0/1/messages?gzip=1", json={"to": "521"})
+    answer = await wire.post_json(f"{url}/v23.0/1/messages", {"to": "521", "text": {"body": "¡hola!"}},
+                                  {"Authorization": "Bearer secret"}, _timeout())
+    zipped = await wire.post_json(f"{url}/v23.0/1/messages?gzip=1", {"to": "521"}, {}, _timeout())
     assert answer.status_code == 200 and answer.json() == {"messages": [{"id": "wamid.A"}]}
-    assert answer.headers["x-trace"] == "t1"
+    assert answer.is_success and answer.headers["x-trace"] == "t1"
     assert zipped.json() == {"messages": [{"id": "wamid.Z"}]}
     assert seen[0]["body"] == {"to": "521", "text": {"body": "¡hola!"}}
     assert seen[0]["headers"]["Authorization"] == "Bearer secret"
     assert seen[0]["headers"]["Content-Type"] == "application/json"
 
 
-async def test_post_json_sends_what_httpx_would_and_answers_alike(meta):
-    url, seen = meta
-    wire = AiohttpTransport()
-    try:
-        answer = await wire.post_json(f"{url}/v23.0/1/messages", {"to": "521", "text": {"body": "¡hola!"}},
-                                      {"Authorization": "Bearer secret"}, httpx.Timeout(5.0))
-    finally:
-        await wire.aclose()
-    assert answer.is_success and answer.json() == {"messages": [{"id": "wamid.A"}]}
-    assert answer.headers["x-trace"] == "t1"
-    assert seen[0]["body"] == {"to": "521", "text": {"body": "¡hola!"}}
-    assert seen[0]["headers"]["Authorization"] == "Bearer secret"
-    assert seen[0]["headers"]["Content-Type"] == "application/json"
-
-
-async def test_a_refused_connection_is_a_request_that_never_left():
-    async with _client() as client:
-        with pytest.raises(httpx.ConnectError):
-            await client.post(f"http://127.0.0.1:{_free_port()}/x", json={})
+async def test_a_refused_connection_is_a_request_that_never_left(wire):
+    with pytest.raises(httpx.ConnectError):
+        await wire.post_json(f"http://127.0.0.1:{_free_port()}/x", {}, {}, _timeout())
 
 
 @pytest.mark.parametrize("mode, error, timeouts", [
     ("hang_up", httpx.RemoteProtocolError, {}),  # dropped after reading: may have been accepted
     ("silent", httpx.ReadTimeout, {"read": 0.3}),  # no answer after the request
 ], ids=["dropped-after-the-request", "no-answer"])
-async def test_a_failure_after_the_request_left_says_it_may_have_been_accepted(swallower, mode, error, timeouts):
+async def test_a_failure_after_the_request_left_says_it_may_have_been_accepted(swallower, wire, mode, error,
+                                                                                timeouts):
     url, state = swallower
     state["mode"] = mode
-    async with _client(**timeouts) as client:
-        with pytest.raises(error):
-            await client.post(f"{url}/x", json={"to": "521"})
+    with pytest.raises(error):
+        await wire.post_json(f"{url}/x", {"to": "521"}, {}, _timeout(**timeouts))
     assert state["requests"] == 1
 
 
 async def test_waiting_for_a_free_connection_too_long_is_a_timeout_before_sending(swallower):
     url, state = swallower
     state["mode"] = "silent"
-    async with httpx.AsyncClient(transport=AiohttpTransport(connections=1),
-                                 timeout=httpx.Timeout(5.0, pool=0.3, connect=0.0)) as client:
-        busy = asyncio.ensure_future(client.post(f"{url}/x", json={"n": 1}))
+    one = AiohttpTransport(connections=1)
+    timeout = _timeout(pool=0.3, connect=0.0)
+    try:
+        busy = asyncio.ensure_future(one.post_json(f"{url}/x", {"n": 1}, {}, timeout))
         await asyncio.sleep(0.2)
         with pytest.raises(httpx.ConnectTimeout):
-            await client.post(f"{url}/x", json={"n": 2})
+            await one.post_json(f"{url}/x", {"n": 2}, {}, timeout)
         busy.cancel()
+    finally:
+        await one.aclose()
     assert state["requests"] == 1
 
 
