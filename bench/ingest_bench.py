@@ -16,19 +16,17 @@ import asyncio
 import json
 import os
 import secrets
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import httpx
 import psutil
 from aiohttp import ClientError, ClientSession
 
 from bench import figures
 from bench.load import WebhookTarget, customers, faq_texts, flood
-from bench.processes import ROOT
+from bench.processes import ROOT, WEBHOOK_PATH, Side
 from core.redis_conn import EmbeddedRedis, free_port
 from emulator.dispatch import encode
 from emulator.payloads import status_payload
@@ -97,34 +95,24 @@ def main(argv: list[str] | None = None) -> int:
            "WHATSAPP_APP_SECRET": settings.app_secret, "WHATSAPP_VERIFY_TOKEN": "verify",
            "WHATSAPP_ACCESS_TOKEN": settings.access_token, "WHATSAPP_PHONE_NUMBER_ID": settings.phone_number_id,
            "WHATSAPP_API_VERSION": settings.api_version, "WHATSAPP_GRAPH_URL": "http://127.0.0.1:9"}
-    log = open(work / "ingress.log", "w")
-    ingress = subprocess.Popen([sys.executable, "-m", "connector.ingress", "--port", str(port)], env=env,
-                               stdout=log, stderr=subprocess.STDOUT)
+    ingress = Side(work, env)
+    ingress.spawn("ingress", [sys.executable, "-m", "connector.ingress", "--port", str(port)])
     try:
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(f"{base}/health")
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline or ingress.poll() is not None:
-                    raise SystemExit(f"the ingress did not start; see {work / 'ingress.log'}")
-                time.sleep(0.1)
-        process = psutil.Process(ingress.pid)
+        ingress.wait("ingress", f"{base}/health", timeout=60)
+        process = psutil.Process(ingress.pids()["ingress"])
         redis_process = psutil.Process(embedded.process.pid)
         sides = [
             _side("webhooks (signed, parsed, stored)",
-                  WebhookTarget(f"{base}/webhooks/whatsapp/webhook", settings), args.seconds, args.connections,
+                  WebhookTarget(base + WEBHOOK_PATH, settings), args.seconds, args.connections,
                   process, redis_process),
-            _side("status webhooks (delivered)", StatusTarget(f"{base}/webhooks/whatsapp/webhook", settings),
+            _side("status webhooks (delivered)", StatusTarget(base + WEBHOOK_PATH, settings),
                   args.seconds, args.connections, process, redis_process),
             _side("baseline: GET /health, same process", HealthTarget(f"{base}/health"), args.seconds,
                   args.connections, process, redis_process),
         ]
     finally:
-        ingress.terminate()
-        ingress.wait()
+        ingress.stop()
         embedded.stop()
     print(f"{args.seconds:.0f} s per side, {args.connections} connections, {os.cpu_count()} CPUs, "
           f"load average at the end {os.getloadavg()[0]:.2f}\n")
